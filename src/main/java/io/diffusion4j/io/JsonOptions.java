@@ -1,0 +1,156 @@
+package io.diffusion4j.io;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Typed reads from one JSON object of options (a config.json section), each defaulting as the
+ * Python reference does, with errors that name the key, the value and what is allowed. Keys
+ * never read are reported by {@link #finish()}, so a typo never passes silently.
+ */
+public final class JsonOptions {
+  private final String section;
+  private final JsonObject json;
+  private final Set<String> read = new LinkedHashSet<>();
+
+  public JsonOptions(String section, JsonObject json) {
+    this.section = section;
+    this.json = json;
+  }
+
+  public boolean has(String key) {
+    read.add(key);
+    JsonElement e = json.get(key);
+    return e != null && !e.isJsonNull();
+  }
+
+  public int getInt(String key, int dflt) {
+    return has(key) ? toInt(key, json.get(key)) : dflt;
+  }
+
+  public Integer getIntOrNull(String key) {
+    return has(key) ? toInt(key, json.get(key)) : null;
+  }
+
+  public double getDouble(String key, double dflt) {
+    if (!has(key)) {
+      return dflt;
+    }
+    JsonElement e = json.get(key);
+    if (!(e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber())) {
+      throw bad(key, e, "a number");
+    }
+    return e.getAsDouble();
+  }
+
+  public boolean getBool(String key, boolean dflt) {
+    if (!has(key)) {
+      return dflt;
+    }
+    JsonElement e = json.get(key);
+    if (!(e.isJsonPrimitive() && e.getAsJsonPrimitive().isBoolean())) {
+      throw bad(key, e, "true or false");
+    }
+    return e.getAsBoolean();
+  }
+
+  public String getString(String key, String dflt) {
+    if (!has(key)) {
+      return dflt;
+    }
+    JsonElement e = json.get(key);
+    if (!(e.isJsonPrimitive() && e.getAsJsonPrimitive().isString())) {
+      throw bad(key, e, "a string");
+    }
+    return e.getAsString();
+  }
+
+  /** A list of ints (a JSON array); a bare int is accepted as a list of one when allowed. */
+  public int[] getInts(String key, int[] dflt) {
+    if (!has(key)) {
+      return dflt;
+    }
+    JsonElement e = json.get(key);
+    if (e.isJsonPrimitive()) {
+      return new int[] {toInt(key, e)};
+    }
+    if (!e.isJsonArray()) {
+      throw bad(key, e, "a list of integers");
+    }
+    JsonArray a = e.getAsJsonArray();
+    int[] out = new int[a.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = toInt(key, a.get(i));
+    }
+    return out;
+  }
+
+  /** A list of booleans; a bare boolean is a list of one. */
+  public boolean[] getBools(String key, boolean[] dflt) {
+    if (!has(key)) {
+      return dflt;
+    }
+    JsonElement e = json.get(key);
+    JsonArray a;
+    if (e.isJsonArray()) {
+      a = e.getAsJsonArray();
+    } else {
+      a = new JsonArray();
+      a.add(e);
+    }
+    boolean[] out = new boolean[a.size()];
+    for (int i = 0; i < out.length; i++) {
+      JsonElement x = a.get(i);
+      if (!(x.isJsonPrimitive() && x.getAsJsonPrimitive().isBoolean())) {
+        throw bad(key, e, "true, false or a list of them");
+      }
+      out[i] = x.getAsBoolean();
+    }
+    return out;
+  }
+
+  /** The raw element, for options whose type depends on their value. */
+  public JsonElement get(String key) {
+    read.add(key);
+    return json.get(key);
+  }
+
+  /** Fails when the object holds a key that no read asked for. */
+  public void finish() {
+    TreeSet<String> unknown = new TreeSet<>(json.keySet());
+    unknown.removeAll(read);
+    if (!unknown.isEmpty()) {
+      throw new IllegalArgumentException(section + ": unknown option " + String.join(", ", unknown)
+          + "; allowed: " + String.join(", ", read));
+    }
+  }
+
+  public IllegalArgumentException bad(String key, Object value, String allowed) {
+    return new IllegalArgumentException(
+        section + "." + key + " = " + value + " is not allowed: expected " + allowed);
+  }
+
+  private int toInt(String key, JsonElement e) {
+    if (e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber()) {
+      double d = e.getAsDouble();
+      if (d == Math.rint(d) && Math.abs(d) <= Integer.MAX_VALUE) {
+        return (int) d;
+      }
+    }
+    throw bad(key, e, "an integer");
+  }
+
+  /** A JSON array of ints. */
+  public static JsonArray array(int... values) {
+    JsonArray a = new JsonArray();
+    for (int v : values) {
+      a.add(new JsonPrimitive(v));
+    }
+    return a;
+  }
+}

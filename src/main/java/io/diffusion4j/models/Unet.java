@@ -1,0 +1,245 @@
+package io.diffusion4j.models;
+
+import io.diffusion4j.nn.Attention;
+import io.diffusion4j.nn.Conv;
+import io.diffusion4j.nn.Forward;
+import io.diffusion4j.nn.Functional;
+import io.diffusion4j.nn.Linear;
+import io.diffusion4j.nn.ParamScope;
+import io.diffusion4j.nn.Parameters;
+import io.diffusion4j.nn.Resample;
+import io.diffusion4j.nn.RmsNorm;
+import io.diffusion4j.nn.TimeEmbedding;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.List;
+import org.tensorflow.Operand;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * The reference's {@code Unet} (2-D) and {@code Unet1D}, one implementation for both ranks, with
+ * the same parameters under the same names.
+ *
+ * <p>Sequences run internally as images of height 1. The two reference files differ in more than
+ * rank, and those differences are kept so that weights load across: 1-D downsamples with a strided
+ * conv instead of pixel-unshuffle, its stage attention is always linear with 4 heads of 32 and no
+ * memory key/values, and its attentions sit in Residual(PreNorm(...)) wrappers, which moves their
+ * parameter names (downs.0.2.fn.fn.to_qkv.weight rather than downs.0.2.to_qkv.weight).
+ */
+public final class Unet implements Network {
+  private static final int NUM_MEM_KV = 4;
+
+  private final UnetConfig config;
+  private final Parameters parameters;
+  private final Conv initConv;
+  private final TimeEmbedding.Embedding timeEmbedding;
+  private final Linear timeLinear1;
+  private final Linear timeLinear2;
+  private final List<Stage> downs = new ArrayList<>();
+  private final List<Stage> ups = new ArrayList<>();
+  private final ResnetBlock midBlock1;
+  private final PreNormAttention midAttn;
+  private final ResnetBlock midBlock2;
+  private final ResnetBlock finalResBlock;
+  private final Conv finalConv;
+
+  private record Stage(ResnetBlock block1, ResnetBlock block2, PreNormAttention attn,
+      Resample.Layer resample) {}
+
+  /** An attention with its pre-norm, applied residually. */
+  private record PreNormAttention(RmsNorm norm, Attention attn) {
+    Operand<TFloat32> apply(Ops tf, Operand<TFloat32> x) {
+      return tf.math.add(attn.apply(tf, norm.apply(tf, x)), x);
+    }
+  }
+
+  /** Creates the network's variables in {@code tf}'s graph, named as the reference's state_dict. */
+  public static Unet create(Ops tf, UnetConfig config) {
+    return new Unet(new Parameters(tf), config);
+  }
+
+  private Unet(Parameters parameters, UnetConfig c) {
+    this.config = c;
+    this.parameters = parameters;
+    int rank = c.spatialRank();
+    ParamScope root = parameters.scope();
+    int inputChannels = c.channels() * (c.selfCondition() ? 2 : 1);
+    initConv = Conv.same(root.child("init_conv"), rank, inputChannels, c.initDim(), 7);
+
+    int timeDim = 4 * c.dim();
+    ParamScope timeMlp = root.child("time_mlp");
+    timeEmbedding = c.randomOrLearnedSinusoidalCond()
+        ? TimeEmbedding.learnedSinusoidal(timeMlp.child(0), c.learnedSinusoidalDim(), c.randomFourierFeatures())
+        : TimeEmbedding.sinusoidal(c.dim(), c.sinusoidalPosEmbTheta());
+    timeLinear1 = new Linear(timeMlp.child(1), timeEmbedding.outDim(), timeDim);
+    timeLinear2 = new Linear(timeMlp.child(3), timeDim, timeDim);
+
+    int[] dims = new int[c.stages() + 1];
+    dims[0] = c.initDim();
+    for (int i = 0; i < c.stages(); i++) {
+      dims[i + 1] = c.dim() * c.dimMults()[i];
+    }
+    int stages = c.stages();
+    // PyTorch registers `ups` before the middle blocks, so create them first to keep state_dict order
+    for (int i = 0; i < stages; i++) {
+      ParamScope s = root.child("downs").child(i);
+      int in = dims[i];
+      int out = dims[i + 1];
+      boolean last = i == stages - 1;
+      downs.add(new Stage(
+          new ResnetBlock(s.child(0), rank, in, in, timeDim, c.dropout()),
+          new ResnetBlock(s.child(1), rank, in, in, timeDim, c.dropout()),
+          stageAttention(s.child(2), in, i),
+          last ? Resample.keep(Conv.same(s.child(3), rank, in, out, 3))
+              : Resample.downsample(s.child(3), rank, in, out)));
+    }
+    for (int j = 0; j < stages; j++) {
+      int i = stages - 1 - j;
+      ParamScope s = root.child("ups").child(j);
+      int in = dims[i];
+      int out = dims[i + 1];
+      boolean last = j == stages - 1;
+      ups.add(new Stage(
+          new ResnetBlock(s.child(0), rank, out + in, out, timeDim, c.dropout()),
+          new ResnetBlock(s.child(1), rank, out + in, out, timeDim, c.dropout()),
+          stageAttention(s.child(2), out, i),
+          last ? Resample.keep(Conv.same(s.child(3), rank, out, in, 3))
+              : Resample.upsample(s.child(3), rank, out, in)));
+    }
+    int mid = dims[stages];
+    midBlock1 = new ResnetBlock(root.child("mid_block1"), rank, mid, mid, timeDim, c.dropout());
+    int[] heads = c.attnHeads();
+    int[] dimHead = c.attnDimHead();
+    midAttn = attention(root.child("mid_attn"), mid, true, heads[heads.length - 1], dimHead[dimHead.length - 1]);
+    midBlock2 = new ResnetBlock(root.child("mid_block2"), rank, mid, mid, timeDim, c.dropout());
+    finalResBlock = new ResnetBlock(root.child("final_res_block"), rank, 2 * c.initDim(), c.initDim(), timeDim, c.dropout());
+    finalConv = new Conv(root.child("final_conv"), rank, c.initDim(), c.outDim(), 1, 1, 0, true);
+  }
+
+  private PreNormAttention stageAttention(ParamScope s, int dim, int stage) {
+    if (config.spatialRank() == 1) {
+      return attention(s, dim, false, 4, 32);
+    }
+    return attention(s, dim, config.fullAttn()[stage], config.attnHeads()[stage], config.attnDimHead()[stage]);
+  }
+
+  private PreNormAttention attention(ParamScope s, int dim, boolean full, int heads, int dimHead) {
+    int rank = config.spatialRank();
+    if (rank == 1) {
+      // Residual(PreNorm(fn)): PreNorm registers fn before norm
+      ParamScope preNorm = s.child("fn");
+      Attention attn = full
+          ? Attention.full(preNorm.child("fn"), 1, dim, heads, dimHead, 0)
+          : Attention.linear(preNorm.child("fn"), 1, dim, heads, dimHead, 0);
+      return new PreNormAttention(new RmsNorm(preNorm.child("norm"), 1, dim), attn);
+    }
+    RmsNorm norm = new RmsNorm(s.child("norm"), 2, dim);
+    Attention attn = full
+        ? Attention.full(s, 2, dim, heads, dimHead, NUM_MEM_KV)
+        : Attention.linear(s, 2, dim, heads, dimHead, NUM_MEM_KV);
+    return new PreNormAttention(norm, attn);
+  }
+
+  public UnetConfig config() {
+    return config;
+  }
+
+  @Override
+  public int channels() {
+    return config.channels();
+  }
+
+  @Override
+  public int outDim() {
+    return config.outDim();
+  }
+
+  @Override
+  public int spatialRank() {
+    return config.spatialRank();
+  }
+
+  @Override
+  public boolean selfCondition() {
+    return config.selfCondition();
+  }
+
+  @Override
+  public boolean continuousTime() {
+    return config.randomOrLearnedSinusoidalCond();
+  }
+
+  @Override
+  public Parameters parameters() {
+    return parameters;
+  }
+
+  @Override
+  public void checkSpatialSize(long[] spatial) {
+    int factor = config.downsampleFactor();
+    if (spatial.length != config.spatialRank()) {
+      throw new IllegalArgumentException(config.type() + " takes " + config.spatialRank()
+          + " spatial dimension(s), got " + Arrays.toString(spatial));
+    }
+    for (long d : spatial) {
+      if (d <= 0 || d % factor != 0) {
+        throw new IllegalArgumentException("input size " + Arrays.toString(spatial) + " must be divisible by "
+            + factor + " (2^(stages-1) for dim_mults " + Arrays.toString(config.dimMults()) + ")");
+      }
+    }
+  }
+
+  @Override
+  public Operand<TFloat32> apply(Ops tf, Operand<TFloat32> x, Operand<TFloat32> time,
+      Operand<TFloat32> selfCond, Forward fwd) {
+    long[] shape = x.shape().asArray();
+    int rank = config.spatialRank();
+    if (shape.length != rank + 2 || shape[shape.length - 1] != config.channels()) {
+      throw new IllegalArgumentException(config.type() + " expects input [N, " + (rank == 1 ? "L" : "H, W")
+          + ", " + config.channels() + "], got " + x.shape());
+    }
+    checkSpatialSize(Arrays.copyOfRange(shape, 1, shape.length - 1));
+    if (selfCond != null && !config.selfCondition()) {
+      throw new IllegalArgumentException("x_self_cond given to a network built with self_condition=False");
+    }
+    if (rank == 1) {
+      x = tf.expandDims(x, tf.constant(1));
+      selfCond = selfCond == null ? null : tf.expandDims(selfCond, tf.constant(1));
+    }
+    if (config.selfCondition()) {
+      Operand<TFloat32> cond = selfCond == null ? tf.zerosLike(x) : selfCond;
+      x = tf.concat(List.of(cond, x), tf.constant(-1));
+    }
+    x = initConv.apply(tf, x);
+    Operand<TFloat32> r = x;
+    Operand<TFloat32> t = timeEmbedding.apply(tf, time);
+    t = timeLinear2.apply(tf, Functional.gelu(tf, timeLinear1.apply(tf, t)));
+
+    Deque<Operand<TFloat32>> skips = new ArrayDeque<>();
+    for (Stage s : downs) {
+      x = s.block1().apply(tf, x, t, fwd);
+      skips.push(x);
+      x = s.attn().apply(tf, s.block2().apply(tf, x, t, fwd));
+      skips.push(x);
+      x = s.resample().apply(tf, x);
+    }
+    x = midBlock1.apply(tf, x, t, fwd);
+    x = midAttn.apply(tf, x);
+    x = midBlock2.apply(tf, x, t, fwd);
+    for (Stage s : ups) {
+      x = s.block1().apply(tf, concat(tf, x, skips.pop()), t, fwd);
+      x = s.block2().apply(tf, concat(tf, x, skips.pop()), t, fwd);
+      x = s.resample().apply(tf, s.attn().apply(tf, x));
+    }
+    x = finalResBlock.apply(tf, concat(tf, x, r), t, fwd);
+    x = finalConv.apply(tf, x);
+    return rank == 1 ? tf.squeeze(x, org.tensorflow.op.core.Squeeze.axis(List.of(1L))) : x;
+  }
+
+  private static Operand<TFloat32> concat(Ops tf, Operand<TFloat32> a, Operand<TFloat32> b) {
+    return tf.concat(List.of(a, b), tf.constant(-1));
+  }
+}

@@ -1,0 +1,192 @@
+package io.diffusion4j.nn;
+
+import io.diffusion4j.io.FloatArray;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt64;
+
+/**
+ * The variables of one network, keyed by the names PyTorch's {@code state_dict()} gives the same
+ * network, in registration order (which is state_dict order). Variables are VariableV2: resource
+ * variables are skipped by Session.save and the SavedModel exporter.
+ *
+ * <p>Reading and writing go through named arrays in PyTorch's layout; the conversion to the
+ * channels-last TensorFlow layout happens here and nowhere else.
+ */
+public final class Parameters {
+
+  /** One parameter: its variable, how its layouts relate, how it starts, whether it trains. */
+  public record Param(String name, Variable<TFloat32> variable, ParamLayout layout, Init init,
+      boolean trainable) {}
+
+  private final Ops tf;
+  private final Map<String, Param> params = new LinkedHashMap<>();
+  private Placeholder<TInt64> initSeed;
+  private Op initOp;
+  private final Map<String, Placeholder<TFloat32>> loadFeeds = new LinkedHashMap<>();
+  private Op loadOp;
+
+  public Parameters(Ops tf) {
+    this.tf = tf;
+  }
+
+  /** The root scope: parameter names start here. */
+  public ParamScope scope() {
+    return new ParamScope(this, "");
+  }
+
+  Variable<TFloat32> create(String name, ParamLayout layout, Init init, boolean trainable) {
+    if (params.containsKey(name)) {
+      throw new IllegalStateException("parameter " + name + " is defined twice");
+    }
+    if (initOp != null) {
+      throw new IllegalStateException("parameter " + name + " added after initialisation was built");
+    }
+    Variable<TFloat32> v = tf.withName(name).variable(Shape.of(layout.tfShape()), TFloat32.class);
+    params.put(name, new Param(name, v, layout, init, trainable));
+    return v;
+  }
+
+  public List<Param> all() {
+    return List.copyOf(params.values());
+  }
+
+  public List<Param> trainable() {
+    return params.values().stream().filter(Param::trainable).toList();
+  }
+
+  public Param get(String name) {
+    Param p = params.get(name);
+    if (p == null) {
+      throw new IllegalArgumentException("no parameter named " + name);
+    }
+    return p;
+  }
+
+  /** Number of scalar values in all parameters, trainable or not (as PyTorch's numel sum). */
+  public long count() {
+    return params.values().stream().mapToLong(p -> p.layout().size()).sum();
+  }
+
+  public long trainableCount() {
+    return trainable().stream().mapToLong(p -> p.layout().size()).sum();
+  }
+
+  /** Sets every parameter to its PyTorch-style initial value; the same seed gives the same values. */
+  public void initialize(Session session, long seed) {
+    if (initOp == null) {
+      Ops init = tf.withSubScope("param_init");
+      initSeed = init.placeholder(TInt64.class);
+      List<Op> assigns = new ArrayList<>();
+      int index = 0;
+      for (Param p : params.values()) {
+        Operand<TInt64> s = init.stack(List.of(initSeed, init.constant((long) index++)));
+        assigns.add(init.assign(p.variable(), p.init().build(init, p.layout().tfShape(), s)));
+      }
+      initOp = init.withControlDependencies(assigns).noOp();
+    }
+    try (TInt64 s = TInt64.scalarOf(seed)) {
+      session.runner().feed(initSeed, s).addTarget(initOp).run().close();
+    }
+  }
+
+  /** All parameters in PyTorch's layout and names, in state_dict order. */
+  public Map<String, FloatArray> read(Session session) {
+    Map<String, FloatArray> out = new LinkedHashMap<>();
+    List<Param> list = all();
+    Session.Runner runner = session.runner();
+    list.forEach(p -> runner.fetch(p.variable()));
+    try (Result result = runner.run()) {
+      for (int i = 0; i < list.size(); i++) {
+        Param p = list.get(i);
+        TFloat32 t = (TFloat32) result.get(i);
+        float[] tfData = new float[(int) t.size()];
+        t.asRawTensor().data().asFloats().read(tfData);
+        out.put(p.name(), new FloatArray(p.layout().torchShape().clone(), p.layout().toTorch(tfData)));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Sets every parameter from arrays in PyTorch's layout and names. The names must be exactly this
+   * network's (none missing, none extra) and each shape must match.
+   */
+  public void write(Session session, Map<String, FloatArray> arrays) {
+    checkNames(arrays.keySet());
+    if (loadOp == null) {
+      Ops load = tf.withSubScope("param_load");
+      List<Op> assigns = new ArrayList<>();
+      for (Param p : params.values()) {
+        Placeholder<TFloat32> feed = load.placeholder(TFloat32.class,
+            Placeholder.shape(Shape.of(p.layout().tfShape())));
+        loadFeeds.put(p.name(), feed);
+        assigns.add(load.assign(p.variable(), feed));
+      }
+      loadOp = load.withControlDependencies(assigns).noOp();
+    }
+    List<Tensor> tensors = new ArrayList<>();
+    try {
+      Session.Runner runner = session.runner();
+      for (Param p : params.values()) {
+        FloatArray a = arrays.get(p.name());
+        if (!Arrays.equals(a.shape(), p.layout().torchShape())) {
+          throw new IllegalArgumentException("parameter " + p.name() + " has shape "
+              + Arrays.toString(a.shape()) + ", the network expects "
+              + Arrays.toString(p.layout().torchShape()));
+        }
+        TFloat32 t = TFloat32.tensorOf(Shape.of(p.layout().tfShape()),
+            DataBuffers.of(p.layout().toTf(a.data()), true, false));
+        tensors.add(t);
+        runner.feed(loadFeeds.get(p.name()), t);
+      }
+      runner.addTarget(loadOp).run().close();
+    } finally {
+      tensors.forEach(Tensor::close);
+    }
+  }
+
+  private void checkNames(java.util.Set<String> given) {
+    TreeSet<String> missing = new TreeSet<>(params.keySet());
+    missing.removeAll(given);
+    TreeSet<String> extra = new TreeSet<>(given);
+    extra.removeAll(params.keySet());
+    if (!missing.isEmpty() || !extra.isEmpty()) {
+      StringBuilder msg = new StringBuilder("weights do not match the network:");
+      if (!missing.isEmpty()) {
+        msg.append(" missing ").append(abbreviate(missing));
+      }
+      if (!extra.isEmpty()) {
+        msg.append(missing.isEmpty() ? "" : ";").append(" unexpected ").append(abbreviate(extra));
+      }
+      throw new IllegalArgumentException(msg.toString());
+    }
+  }
+
+  private static String abbreviate(TreeSet<String> names) {
+    List<String> list = new ArrayList<>(names);
+    String head = String.join(", ", list.subList(0, Math.min(5, list.size())));
+    return list.size() > 5 ? head + " and " + (list.size() - 5) + " more" : head;
+  }
+
+  /** Names in registration order. */
+  public List<String> names() {
+    return Collections.unmodifiableList(new ArrayList<>(params.keySet()));
+  }
+}

@@ -1,0 +1,52 @@
+package io.diffusion4j.nn;
+
+import org.tensorflow.Operand;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
+
+/** The Unet's down- and upsampling layers, as the reference builds them. */
+public final class Resample {
+  private Resample() {}
+
+  /** A layer that maps one activation to another: the shape of every Unet stage's resampler. */
+  public interface Layer {
+    Operand<TFloat32> apply(Ops tf, Operand<TFloat32> x);
+  }
+
+  /**
+   * Halves the resolution. 2-D: pixel-unshuffle ('b c (h 2) (w 2) -> b (c 2 2) h w') then a 1x1
+   * convolution, parameter {@code <s>.1.weight}. TensorFlow's SpaceToDepth orders the new channels
+   * (p1, p2, c) where the reference orders them (c, p1, p2); the weight's layout absorbs the
+   * difference, so the graph pays nothing for it. 1-D: a strided conv (k 4, s 2, p 1) at {@code <s>}.
+   */
+  public static Layer downsample(ParamScope s, int spatialRank, int in, int out) {
+    if (spatialRank == 1) {
+      Conv conv = new Conv(s, 1, in, out, 4, 2, 1, true);
+      return conv::apply;
+    }
+    long[] torch = {out, 4L * in, 1, 1};
+    ParamLayout layout = new ParamLayout(torch, new long[] {out, in, 4}, new int[] {2, 1, 0},
+        new long[] {1, 1, 4L * in, out});
+    Conv conv = new Conv(s.child(1), 2, layout, 4 * in, out, 1, 1, 0, true);
+    return (tf, x) -> conv.apply(tf, tf.nn.spaceToDepth(x, 2L));
+  }
+
+  /** Doubles the resolution: nearest-neighbour upsampling then a 3x3 conv, parameter {@code <s>.1}. */
+  public static Layer upsample(ParamScope s, int spatialRank, int in, int out) {
+    Conv conv = Conv.same(s.child(1), spatialRank, in, out, 3);
+    return (tf, x) -> conv.apply(tf, nearest2x(tf, x, spatialRank));
+  }
+
+  static Operand<TFloat32> nearest2x(Ops tf, Operand<TFloat32> x, int spatialRank) {
+    long h = x.shape().get(1);
+    long w = x.shape().get(2);
+    int[] size = spatialRank == 1 ? new int[] {(int) h, (int) (2 * w)} : new int[] {(int) (2 * h), (int) (2 * w)};
+    return tf.image.resizeNearestNeighbor(x, tf.constant(size));
+  }
+
+  /** Wraps a plain conv as a resampling stage (the last stage of each path keeps its resolution). */
+  public static Layer keep(Conv conv) {
+    return conv::apply;
+  }
+
+}
