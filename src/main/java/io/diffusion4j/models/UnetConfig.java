@@ -30,7 +30,7 @@ public record UnetConfig(
     int[] attnDimHead,
     int[] attnHeads,
     boolean[] fullAttn,
-    boolean flashAttn) {
+    boolean flashAttn) implements NetworkConfig {
 
   public static Builder builder(int dim) {
     return new Builder(2, dim);
@@ -40,8 +40,14 @@ public record UnetConfig(
     return new Builder(1, dim);
   }
 
+  @Override
   public String type() {
     return spatialRank == 1 ? "Unet1D" : "Unet";
+  }
+
+  @Override
+  public Network create(org.tensorflow.op.Ops tf) {
+    return Unet.create(tf, this);
   }
 
   public int stages() {
@@ -91,6 +97,7 @@ public record UnetConfig(
     }
   }
 
+  @Override
   public JsonObject toJson() {
     JsonObject j = new JsonObject();
     j.addProperty("type", type());

@@ -3,7 +3,6 @@ package io.diffusion4j.nn;
 import io.diffusion4j.io.FloatArray;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,7 +12,6 @@ import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
-import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
@@ -23,7 +21,7 @@ import org.tensorflow.types.TInt64;
 
 /**
  * The variables of one network, keyed by the names PyTorch's {@code state_dict()} gives the same
- * network, in registration order (which is state_dict order). Variables are VariableV2: resource
+ * network, listed in state_dict order. Variables are VariableV2: resource
  * variables are skipped by Session.save and the SavedModel exporter.
  *
  * <p>Reading and writing go through named arrays in PyTorch's layout; the conversion to the
@@ -63,12 +61,37 @@ public final class Parameters {
     return v;
   }
 
+  /**
+   * Every parameter in PyTorch's state_dict order: depth first, a module's own parameters before
+   * its children's, children in the order they were first registered.
+   */
   public List<Param> all() {
-    return List.copyOf(params.values());
+    Node root = new Node();
+    for (Param p : params.values()) {
+      Node node = root;
+      String[] parts = p.name().split("\\.");
+      for (int i = 0; i < parts.length - 1; i++) {
+        node = node.children.computeIfAbsent(parts[i], k -> new Node());
+      }
+      node.own.add(p);
+    }
+    List<Param> out = new ArrayList<>();
+    root.collect(out);
+    return out;
+  }
+
+  private static final class Node {
+    final List<Param> own = new ArrayList<>();
+    final Map<String, Node> children = new LinkedHashMap<>();
+
+    void collect(List<Param> out) {
+      out.addAll(own);
+      children.values().forEach(c -> c.collect(out));
+    }
   }
 
   public List<Param> trainable() {
-    return params.values().stream().filter(Param::trainable).toList();
+    return all().stream().filter(Param::trainable).toList();
   }
 
   public Param get(String name) {
@@ -115,9 +138,7 @@ public final class Parameters {
     try (Result result = runner.run()) {
       for (int i = 0; i < list.size(); i++) {
         Param p = list.get(i);
-        TFloat32 t = (TFloat32) result.get(i);
-        float[] tfData = new float[(int) t.size()];
-        t.asRawTensor().data().asFloats().read(tfData);
+        float[] tfData = Tensors.toArray((TFloat32) result.get(i)).data();
         out.put(p.name(), new FloatArray(p.layout().torchShape().clone(), p.layout().toTorch(tfData)));
       }
     }
@@ -151,8 +172,7 @@ public final class Parameters {
               + Arrays.toString(a.shape()) + ", the network expects "
               + Arrays.toString(p.layout().torchShape()));
         }
-        TFloat32 t = TFloat32.tensorOf(Shape.of(p.layout().tfShape()),
-            DataBuffers.of(p.layout().toTf(a.data()), true, false));
+        TFloat32 t = Tensors.of(p.layout().tfShape(), p.layout().toTf(a.data()));
         tensors.add(t);
         runner.feed(loadFeeds.get(p.name()), t);
       }
@@ -185,8 +205,8 @@ public final class Parameters {
     return list.size() > 5 ? head + " and " + (list.size() - 5) + " more" : head;
   }
 
-  /** Names in registration order. */
+  /** Names in state_dict order. */
   public List<String> names() {
-    return Collections.unmodifiableList(new ArrayList<>(params.keySet()));
+    return all().stream().map(Param::name).toList();
   }
 }

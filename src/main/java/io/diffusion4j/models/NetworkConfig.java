@@ -1,0 +1,35 @@
+package io.diffusion4j.models;
+
+import com.google.gson.JsonObject;
+import io.diffusion4j.io.JsonOptions;
+import org.tensorflow.op.Ops;
+
+/** The options of one network type: they name it in config.json and build it in a graph. */
+public interface NetworkConfig {
+
+  /** The config.json type name, as the reference's class name. */
+  String type();
+
+  int spatialRank();
+
+  JsonObject toJson();
+
+  /** Creates the network's variables in {@code tf}'s graph. */
+  Network create(Ops tf);
+
+  /** Reads the "model" section of config.json. */
+  static NetworkConfig fromJson(JsonObject json) {
+    JsonOptions o = new JsonOptions("model", json);
+    String type = o.getString("type", null);
+    if (type == null) {
+      throw new IllegalArgumentException("model.type is required: Unet or Unet1D");
+    }
+    NetworkConfig c = switch (type) {
+      case "Unet" -> UnetConfig.fromJson(o, 2);
+      case "Unet1D" -> UnetConfig.fromJson(o, 1);
+      default -> throw o.bad("type", "\"" + type + "\"", "Unet or Unet1D");
+    };
+    o.finish();
+    return c;
+  }
+}

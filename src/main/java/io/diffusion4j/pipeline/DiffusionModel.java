@@ -1,0 +1,208 @@
+package io.diffusion4j.pipeline;
+
+import io.diffusion4j.diffusion.GaussianDiffusion;
+import io.diffusion4j.io.AtomicFiles;
+import io.diffusion4j.io.FloatArray;
+import io.diffusion4j.io.Safetensors;
+import io.diffusion4j.models.Network;
+import io.diffusion4j.nn.Forward;
+import io.diffusion4j.nn.Tensors;
+import io.diffusion4j.sampling.GaussianSampler;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * A network (and its diffusion, when the config has one) in its own graph and session: what a
+ * model folder becomes when loaded. Closing it frees the native graph and session.
+ */
+public final class DiffusionModel implements AutoCloseable {
+  public static final String CONFIG = "config.json";
+  public static final String MODEL_WEIGHTS = "model.safetensors";
+  public static final String EMA_WEIGHTS = "ema.safetensors";
+
+  /** Which weights of a model folder to use. */
+  public enum Weights {
+    /** The EMA weights when the folder has them, else the model weights. */
+    PREFER_EMA,
+    EMA,
+    MODEL;
+
+    public static Weights parse(String name) {
+      return switch (name.toLowerCase(Locale.ROOT)) {
+        case "ema" -> EMA;
+        case "model" -> MODEL;
+        default -> throw new IllegalArgumentException("weights \"" + name + "\" is not allowed: expected ema or model");
+      };
+    }
+  }
+
+  private final ModelConfig config;
+  private final Graph graph;
+  private final Session session;
+  private final Ops tf;
+  private final Network network;
+  private final GaussianDiffusion diffusion;
+  private GaussianSampler sampler;
+  private final Map<String, ForwardGraph> forwardGraphs = new HashMap<>();
+
+  private record ForwardGraph(Placeholder<TFloat32> x, Placeholder<TFloat32> time,
+      Placeholder<TFloat32> selfCond, Operand<TFloat32> out) {}
+
+  private DiffusionModel(ModelConfig config) {
+    this.config = config;
+    this.graph = new Graph();
+    try {
+      this.tf = Ops.create(graph);
+      this.network = config.network().create(tf);
+      this.diffusion = config.diffusion() == null ? null : new GaussianDiffusion(network, config.diffusion());
+      this.session = new Session(graph);
+    } catch (RuntimeException e) {
+      graph.close();
+      throw e;
+    }
+  }
+
+  /** A model with freshly initialised weights (PyTorch's initialisation, fixed by the seed). */
+  public static DiffusionModel create(ModelConfig config, long seed) {
+    DiffusionModel m = new DiffusionModel(config);
+    m.network.parameters().initialize(m.session, seed);
+    return m;
+  }
+
+  /** Loads a model folder: config.json and the weights asked for. */
+  public static DiffusionModel load(Path folder, Weights weights) throws IOException {
+    if (!Files.isDirectory(folder)) {
+      throw new java.io.FileNotFoundException("model folder " + folder + " does not exist");
+    }
+    ModelConfig config = ModelConfig.read(folder.resolve(CONFIG));
+    Path file = weightsFile(folder, weights);
+    Map<String, FloatArray> arrays = Safetensors.read(file);
+    DiffusionModel m = new DiffusionModel(config);
+    try {
+      m.loadWeights(arrays);
+    } catch (IllegalArgumentException e) {
+      m.close();
+      throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+    }
+    return m;
+  }
+
+  static Path weightsFile(Path folder, Weights weights) throws IOException {
+    Path ema = folder.resolve(EMA_WEIGHTS);
+    Path model = folder.resolve(MODEL_WEIGHTS);
+    Path file = switch (weights) {
+      case EMA -> ema;
+      case MODEL -> model;
+      case PREFER_EMA -> Files.exists(ema) ? ema : model;
+    };
+    if (!Files.isRegularFile(file)) {
+      throw new java.io.FileNotFoundException("model folder " + folder + " has no " + file.getFileName());
+    }
+    return file;
+  }
+
+  public ModelConfig config() {
+    return config;
+  }
+
+  public Network network() {
+    return network;
+  }
+
+  public Optional<GaussianDiffusion> diffusion() {
+    return Optional.ofNullable(diffusion);
+  }
+
+  public Session session() {
+    return session;
+  }
+
+  public Ops ops() {
+    return tf;
+  }
+
+  /** The weights in PyTorch's names and layout. */
+  public Map<String, FloatArray> weights() {
+    return network.parameters().read(session);
+  }
+
+  public void loadWeights(Map<String, FloatArray> arrays) {
+    network.parameters().write(session, arrays);
+  }
+
+  /** Writes config.json and model.safetensors, each to a temporary name renamed into place. */
+  public void save(Path folder) throws IOException {
+    Files.createDirectories(folder);
+    Safetensors.write(folder.resolve(MODEL_WEIGHTS), weights(), Map.of("format", "pt"));
+    AtomicFiles.writeString(folder.resolve(CONFIG), config.toJsonString());
+  }
+
+  /** The sampler over this model's diffusion; the model must have a diffusion part. */
+  public GaussianSampler sampler() {
+    if (diffusion == null) {
+      throw new IllegalStateException("config.json has no \"diffusion\" section: a bare network cannot be sampled");
+    }
+    if (sampler == null) {
+      sampler = new GaussianSampler(tf, session, diffusion);
+    }
+    return sampler;
+  }
+
+  /**
+   * One evaluation of the network (inference mode): the raw output for a batch.
+   *
+   * @param selfCond null, or the self-conditioning input of a self-conditioned network
+   */
+  public FloatArray forward(FloatArray x, float[] time, FloatArray selfCond) {
+    if (x.shape().length < 2 || x.shape()[0] != time.length) {
+      throw new IllegalArgumentException("x " + Arrays.toString(x.shape()) + " and time [" + time.length
+          + "] must have the same batch size");
+    }
+    long[] perExample = Arrays.copyOfRange(x.shape(), 1, x.shape().length);
+    String key = Arrays.toString(perExample) + (selfCond != null);
+    ForwardGraph g = forwardGraphs.computeIfAbsent(key, k -> buildForward(perExample, selfCond != null));
+    try (TFloat32 tx = Tensors.of(x); TFloat32 tt = TFloat32.vectorOf(time);
+        TFloat32 ts = selfCond == null ? null : Tensors.of(selfCond)) {
+      Session.Runner r = session.runner().feed(g.x(), tx).feed(g.time(), tt);
+      if (ts != null) {
+        r.feed(g.selfCond(), ts);
+      }
+      try (Result res = r.fetch(g.out()).run()) {
+        return Tensors.toArray((TFloat32) res.get(0));
+      }
+    }
+  }
+
+  private ForwardGraph buildForward(long[] perExample, boolean withSelfCond) {
+    Ops f = tf.withSubScope("forward");
+    long[] shape = new long[perExample.length + 1];
+    shape[0] = -1;
+    System.arraycopy(perExample, 0, shape, 1, perExample.length);
+    Placeholder<TFloat32> x = f.placeholder(TFloat32.class, Placeholder.shape(Shape.of(shape)));
+    Placeholder<TFloat32> time = f.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1)));
+    Placeholder<TFloat32> selfCond = withSelfCond
+        ? f.placeholder(TFloat32.class, Placeholder.shape(Shape.of(shape))) : null;
+    Operand<TFloat32> out = network.apply(f, x, time, selfCond, Forward.inference());
+    return new ForwardGraph(x, time, selfCond, out);
+  }
+
+  @Override
+  public void close() {
+    session.close();
+    graph.close();
+  }
+}

@@ -1,0 +1,96 @@
+package io.diffusion4j.pipeline;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import io.diffusion4j.diffusion.GaussianDiffusionConfig;
+import io.diffusion4j.io.JsonOptions;
+import io.diffusion4j.models.NetworkConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/**
+ * A model folder's config.json: the network and, optionally, the diffusion around it, each with
+ * the Python reference's type and option names.
+ */
+public record ModelConfig(NetworkConfig network, GaussianDiffusionConfig diffusion) {
+
+  public ModelConfig {
+    if (network == null) {
+      throw new IllegalArgumentException("a model config needs a network");
+    }
+    if (diffusion != null && diffusion.spatialRank() != network.spatialRank()) {
+      throw new IllegalArgumentException("diffusion " + diffusion.type() + " does not fit model " + network.type());
+    }
+  }
+
+  public static ModelConfig parse(String text) {
+    JsonElement root;
+    try {
+      root = JsonParser.parseString(text);
+    } catch (JsonParseException e) {
+      throw new IllegalArgumentException("config.json is not valid JSON: " + e.getMessage(), e);
+    }
+    if (!root.isJsonObject() || !root.getAsJsonObject().has("model")
+        || !root.getAsJsonObject().get("model").isJsonObject()) {
+      throw new IllegalArgumentException("config.json must be an object with a \"model\" object"
+          + " (and optionally a \"diffusion\" object)");
+    }
+    JsonOptions top = new JsonOptions("config", root.getAsJsonObject());
+    NetworkConfig network = NetworkConfig.fromJson(top.get("model").getAsJsonObject());
+    GaussianDiffusionConfig diffusion = null;
+    if (top.has("diffusion")) {
+      JsonElement d = top.get("diffusion");
+      if (!d.isJsonObject()) {
+        throw top.bad("diffusion", d, "an object");
+      }
+      diffusion = diffusionFromJson(d.getAsJsonObject(), network);
+    }
+    top.finish();
+    return new ModelConfig(network, diffusion);
+  }
+
+  private static GaussianDiffusionConfig diffusionFromJson(JsonObject json, NetworkConfig network) {
+    JsonOptions o = new JsonOptions("diffusion", json);
+    String type = o.getString("type", null);
+    int rank = switch (type == null ? "" : type) {
+      case "GaussianDiffusion" -> 2;
+      case "GaussianDiffusion1D" -> 1;
+      default -> throw o.bad("type", type == null ? "(missing)" : "\"" + type + "\"",
+          "GaussianDiffusion or GaussianDiffusion1D");
+    };
+    if (rank != network.spatialRank()) {
+      throw new IllegalArgumentException("diffusion.type " + type + " does not fit model.type " + network.type());
+    }
+    GaussianDiffusionConfig c = GaussianDiffusionConfig.fromJson(o, rank);
+    o.finish();
+    return c;
+  }
+
+  public static ModelConfig read(Path file) throws IOException {
+    try {
+      return parse(Files.readString(file));
+    } catch (NoSuchFileException e) {
+      throw new NoSuchFileException(file.toString(), null, "no config.json in the model folder");
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+    }
+  }
+
+  public JsonObject toJson() {
+    JsonObject j = new JsonObject();
+    j.add("model", network.toJson());
+    if (diffusion != null) {
+      j.add("diffusion", diffusion.toJson());
+    }
+    return j;
+  }
+
+  public String toJsonString() {
+    return new GsonBuilder().setPrettyPrinting().create().toJson(toJson()) + "\n";
+  }
+}

@@ -1,0 +1,257 @@
+package io.diffusion4j.sampling;
+
+import io.diffusion4j.diffusion.GaussianDiffusion;
+import io.diffusion4j.io.FloatArray;
+import io.diffusion4j.nn.Tensors;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.IntConsumer;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
+
+/**
+ * Runs Gaussian diffusion's reverse process from Java: each step is one session call that
+ * evaluates the network once, and the running sample stays a native tensor from one call to the
+ * next (it is copied to the JVM only at the end, or per step when every step is asked for).
+ *
+ * <p>All randomness comes from stateless ops seeded with (seed, step), so the same seed gives
+ * the same samples in any session or JVM.
+ */
+public final class GaussianSampler {
+  private static final long INITIAL_NOISE_STREAM = -1;
+  private static final long Q_SAMPLE_STREAM = -2;
+
+  private final GaussianDiffusion diffusion;
+  private final Session session;
+  private final Placeholder<TFloat32> x;
+  private final Placeholder<TInt32> time;
+  private final Placeholder<TInt32> timeNext;
+  private final Placeholder<TFloat32> eta;
+  private final Operand<TFloat32> selfCond;
+  private final Placeholder<TInt64> seed;
+  private final GaussianSteps.Step ddpm;
+  private final GaussianSteps.Step ddim;
+  private final Placeholder<TInt32> noiseShape;
+  private final Operand<TFloat32> initialNoise;
+  private final Placeholder<TFloat32> x1;
+  private final Placeholder<TFloat32> x2;
+  private final Placeholder<TFloat32> lambda;
+  private final Operand<TFloat32> mixed;
+  private final Operand<TFloat32> images;
+
+  /**
+   * Adds the step graph to the graph that holds {@code diffusion}'s network; {@code session} must
+   * run that graph with the weights loaded.
+   */
+  public GaussianSampler(Ops root, Session session, GaussianDiffusion diffusion) {
+    this.diffusion = diffusion;
+    this.session = session;
+    Ops tf = root.withSubScope("gaussian_sampler");
+    long[] perExample = diffusion.sampleShape();
+    Shape batchShape = Shape.of(concat(-1, perExample));
+    x = tf.placeholder(TFloat32.class, Placeholder.shape(batchShape));
+    time = tf.placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
+    timeNext = tf.placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
+    eta = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+    seed = tf.placeholder(TInt64.class, Placeholder.shape(Shape.of(2)));
+    selfCond = diffusion.network().selfCondition()
+        ? tf.placeholderWithDefault(tf.zerosLike(x), batchShape)
+        : null;
+    Operand<TInt32> batch = tf.slice(tf.shape(x), tf.constant(new int[] {0}), tf.constant(new int[] {1}));
+    Operand<TInt32> t = tf.fill(batch, time);
+    Operand<TFloat32> noise = tf.random.statelessRandomNormal(tf.shape(x), seed);
+    ddpm = GaussianSteps.ddpm(tf, diffusion, x, t, selfCond, noise);
+    ddim = GaussianSteps.ddim(tf, diffusion, x, t, tf.fill(batch, timeNext), eta, selfCond, noise);
+
+    noiseShape = tf.placeholder(TInt32.class, Placeholder.shape(Shape.of(perExample.length + 1)));
+    initialNoise = tf.random.statelessRandomNormal(noiseShape, seed);
+    x1 = tf.placeholder(TFloat32.class, Placeholder.shape(batchShape));
+    x2 = tf.placeholder(TFloat32.class, Placeholder.shape(batchShape));
+    lambda = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+    Operand<TInt32> tq = tf.fill(tf.slice(tf.shape(x1), tf.constant(new int[] {0}), tf.constant(new int[] {1})), time);
+    Operand<TFloat32> q1 = diffusion.qSample(tf, diffusion.normalize(tf, x1), tq,
+        tf.random.statelessRandomNormal(tf.shape(x1), seed));
+    Operand<TFloat32> q2 = diffusion.qSample(tf, diffusion.normalize(tf, x2), tq,
+        tf.random.statelessRandomNormal(tf.shape(x1), tf.math.add(seed, tf.constant(new long[] {0, 1}))));
+    mixed = tf.math.add(tf.math.mul(tf.math.sub(tf.constant(1f), lambda), q1), tf.math.mul(lambda, q2));
+    images = diffusion.unnormalize(tf, x);
+  }
+
+  public GaussianDiffusion diffusion() {
+    return diffusion;
+  }
+
+  /** Standard-normal start noise for {@code num} samples, a pure function of {@code seed}. */
+  public FloatArray initialNoise(int num, long seed) {
+    if (num < 1) {
+      throw new IllegalArgumentException("num = " + num + " must be at least 1");
+    }
+    int[] shape = Arrays.stream(concat(num, diffusion.sampleShape())).mapToInt(Math::toIntExact).toArray();
+    try (TInt32 s = TInt32.vectorOf(shape); TInt64 sd = TInt64.vectorOf(seed, INITIAL_NOISE_STREAM);
+        Result r = session.runner().feed(noiseShape, s).feed(this.seed, sd).fetch(initialNoise).run()) {
+      return Tensors.toArray((TFloat32) r.get(0));
+    }
+  }
+
+  /**
+   * Samples from the given start noise.
+   *
+   * @param steps DDIM steps (ignored by DDPM, which takes every timestep)
+   * @param everyStep when not null, receives every intermediate sample (in data space) in order,
+   *     starting with the noise: the reference's return_all_timesteps
+   * @return samples in data space ([0, 1] with auto_normalize), channels-last
+   */
+  public FloatArray sample(Sampler sampler, FloatArray noise, long seed, int steps, double eta,
+      List<FloatArray> everyStep) {
+    checkBatch("noise", noise);
+    return switch (sampler) {
+      case DDPM -> ddpmLoop(noise, seed, diffusion.config().timesteps() - 1, everyStep, null);
+      case DDIM -> ddimLoop(noise, seed, diffusion.schedule().ddimTimePairs(steps), eta, everyStep);
+    };
+  }
+
+  /** As {@link #sample} with the sampler and steps the diffusion's config implies. */
+  public FloatArray sample(FloatArray noise, long seed) {
+    var c = diffusion.config();
+    return sample(c.isDdimSampling() ? Sampler.DDIM : Sampler.DDPM, noise, seed, c.samplingTimesteps(),
+        c.ddimSamplingEta(), null);
+  }
+
+  /**
+   * Noises two batches to timestep t, mixes them (1 - lam) : lam and denoises the mix with DDPM
+   * from t down to 0 (the reference starts one step lower, at t - 1, leaving the mix slightly
+   * noisier than the step assumes; here the first step is at t).
+   */
+  public FloatArray interpolate(FloatArray a, FloatArray b, int t, double lam, long seed) {
+    checkBatch("x1", a);
+    checkBatch("x2", b);
+    if (!Arrays.equals(a.shape(), b.shape())) {
+      throw new IllegalArgumentException("x1 " + Arrays.toString(a.shape()) + " and x2 "
+          + Arrays.toString(b.shape()) + " must have the same shape");
+    }
+    int timesteps = diffusion.config().timesteps();
+    if (t < 0 || t >= timesteps) {
+      throw new IllegalArgumentException("t = " + t + " must be in [0, " + (timesteps - 1) + "]");
+    }
+    FloatArray mix;
+    try (TFloat32 ta = Tensors.of(a); TFloat32 tb = Tensors.of(b); TInt32 tt = TInt32.scalarOf(t);
+        TFloat32 l = TFloat32.scalarOf((float) lam); TInt64 sd = TInt64.vectorOf(seed, Q_SAMPLE_STREAM);
+        Result r = session.runner().feed(x1, ta).feed(x2, tb).feed(time, tt).feed(lambda, l)
+            .feed(this.seed, sd).fetch(mixed).run()) {
+      mix = Tensors.toArray((TFloat32) r.get(0));
+    }
+    return ddpmLoop(mix, seed, t, null, null);
+  }
+
+  /** DDPM from {@code start} down to 0; {@code onStep} (tests) sees the step index. */
+  FloatArray ddpmLoop(FloatArray start, long seed, int fromTime, List<FloatArray> everyStep, IntConsumer onStep) {
+    try (Carry carry = new Carry(Tensors.of(start))) {
+      record(everyStep, carry);
+      for (int t = fromTime; t >= 0; t--) {
+        try (TInt32 tt = TInt32.scalarOf(t); TInt64 sd = TInt64.vectorOf(seed, t)) {
+          Session.Runner run = carry.feed(session.runner()).feed(time, tt).feed(this.seed, sd);
+          carry.advance(run.fetch(ddpm.next()).fetch(ddpm.xStart()).run());
+        }
+        record(everyStep, carry);
+        if (onStep != null) {
+          onStep.accept(t);
+        }
+      }
+      return carry.images();
+    }
+  }
+
+  FloatArray ddimLoop(FloatArray start, long seed, int[][] pairs, double etaValue, List<FloatArray> everyStep) {
+    try (Carry carry = new Carry(Tensors.of(start)); TFloat32 e = TFloat32.scalarOf((float) etaValue)) {
+      record(everyStep, carry);
+      for (int[] pair : pairs) {
+        try (TInt32 tt = TInt32.scalarOf(pair[0]); TInt32 tn = TInt32.scalarOf(Math.max(pair[1], 0));
+            TInt64 sd = TInt64.vectorOf(seed, pair[0])) {
+          Session.Runner run = carry.feed(session.runner()).feed(time, tt).feed(timeNext, tn)
+              .feed(eta, e).feed(this.seed, sd);
+          // the last step (t_next = -1) returns the x0 estimate itself
+          carry.advance(pair[1] < 0 ? run.fetch(ddim.xStart()).run()
+              : run.fetch(ddim.next()).fetch(ddim.xStart()).run());
+        }
+        record(everyStep, carry);
+      }
+      return carry.images();
+    }
+  }
+
+  private void record(List<FloatArray> everyStep, Carry carry) {
+    if (everyStep != null) {
+      everyStep.add(carry.images());
+    }
+  }
+
+  /**
+   * The running sample and x0 estimate between session calls. A Result owns its tensors, so the
+   * previous step's Result stays open until the next step has consumed them.
+   */
+  private final class Carry implements AutoCloseable {
+    private final TFloat32 start;
+    private Result result;
+
+    Carry(TFloat32 start) {
+      this.start = start;
+    }
+
+    TFloat32 x() {
+      return result == null ? start : (TFloat32) result.get(0);
+    }
+
+    Session.Runner feed(Session.Runner runner) {
+      runner.feed(x, x());
+      if (result != null && selfCond != null) {
+        runner.feed(selfCond, result.get(1));
+      }
+      return runner;
+    }
+
+    void advance(Result next) {
+      if (result != null) {
+        result.close();
+      }
+      result = next;
+    }
+
+    FloatArray images() {
+      try (Result r = session.runner().feed(x, x()).fetch(images).run()) {
+        return Tensors.toArray((TFloat32) r.get(0));
+      }
+    }
+
+    @Override
+    public void close() {
+      start.close();
+      if (result != null) {
+        result.close();
+      }
+    }
+  }
+
+  private void checkBatch(String name, FloatArray a) {
+    long[] expected = diffusion.sampleShape();
+    long[] shape = a.shape();
+    if (shape.length != expected.length + 1 || shape[0] < 1
+        || !Arrays.equals(Arrays.copyOfRange(shape, 1, shape.length), expected)) {
+      throw new IllegalArgumentException(name + " has shape " + Arrays.toString(shape) + ", expected [N, "
+          + Arrays.toString(expected).replaceAll("[\\[\\]]", "") + "] (channels-last)");
+    }
+  }
+
+  private static long[] concat(long first, long[] rest) {
+    long[] s = new long[rest.length + 1];
+    s[0] = first;
+    System.arraycopy(rest, 0, s, 1, rest.length);
+    return s;
+  }
+}
