@@ -1,0 +1,104 @@
+package io.diffusion4j.train;
+
+import io.diffusion4j.nn.Parameters;
+import java.util.ArrayList;
+import java.util.List;
+import org.tensorflow.Operand;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * Adam (Kingma and Ba 2015) written with TensorFlow's ApplyAdam and VariableV2 slots, so that its
+ * state is saved with the weights. Graph mode has no implicit order: every update depends on all
+ * gradients, and the bias-correction powers advance only after every update, which makes seeded
+ * runs bit-for-bit reproducible.
+ *
+ * <p>ApplyAdam adds epsilon to sqrt(v_hat) * sqrt(1 - beta2^t) rather than to sqrt(v_hat) as
+ * torch.optim.Adam does: the same method, epsilon scaled by at most 1.
+ */
+public final class Adam {
+  /** The reference Trainer's defaults: lr 1e-4, betas (0.9, 0.99), torch's eps 1e-8. */
+  public record Options(double beta1, double beta2, double epsilon) {
+    public static Options defaults() {
+      return new Options(0.9, 0.99, 1e-8);
+    }
+
+    public Options {
+      if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) {
+        throw new IllegalArgumentException("adam_betas = (" + beta1 + ", " + beta2 + ") must each be in [0, 1)");
+      }
+      if (!(epsilon > 0)) {
+        throw new IllegalArgumentException("adam epsilon = " + epsilon + " must be > 0");
+      }
+    }
+  }
+
+  private final Options options;
+  private final List<Variable<TFloat32>> vars = new ArrayList<>();
+  private final List<Variable<TFloat32>> m = new ArrayList<>();
+  private final List<Variable<TFloat32>> v = new ArrayList<>();
+  private final Variable<TFloat32> beta1Power;
+  private final Variable<TFloat32> beta2Power;
+  private final Op initializer;
+
+  /** Creates the optimizer's slots for {@code params} (names {@code adam/<param>.m} and {@code .v}). */
+  public Adam(Ops root, List<Parameters.Param> params, Options options) {
+    this.options = options;
+    Ops tf = root.withSubScope("adam");
+    List<Op> inits = new ArrayList<>();
+    for (Parameters.Param p : params) {
+      Shape shape = Shape.of(p.layout().tfShape());
+      Variable<TFloat32> mv = tf.withName(p.name() + ".m").variable(shape, TFloat32.class);
+      Variable<TFloat32> vv = tf.withName(p.name() + ".v").variable(shape, TFloat32.class);
+      inits.add(tf.assign(mv, tf.zeros(tf.constant(shape), TFloat32.class)));
+      inits.add(tf.assign(vv, tf.zeros(tf.constant(shape), TFloat32.class)));
+      vars.add(p.variable());
+      m.add(mv);
+      v.add(vv);
+    }
+    beta1Power = tf.withName("beta1_power").variable(Shape.scalar(), TFloat32.class);
+    beta2Power = tf.withName("beta2_power").variable(Shape.scalar(), TFloat32.class);
+    inits.add(tf.assign(beta1Power, tf.constant((float) options.beta1())));
+    inits.add(tf.assign(beta2Power, tf.constant((float) options.beta2())));
+    initializer = tf.withControlDependencies(inits).noOp();
+  }
+
+  /** Resets the moments and the step count. */
+  public Op initializer() {
+    return initializer;
+  }
+
+  /** One update of every variable from its gradient, at learning rate {@code lr} (a scalar). */
+  public Op apply(Ops root, List<Operand<TFloat32>> grads, Operand<TFloat32> lr) {
+    if (grads.size() != vars.size()) {
+      throw new IllegalArgumentException(grads.size() + " gradients for " + vars.size() + " variables");
+    }
+    Ops tf = root.withSubScope("adam_update");
+    // every read of a gradient happens before any variable changes
+    List<Op> gradReady = new ArrayList<>();
+    grads.forEach(g -> gradReady.add(tf.identity(g)));
+    Ops ordered = tf.withControlDependencies(gradReady);
+    List<Op> updates = new ArrayList<>();
+    for (int i = 0; i < vars.size(); i++) {
+      updates.add(ordered.train.applyAdam(vars.get(i), m.get(i), v.get(i), beta1Power, beta2Power, lr,
+          ordered.constant((float) options.beta1()), ordered.constant((float) options.beta2()),
+          ordered.constant((float) options.epsilon()), grads.get(i)));
+    }
+    Ops after = tf.withControlDependencies(updates);
+    Op p1 = after.assign(beta1Power, after.math.mul(beta1Power, after.constant((float) options.beta1())));
+    Op p2 = after.assign(beta2Power, after.math.mul(beta2Power, after.constant((float) options.beta2())));
+    return tf.withControlDependencies(List.of(p1, p2)).noOp();
+  }
+
+  /** The slot variables, for checkpoints. */
+  public List<Variable<TFloat32>> state() {
+    List<Variable<TFloat32>> all = new ArrayList<>(m);
+    all.addAll(v);
+    all.add(beta1Power);
+    all.add(beta2Power);
+    return all;
+  }
+}

@@ -1,0 +1,142 @@
+package io.diffusion4j.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.diffusion4j.diffusion.GaussianDiffusionConfig;
+import io.diffusion4j.io.FloatArray;
+import io.diffusion4j.models.UnetConfig;
+import io.diffusion4j.pipeline.DiffusionModel;
+import io.diffusion4j.pipeline.ModelConfig;
+import io.diffusion4j.sampling.Sampler;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Tiny models trained for a few hundred steps sample the statistics of their training data.
+ * Tolerances are loose enough for a few hundred steps of a tiny net and tight enough that an
+ * untrained or broken model fails (an untrained model's samples are near-uniform noise).
+ */
+class ToyTrainingTest {
+
+  /** Sequences whose values sit around one of two levels, 0.25 or 0.75, chosen per sequence. */
+  @Test
+  void gaussian1dLearnsTwoComponentMixture() {
+    int len = 16;
+    SplittableRandom rng = new SplittableRandom(7);
+    ModelConfig config = new ModelConfig(
+        UnetConfig.builder1d(16).dimMults(1, 2).channels(1).build(),
+        GaussianDiffusionConfig.builder1d(len).timesteps(100).build());
+    try (DiffusionModel model = DiffusionModel.create(config, 1)) {
+      TrainStep step = new TrainStep(model, Adam.Options.defaults(), 1.0);
+      float first = 0;
+      float last = 0;
+      for (int i = 0; i < 400; i++) {
+        float[] data = new float[32 * len];
+        for (int b = 0; b < 32; b++) {
+          double level = rng.nextBoolean() ? 0.25 : 0.75;
+          for (int j = 0; j < len; j++) {
+            data[b * len + j] = (float) (level + 0.03 * rng.nextGaussian());
+          }
+        }
+        float loss = step.run(new FloatArray(new long[] {32, len, 1}, data), 11, i, 2e-3, i < 20 || i >= 380);
+        if (i < 20) {
+          first += loss / 20;
+        } else if (i >= 380) {
+          last += loss / 20;
+        }
+      }
+      assertTrue(last < 0.5 * first, "loss fell from " + first + " to " + last);
+
+      FloatArray noise = model.sampler().initialNoise(64, 3);
+      FloatArray s = model.sampler().sample(Sampler.DDIM, noise, 3, 25, 0, null);
+      double[] seqMeans = new double[64];
+      double mean = 0;
+      for (int b = 0; b < 64; b++) {
+        for (int j = 0; j < len; j++) {
+          seqMeans[b] += s.data()[b * len + j] / len;
+        }
+        mean += seqMeans[b] / 64;
+      }
+      int nearMode = 0;
+      int high = 0;
+      for (double m : seqMeans) {
+        if (Math.abs(m - 0.25) < 0.08 || Math.abs(m - 0.75) < 0.08) {
+          nearMode++;
+        }
+        if (m > 0.5) {
+          high++;
+        }
+      }
+      // data: mean 0.5, every sequence at a mode, half of them high
+      assertEquals(0.5, mean, 0.08, "mean of samples");
+      assertTrue(nearMode >= 52, nearMode + " of 64 sequences sit at a mode");
+      assertTrue(high >= 16 && high <= 48, high + " of 64 sequences at the high mode");
+    }
+  }
+
+  /** 8x8 grey images holding one full-length bar, horizontal or vertical, at a random position. */
+  @Test
+  void gaussian2dLearnsRandomBars() {
+    int size = 8;
+    SplittableRandom rng = new SplittableRandom(5);
+    ModelConfig config = new ModelConfig(
+        UnetConfig.builder(16).dimMults(1, 2).channels(1).attnHeads(2).attnDimHead(8).build(),
+        GaussianDiffusionConfig.builder(size, size).timesteps(100).build());
+    try (DiffusionModel model = DiffusionModel.create(config, 2)) {
+      TrainStep step = new TrainStep(model, Adam.Options.defaults(), 1.0);
+      for (int i = 0; i < 400; i++) {
+        step.run(bars(rng, 32, size), 13, i, 2e-3, false);
+      }
+      FloatArray noise = model.sampler().initialNoise(32, 4);
+      FloatArray s = model.sampler().sample(Sampler.DDIM, noise, 4, 25, 0, null);
+      double mean = 0;
+      int binary = 0;
+      for (float v : s.data()) {
+        mean += v / s.data().length;
+        if (v < 0.2 || v > 0.8) {
+          binary++;
+        }
+      }
+      // data: one bar of 8 lit pixels in 64 -> mean 0.125, every pixel 0 or 1
+      assertEquals(0.125, mean, 0.05, "mean pixel value");
+      assertTrue(binary > 0.85 * s.data().length, binary + " of " + s.data().length + " pixels near 0 or 1");
+      int barLike = 0;
+      for (int b = 0; b < 32; b++) {
+        if (maxLineMean(s.data(), b, size) > 0.7) {
+          barLike++;
+        }
+      }
+      assertTrue(barLike >= 20, barLike + " of 32 samples hold a bar");
+    }
+  }
+
+  static FloatArray bars(SplittableRandom rng, int n, int size) {
+    float[] d = new float[n * size * size];
+    for (int b = 0; b < n; b++) {
+      boolean horizontal = rng.nextBoolean();
+      int at = rng.nextInt(size);
+      for (int k = 0; k < size; k++) {
+        int y = horizontal ? at : k;
+        int x = horizontal ? k : at;
+        d[(b * size + y) * size + x] = 1;
+      }
+    }
+    return new FloatArray(new long[] {n, size, size, 1}, d);
+  }
+
+  /** The brightest row or column mean of image b. */
+  static double maxLineMean(float[] d, int b, int size) {
+    double best = 0;
+    for (int i = 0; i < size; i++) {
+      double row = 0;
+      double col = 0;
+      for (int k = 0; k < size; k++) {
+        row += d[(b * size + i) * size + k] / size;
+        col += d[(b * size + k) * size + i] / size;
+      }
+      best = Math.max(best, Math.max(row, col));
+    }
+    return best;
+  }
+}
