@@ -1,0 +1,89 @@
+package io.diffusion4j.io;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Whole-file writes that readers see either complete or not at all: a crash or an exception
+ * while saving a checkpoint or a sample must never leave a truncated file, nor destroy the
+ * previous version.
+ */
+public final class AtomicFiles {
+  private AtomicFiles() {}
+
+  /**
+   * Writes {@code target} through {@code writer}: the bytes go to a hidden temporary file in the
+   * same directory, which is synced and then renamed over the target. On any failure the
+   * temporary file is removed and an existing target is left untouched. Missing parent
+   * directories are created.
+   */
+  public static void write(Path target, IOConsumer<OutputStream> writer) throws IOException {
+    Path abs = target.toAbsolutePath();
+    Path dir = abs.getParent();
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new IOException("cannot create directory " + dir + " for " + target + ": " + e, e);
+    }
+    Path tmp = dir.resolve("." + abs.getFileName() + ".tmp-"
+        + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36));
+    FileChannel channel;
+    try {
+      channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    } catch (IOException e) {
+      throw new IOException("cannot write " + target + ": cannot create a file in " + dir + ": " + e, e);
+    }
+    try {
+      try (channel; OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16)) {
+        writer.accept(out);
+        out.flush();
+        channel.force(true);
+      }
+      move(tmp, abs);
+    } catch (Throwable t) {
+      try {
+        Files.deleteIfExists(tmp);
+      } catch (IOException e) {
+        t.addSuppressed(e);
+      }
+      throw t;
+    }
+    syncDirectory(dir);
+  }
+
+  /** Writes {@code text} as UTF-8. */
+  public static void writeString(Path target, String text) throws IOException {
+    writeBytes(target, text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  public static void writeBytes(Path target, byte[] bytes) throws IOException {
+    write(target, out -> out.write(bytes));
+  }
+
+  private static void move(Path from, Path to) throws IOException {
+    try {
+      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  /** Makes the rename durable where the platform allows syncing a directory (not on Windows). */
+  private static void syncDirectory(Path dir) {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    } catch (IOException e) {
+      // Best effort: the file itself is already synced and in place.
+    }
+  }
+}

@@ -1,0 +1,362 @@
+package io.diffusion4j.io;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * NumPy's .npy format (versions 1.0 to 3.0), the simplest way to exchange arrays with the Python
+ * reference: datasets, labels, reference outputs for tests. Reads the common numeric dtypes in C
+ * order as float; writes float32 the way {@code numpy.save} does.
+ */
+public final class Npy {
+  private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
+  private static final int ALIGN = 64;
+
+  private Npy() {}
+
+  /** The array, converted to float32. */
+  public static FloatArray read(Path path) throws IOException {
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+      Header h = readHeader(path, ch);
+      return new FloatArray(h.shape, h.type.readFloats(path, ch, h.dataStart, h.count, h.order));
+    }
+  }
+
+  /** The values of an integer or boolean array (e.g. class labels), flattened in C order. */
+  public static long[] readLongs(Path path) throws IOException {
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+      Header h = readHeader(path, ch);
+      if (!h.type.isInteger()) {
+        throw bad(path, "dtype '" + h.descr + "' is not an integer type");
+      }
+      return h.type.readLongs(path, ch, h.dataStart, h.count, h.order);
+    }
+  }
+
+  /** Writes {@code array} as '<f4' in C order (format 1.0 unless the header needs 2.0), atomically. */
+  public static void write(Path path, FloatArray array) throws IOException {
+    byte[] dict = ("{'descr': '<f4', 'fortran_order': False, 'shape': " + tuple(array.shape()) + ", }")
+        .getBytes(StandardCharsets.ISO_8859_1);
+    int major = 1;
+    int prefix = MAGIC.length + 2 + 2;
+    if (padded(prefix, dict.length) - prefix > 0xffff) {
+      major = 2;
+      prefix += 2;
+    }
+    int total = padded(prefix, dict.length);
+    ByteBuffer header = ByteBuffer.allocate(total).order(ByteOrder.LITTLE_ENDIAN);
+    header.put(MAGIC).put((byte) major).put((byte) 0);
+    if (major == 1) {
+      header.putShort((short) (total - prefix));
+    } else {
+      header.putInt(total - prefix);
+    }
+    header.put(dict);
+    while (header.position() < total - 1) {
+      header.put((byte) ' ');
+    }
+    header.put((byte) '\n');
+    AtomicFiles.write(path, out -> {
+      out.write(header.array());
+      NumericType.writeF32(out, array.data());
+    });
+  }
+
+  /** Total header size: prefix, dict and the final newline, rounded up for alignment. */
+  private static int padded(int prefix, int dictLength) {
+    return (prefix + dictLength + 1 + ALIGN - 1) / ALIGN * ALIGN;
+  }
+
+  /** Python's tuple repr: (), (5,), (3, 4). */
+  private static String tuple(long[] shape) {
+    StringBuilder sb = new StringBuilder("(");
+    for (int i = 0; i < shape.length; i++) {
+      sb.append(i == 0 ? "" : ", ").append(shape[i]);
+    }
+    return sb.append(shape.length == 1 ? ",)" : ")").toString();
+  }
+
+  private record Header(
+      String descr, NumericType type, ByteOrder order, long[] shape, int count, long dataStart) {}
+
+  private static Header readHeader(Path path, FileChannel ch) throws IOException {
+    long size = ch.size();
+    ByteBuffer start = ByteBuffer.allocate((int) Math.min(size, 12)).order(ByteOrder.LITTLE_ENDIAN);
+    readFully(path, ch, start, 0);
+    byte[] magic = Arrays.copyOf(start.array(), Math.min(start.capacity(), MAGIC.length));
+    if (!Arrays.equals(magic, MAGIC)) {
+      throw bad(path, "not a .npy file (bad magic, expected \\x93NUMPY)");
+    }
+    if (size < 10) {
+      throw bad(path, "truncated header (" + size + " bytes)");
+    }
+    int major = start.get(6);
+    if (major < 1 || major > 3) {
+      throw bad(path, "unsupported .npy format version " + major + "." + start.get(7));
+    }
+    int prefix = major == 1 ? 10 : 12;
+    if (size < prefix) {
+      throw bad(path, "truncated header (" + size + " bytes)");
+    }
+    long headerLength = major == 1 ? start.getShort(8) & 0xffff : start.getInt(8) & 0xffff_ffffL;
+    if (prefix + headerLength > size) {
+      throw bad(path, "truncated header: " + headerLength + " bytes announced, "
+          + (size - prefix) + " present");
+    }
+    ByteBuffer text = ByteBuffer.allocate((int) headerLength);
+    readFully(path, ch, text, prefix);
+    String dict = new String(text.array(),
+        major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+    Map<?, ?> map;
+    try {
+      if (!(Literal.parse(dict) instanceof Map<?, ?> m)) {
+        throw new IllegalArgumentException("not a dict");
+      }
+      map = m;
+    } catch (IllegalArgumentException e) {
+      throw bad(path, "malformed header " + dict.strip() + ": " + e.getMessage());
+    }
+    if (!(map.get("descr") instanceof String descr)) {
+      throw bad(path, "unsupported dtype " + map.get("descr") + " (only simple numeric dtypes)");
+    }
+    if (!(map.get("fortran_order") instanceof Boolean fortran)) {
+      throw bad(path, "header lacks fortran_order: " + dict.strip());
+    }
+    if (fortran) {
+      throw bad(path, "fortran_order True is not supported: save a C-ordered array");
+    }
+    long[] shape = shape(path, map.get("shape"));
+    long count = 1;
+    try {
+      for (long d : shape) {
+        count = Math.multiplyExact(count, d);
+      }
+    } catch (ArithmeticException e) {
+      count = Long.MAX_VALUE;
+    }
+    if (count > Integer.MAX_VALUE - 8) {
+      throw bad(path, "shape " + Arrays.toString(shape) + " has too many elements for a Java array");
+    }
+    NumericType type = type(path, descr);
+    long dataStart = prefix + headerLength;
+    long needed = count * type.size;
+    if (size - dataStart < needed) {
+      throw bad(path, "truncated data: shape " + Arrays.toString(shape) + " of " + descr + " needs "
+          + needed + " bytes, " + (size - dataStart) + " present");
+    }
+    ByteOrder order = descr.charAt(0) == '>' ? ByteOrder.BIG_ENDIAN
+        : descr.charAt(0) == '=' ? ByteOrder.nativeOrder() : ByteOrder.LITTLE_ENDIAN;
+    return new Header(descr, type, order, shape, (int) count, dataStart);
+  }
+
+  private static NumericType type(Path path, String descr) throws IOException {
+    NumericType type = null;
+    if (descr.length() == 3 && "<>|=".indexOf(descr.charAt(0)) >= 0) {
+      type = switch (descr.substring(1)) {
+        case "f2" -> NumericType.F16;
+        case "f4" -> NumericType.F32;
+        case "f8" -> NumericType.F64;
+        case "i1" -> NumericType.I8;
+        case "i2" -> NumericType.I16;
+        case "i4" -> NumericType.I32;
+        case "i8" -> NumericType.I64;
+        case "u1" -> NumericType.U8;
+        case "u2" -> NumericType.U16;
+        case "u4" -> NumericType.U32;
+        case "b1" -> NumericType.BOOL;
+        default -> null;
+      };
+    }
+    if (type == null) {
+      throw bad(path, "unsupported dtype '" + descr
+          + "' (supported: f2 f4 f8 i1 i2 i4 i8 u1 u2 u4 b1, either byte order)");
+    }
+    return type;
+  }
+
+  private static long[] shape(Path path, Object value) throws IOException {
+    if (value instanceof List<?> list) {
+      long[] shape = new long[list.size()];
+      for (int i = 0; i < shape.length; i++) {
+        if (!(list.get(i) instanceof Long d) || d < 0) {
+          throw bad(path, "bad shape " + value);
+        }
+        shape[i] = d;
+      }
+      return shape;
+    }
+    throw bad(path, "header lacks a shape tuple: " + value);
+  }
+
+  private static void readFully(Path path, FileChannel ch, ByteBuffer buf, long position)
+      throws IOException {
+    while (buf.hasRemaining()) {
+      if (ch.read(buf, position + buf.position()) < 0) {
+        throw bad(path, "unexpected end of file");
+      }
+    }
+  }
+
+  private static IOException bad(Path path, String message) {
+    return new IOException(path + ": " + message);
+  }
+
+  /**
+   * Just enough Python literal syntax for npy headers: dicts, tuples, lists, quoted strings,
+   * integers (with Python 2's optional L), True, False and None (null). Errors are
+   * IllegalArgumentExceptions.
+   */
+  private static final class Literal {
+    private final String s;
+    private int pos;
+
+    private Literal(String s) {
+      this.s = s;
+    }
+
+    static Object parse(String s) {
+      Literal p = new Literal(s);
+      Object v = p.value();
+      p.skipSpace();
+      if (p.pos != s.length()) {
+        throw p.error("unexpected text after the value");
+      }
+      return v;
+    }
+
+    private Object value() {
+      skipSpace();
+      if (pos >= s.length()) {
+        throw error("unexpected end");
+      }
+      char c = s.charAt(pos);
+      if (c == '{') {
+        return dict();
+      }
+      if (c == '(' || c == '[') {
+        return sequence(c == '(' ? ')' : ']');
+      }
+      if (c == '\'' || c == '"') {
+        return string(c);
+      }
+      if (c == '-' || Character.isDigit(c)) {
+        return integer();
+      }
+      int begin = pos;
+      while (pos < s.length() && Character.isLetter(s.charAt(pos))) {
+        pos++;
+      }
+      return switch (s.substring(begin, pos)) {
+        case "True" -> Boolean.TRUE;
+        case "False" -> Boolean.FALSE;
+        case "None" -> null;
+        default -> {
+          pos = begin;
+          throw error("unexpected character '" + c + "'");
+        }
+      };
+    }
+
+    private Map<Object, Object> dict() {
+      pos++;
+      Map<Object, Object> map = new LinkedHashMap<>();
+      while (!closes('}')) {
+        Object key = value();
+        skipSpace();
+        expect(':');
+        map.put(key, value());
+        separator('}');
+      }
+      return map;
+    }
+
+    private List<Object> sequence(char close) {
+      pos++;
+      List<Object> list = new ArrayList<>();
+      while (!closes(close)) {
+        list.add(value());
+        separator(close);
+      }
+      return list;
+    }
+
+    /** Consumes {@code close} if it comes next. */
+    private boolean closes(char close) {
+      skipSpace();
+      if (pos < s.length() && s.charAt(pos) == close) {
+        pos++;
+        return true;
+      }
+      return false;
+    }
+
+    /** After an element: a comma, or the closing bracket (left for {@link #closes}). */
+    private void separator(char close) {
+      skipSpace();
+      if (pos < s.length() && s.charAt(pos) == ',') {
+        pos++;
+      } else if (pos >= s.length() || s.charAt(pos) != close) {
+        throw error("expected ',' or '" + close + "'");
+      }
+    }
+
+    private String string(char quote) {
+      StringBuilder sb = new StringBuilder();
+      for (pos++; pos < s.length() && s.charAt(pos) != quote; pos++) {
+        if (s.charAt(pos) == '\\' && pos + 1 < s.length()) {
+          pos++;
+        }
+        sb.append(s.charAt(pos));
+      }
+      expect(quote);
+      return sb.toString();
+    }
+
+    private Long integer() {
+      int begin = pos;
+      if (s.charAt(pos) == '-') {
+        pos++;
+      }
+      while (pos < s.length() && Character.isDigit(s.charAt(pos))) {
+        pos++;
+      }
+      try {
+        long v = Long.parseLong(s.substring(begin, pos));
+        if (pos < s.length() && (s.charAt(pos) == 'L' || s.charAt(pos) == 'l')) {
+          pos++;
+        }
+        return v;
+      } catch (NumberFormatException e) {
+        pos = begin;
+        throw error("bad integer");
+      }
+    }
+
+    private void expect(char c) {
+      if (pos >= s.length() || s.charAt(pos) != c) {
+        throw error("expected '" + c + "'");
+      }
+      pos++;
+    }
+
+    private void skipSpace() {
+      while (pos < s.length() && Character.isWhitespace(s.charAt(pos))) {
+        pos++;
+      }
+    }
+
+    private IllegalArgumentException error(String what) {
+      return new IllegalArgumentException(what + " at offset " + pos);
+    }
+  }
+}
