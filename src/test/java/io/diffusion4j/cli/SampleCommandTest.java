@@ -1,0 +1,116 @@
+package io.diffusion4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.diffusion4j.diffusion.GaussianDiffusionConfig;
+import io.diffusion4j.io.FloatArray;
+import io.diffusion4j.io.Npy;
+import io.diffusion4j.models.UnetConfig;
+import io.diffusion4j.pipeline.DiffusionModel;
+import io.diffusion4j.pipeline.ModelConfig;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SampleCommandTest {
+  @TempDir
+  static Path dir;
+  static Path model;
+
+  @BeforeAll
+  static void saveModel() throws IOException {
+    model = dir.resolve("model");
+    ModelConfig config = new ModelConfig(
+        UnetConfig.builder(8).dimMults(1, 2).channels(3).attnHeads(1).attnDimHead(8).build(),
+        GaussianDiffusionConfig.builder(8, 8).timesteps(20).samplingTimesteps(5).build());
+    try (DiffusionModel m = DiffusionModel.create(config, 9)) {
+      m.save(model);
+    }
+  }
+
+  record Run(int code, String out, String err) {}
+
+  static Run run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void ddimWithEtaZeroFromNoiseIsReproducible() throws IOException {
+    Path noise = dir.resolve("n.npy");
+    float[] values = new float[2 * 8 * 8 * 3];
+    java.util.SplittableRandom r = new java.util.SplittableRandom(1);
+    for (int i = 0; i < values.length; i++) {
+      values[i] = (float) r.nextGaussian();
+    }
+    Npy.write(noise, new FloatArray(new long[] {2, 8, 8, 3}, values));
+    for (String name : new String[] {"a.npy", "b.npy"}) {
+      Run run = run("sample", "--model", model.toString(), "--noise", noise.toString(), "--sampler", "ddim",
+          "--eta", "0", "--out", dir.resolve(name).toString());
+      assertEquals(0, run.code(), run.err());
+    }
+    assertArrayEquals(Files.readAllBytes(dir.resolve("a.npy")), Files.readAllBytes(dir.resolve("b.npy")));
+    FloatArray s = Npy.read(dir.resolve("a.npy"));
+    assertArrayEquals(new long[] {2, 8, 8, 3}, s.shape());
+    for (float v : s.data()) {
+      assertTrue(v >= 0 && v <= 1, "sample " + v + " outside [0, 1]");
+    }
+  }
+
+  @Test
+  void seededRunsAreReproducibleForEverySampler() throws IOException {
+    for (String sampler : new String[] {"ddim", "ddpm"}) {
+      for (String name : new String[] {sampler + "1.npy", sampler + "2.npy"}) {
+        Run run = run("sample", "--model", model.toString(), "--seed", "5", "--num", "3", "--sampler", sampler,
+            "--eta", "0.5", "--out", dir.resolve(name).toString());
+        assertEquals(0, run.code(), run.err());
+      }
+      assertArrayEquals(Files.readAllBytes(dir.resolve(sampler + "1.npy")), Files.readAllBytes(dir.resolve(sampler + "2.npy")));
+    }
+    assertFalse(java.util.Arrays.equals(Files.readAllBytes(dir.resolve("ddim1.npy")), Files.readAllBytes(dir.resolve("ddpm1.npy"))));
+  }
+
+  @Test
+  void writesPngGrid() throws IOException {
+    Path png = dir.resolve("grid.png");
+    Run run = run("sample", "--model", model.toString(), "--seed", "1", "--num", "4", "--out", png.toString());
+    assertEquals(0, run.code(), run.err());
+    var image = ImageIO.read(png.toFile());
+    // make_grid: 2 x 2 images of 8 with 2 pixels of padding around each
+    assertEquals(2 * (8 + 2) + 2, image.getWidth());
+  }
+
+  @Test
+  void badInputGivesOneClearLine() throws IOException {
+    Path wrong = dir.resolve("wrong.npy");
+    Npy.write(wrong, FloatArray.zeros(2, 4, 4, 3));
+    Run shape = run("sample", "--model", model.toString(), "--noise", wrong.toString(), "--out", dir.resolve("x.npy").toString());
+    assertEquals(1, shape.code());
+    assertEquals("diffusion4j: --noise has shape [2, 4, 4, 3], expected [N, 8, 8, 3] (channels-last)", shape.err().strip());
+
+    Run unknown = run("sample", "--model", model.toString(), "--out", "x.npy", "--colour", "red");
+    assertEquals(2, unknown.code());
+    assertTrue(unknown.err().contains("Unknown options: '--colour'"), unknown.err());
+
+    Run missing = run("sample", "--model", dir.resolve("nothing").toString(), "--out", "x.npy");
+    assertEquals(1, missing.code());
+    assertTrue(missing.err().contains("does not exist"), missing.err());
+    assertEquals(1, missing.err().strip().lines().count());
+
+    Run missingNoise = run("sample", "--model", model.toString(), "--noise", dir.resolve("none.npy").toString(), "--out", "x.npy");
+    assertEquals(1, missingNoise.code());
+    assertTrue(missingNoise.err().contains("none.npy"), missingNoise.err());
+    assertFalse(Files.exists(Path.of("x.npy")));
+  }
+}
