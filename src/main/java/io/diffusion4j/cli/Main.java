@@ -32,7 +32,7 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(new CommandLine(this), "a command is required: sample");
+    throw new CommandLine.ParameterException(new CommandLine(this), "a command is required: train or sample");
   }
 
   private static String commandName(CommandLine c) {
@@ -55,12 +55,10 @@ public final class Main implements Runnable {
     return e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
   }
 
-  /** The version from the jar's manifest, or "development" when run from classes. */
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      String v = Main.class.getPackage().getImplementationVersion();
-      return new String[] {"diffusion4j " + (v == null ? "development" : v)};
+      return new String[] {"diffusion4j " + io.diffusion4j.Version.current()};
     }
   }
 }

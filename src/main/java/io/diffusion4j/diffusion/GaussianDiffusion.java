@@ -3,6 +3,7 @@ package io.diffusion4j.diffusion;
 import io.diffusion4j.models.Network;
 import io.diffusion4j.nn.Forward;
 import java.util.Arrays;
+import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.math.Mean;
@@ -65,13 +66,7 @@ public final class GaussianDiffusion {
 
   /** Shape of one batch element, channels-last: [h, w, c] or [l, c]. */
   public long[] sampleShape() {
-    int[] size = config.size();
-    long[] s = new long[size.length + 1];
-    for (int i = 0; i < size.length; i++) {
-      s[i] = size[i];
-    }
-    s[size.length] = network.channels();
-    return s;
+    return config.sampleShape(network.channels());
   }
 
   /** table[t] shaped to broadcast against a batch: [N, 1, ..., 1]. */
@@ -188,6 +183,13 @@ public final class GaussianDiffusion {
   }
 
   /**
+   * Which part of a step's effective batch a micro-batch is, under gradient accumulation: the
+   * step's random draws are made for all {@code count} micro-batches at once and each takes its
+   * slice, so accumulating k batches of B draws exactly what one batch of kB draws.
+   */
+  public record MicroBatch(Operand<TInt32> index, int count) {}
+
+  /**
    * The training loss with its randomness drawn from {@code seed} (int64[2]): uniform timesteps,
    * Gaussian noise and, when offset_noise_strength > 0, a per-channel offset added to the noise.
    *
@@ -195,19 +197,40 @@ public final class GaussianDiffusion {
    */
   public Operand<TFloat32> loss(Ops tf, Operand<TFloat32> images, Operand<TInt64> seed,
       boolean selfConditionStep, Forward fwd) {
+    return loss(tf, images, seed, new MicroBatch(tf.constant(0), 1), selfConditionStep, fwd);
+  }
+
+  /** As {@link #loss(Ops, Operand, Operand, boolean, Forward)} for one micro-batch of a step. */
+  public Operand<TFloat32> loss(Ops tf, Operand<TFloat32> images, Operand<TInt64> seed, MicroBatch micro,
+      boolean selfConditionStep, Forward fwd) {
     Operand<TInt32> shape = tf.shape(images);
     Operand<TInt32> batch = tf.slice(shape, tf.constant(new int[] {0}), tf.constant(new int[] {1}));
-    Operand<TInt32> t = tf.random.statelessRandomUniformInt(batch, derive(tf, seed, 1),
+    Operand<TInt32> full = tf.math.mul(batch, tf.constant(new int[] {micro.count()}));
+    Operand<TInt32> rest = tf.slice(shape, tf.constant(new int[] {1}), tf.constant(new int[] {-1}));
+    Operand<TInt32> start = tf.math.mul(micro.index(), tf.reshape(batch, tf.constant(new int[0])));
+
+    Operand<TInt32> t = tf.random.statelessRandomUniformInt(full, derive(tf, seed, 1),
         tf.constant(0), tf.constant(config.timesteps()));
-    Operand<TFloat32> noise = tf.random.statelessRandomNormal(shape, derive(tf, seed, 2));
+    t = tf.slice(t, tf.reshape(start, tf.constant(new int[] {1})), batch);
+    Operand<TFloat32> noise = tf.random.statelessRandomNormal(tf.concat(List.of(full, rest), tf.constant(0)),
+        derive(tf, seed, 2));
     if (config.offsetNoiseStrength() > 0) {
       // [N, 1, ..., 1, C]: one offset per example and channel
-      Operand<TInt32> offsetShape = tf.concat(java.util.List.of(batch,
+      Operand<TInt32> offsetShape = tf.concat(List.of(full,
           tf.constant(ones(config.spatialRank())), tf.constant(new int[] {network.channels()})), tf.constant(0));
       Operand<TFloat32> offset = tf.random.statelessRandomNormal(offsetShape, derive(tf, seed, 3));
       noise = tf.math.add(noise, tf.math.mul(offset, tf.constant((float) config.offsetNoiseStrength())));
     }
+    noise = sliceBatch(tf, noise, start, batch);
     return pLosses(tf, normalize(tf, images), t, noise, selfConditionStep, fwd);
+  }
+
+  /** Rows [start, start + size) of x along the batch axis; the other sizes stay static. */
+  private Operand<TFloat32> sliceBatch(Ops tf, Operand<TFloat32> x, Operand<TInt32> start, Operand<TInt32> size) {
+    int[] perExample = Arrays.stream(sampleShape()).mapToInt(Math::toIntExact).toArray();
+    Operand<TInt32> begin = tf.concat(List.of(tf.reshape(start, tf.constant(new int[] {1})),
+        tf.constant(new int[perExample.length])), tf.constant(0));
+    return tf.slice(x, begin, tf.concat(List.of(size, tf.constant(perExample)), tf.constant(0)));
   }
 
   private int[] allAxes() {

@@ -60,6 +60,16 @@ public record GaussianDiffusionConfig(
     return spatialRank == 1 ? "GaussianDiffusion1D" : "GaussianDiffusion";
   }
 
+  /** Shape of one example for data of {@code channels} channels, channels-last: [h, w, c] or [l, c]. */
+  public long[] sampleShape(int channels) {
+    long[] s = new long[size.length + 1];
+    for (int i = 0; i < size.length; i++) {
+      s[i] = size[i];
+    }
+    s[size.length] = channels;
+    return s;
+  }
+
   public boolean isDdimSampling() {
     return samplingTimesteps < timesteps;
   }

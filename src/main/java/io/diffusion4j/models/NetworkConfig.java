@@ -12,6 +12,9 @@ public interface NetworkConfig {
 
   int spatialRank();
 
+  /** Channels of the data the network denoises. */
+  int channels();
+
   JsonObject toJson();
 
   /** Creates the network's variables in {@code tf}'s graph. */

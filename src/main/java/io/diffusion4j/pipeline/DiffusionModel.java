@@ -56,19 +56,25 @@ public final class DiffusionModel implements AutoCloseable {
   private final Ops tf;
   private final Network network;
   private final GaussianDiffusion diffusion;
+  private final Network emaNetwork;
+  private final GaussianDiffusion emaDiffusion;
   private GaussianSampler sampler;
+  private GaussianSampler emaSampler;
   private final Map<String, ForwardGraph> forwardGraphs = new HashMap<>();
 
   private record ForwardGraph(Placeholder<TFloat32> x, Placeholder<TFloat32> time,
       Placeholder<TFloat32> selfCond, Operand<TFloat32> out) {}
 
-  private DiffusionModel(ModelConfig config) {
+  private DiffusionModel(ModelConfig config, boolean withEma) {
     this.config = config;
     this.graph = new Graph();
     try {
       this.tf = Ops.create(graph);
       this.network = config.network().create(tf);
       this.diffusion = config.diffusion() == null ? null : new GaussianDiffusion(network, config.diffusion());
+      // the EMA copy: same parameter names, its own variables
+      this.emaNetwork = withEma ? config.network().create(tf.withSubScope("ema")) : null;
+      this.emaDiffusion = withEma && diffusion != null ? new GaussianDiffusion(emaNetwork, config.diffusion()) : null;
       this.session = new Session(graph);
     } catch (RuntimeException e) {
       graph.close();
@@ -78,8 +84,19 @@ public final class DiffusionModel implements AutoCloseable {
 
   /** A model with freshly initialised weights (PyTorch's initialisation, fixed by the seed). */
   public static DiffusionModel create(ModelConfig config, long seed) {
-    DiffusionModel m = new DiffusionModel(config);
+    return create(config, seed, false);
+  }
+
+  /**
+   * As {@link #create(ModelConfig, long)}, optionally with an EMA copy of the network that
+   * starts equal to it (for training).
+   */
+  public static DiffusionModel create(ModelConfig config, long seed, boolean withEma) {
+    DiffusionModel m = new DiffusionModel(config, withEma);
     m.network.parameters().initialize(m.session, seed);
+    if (withEma) {
+      m.emaNetwork.parameters().write(m.session, m.weights());
+    }
     return m;
   }
 
@@ -91,7 +108,7 @@ public final class DiffusionModel implements AutoCloseable {
     ModelConfig config = ModelConfig.read(folder.resolve(CONFIG));
     Path file = weightsFile(folder, weights);
     Map<String, FloatArray> arrays = Safetensors.read(file);
-    DiffusionModel m = new DiffusionModel(config);
+    DiffusionModel m = new DiffusionModel(config, false);
     try {
       m.loadWeights(arrays);
     } catch (IllegalArgumentException e) {
@@ -144,22 +161,58 @@ public final class DiffusionModel implements AutoCloseable {
     network.parameters().write(session, arrays);
   }
 
-  /** Writes config.json and model.safetensors, each to a temporary name renamed into place. */
+  /** The EMA network, present when the model was created for training. */
+  public Optional<Network> emaNetwork() {
+    return Optional.ofNullable(emaNetwork);
+  }
+
+  public Map<String, FloatArray> emaWeights() {
+    return requireEma().parameters().read(session);
+  }
+
+  private Network requireEma() {
+    if (emaNetwork == null) {
+      throw new IllegalStateException("this model was created without an EMA copy");
+    }
+    return emaNetwork;
+  }
+
+  /**
+   * Writes config.json, model.safetensors and, with an EMA copy, ema.safetensors, each to a
+   * temporary name renamed into place.
+   */
   public void save(Path folder) throws IOException {
     Files.createDirectories(folder);
     Safetensors.write(folder.resolve(MODEL_WEIGHTS), weights(), Map.of("format", "pt"));
+    if (emaNetwork != null) {
+      Safetensors.write(folder.resolve(EMA_WEIGHTS), emaWeights(), Map.of("format", "pt"));
+    }
     AtomicFiles.writeString(folder.resolve(CONFIG), config.toJsonString());
   }
 
   /** The sampler over this model's diffusion; the model must have a diffusion part. */
   public GaussianSampler sampler() {
+    if (sampler == null) {
+      sampler = new GaussianSampler(tf, session, requireDiffusion());
+    }
+    return sampler;
+  }
+
+  /** The sampler over the EMA network (training's sample grids). */
+  public GaussianSampler emaSampler() {
+    requireEma();
+    if (emaSampler == null) {
+      requireDiffusion();
+      emaSampler = new GaussianSampler(tf.withSubScope("ema"), session, emaDiffusion);
+    }
+    return emaSampler;
+  }
+
+  private GaussianDiffusion requireDiffusion() {
     if (diffusion == null) {
       throw new IllegalStateException("config.json has no \"diffusion\" section: a bare network cannot be sampled");
     }
-    if (sampler == null) {
-      sampler = new GaussianSampler(tf, session, diffusion);
-    }
-    return sampler;
+    return diffusion;
   }
 
   /**

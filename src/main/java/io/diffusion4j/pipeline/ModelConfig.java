@@ -81,6 +81,14 @@ public record ModelConfig(NetworkConfig network, GaussianDiffusionConfig diffusi
     }
   }
 
+  /** Shape of one example the diffusion makes, channels-last: [h, w, c] or [l, c]. */
+  public long[] sampleShape() {
+    if (diffusion == null) {
+      throw new IllegalStateException("a config without a \"diffusion\" section has no sample shape");
+    }
+    return diffusion.sampleShape(network.channels());
+  }
+
   public JsonObject toJson() {
     JsonObject j = new JsonObject();
     j.add("model", network.toJson());

@@ -16,30 +16,54 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 
 /**
- * One optimisation step of a diffusion model as one session run: the loss (its randomness drawn
- * from a per-step seed), gradients, optional global-norm clipping and Adam.
+ * One optimisation step of a diffusion model: the loss (its randomness drawn from a per-step
+ * seed), gradients, optional global-norm clipping and Adam. Without accumulation a step is one
+ * session run; with k micro-batches it is k runs that add each micro-batch's gradient / k into
+ * accumulator variables, then one run that clips and applies them, as the reference's
+ * loss / gradient_accumulate_every with backward() per micro-batch does.
  *
  * <p>With a self-conditioned network the graph holds two variants, and a coin seeded by the step
  * picks one, as the reference flips a coin per batch: half the steps first predict x0 and feed
  * it back with gradients stopped.
  */
 public final class TrainStep {
+
+  /** How a step optimises: Adam's settings, clipping (0 = none) and micro-batches per step. */
+  public record Options(Adam.Options adam, double maxGradNorm, int gradientAccumulateEvery) {
+    public Options {
+      if (gradientAccumulateEvery < 1) {
+        throw new IllegalArgumentException("gradient_accumulate_every = " + gradientAccumulateEvery + " must be at least 1");
+      }
+      if (!(maxGradNorm >= 0)) {
+        throw new IllegalArgumentException("max_grad_norm = " + maxGradNorm + " must be >= 0 (0 turns clipping off)");
+      }
+    }
+  }
+
   private final DiffusionModel model;
+  private final int accumulate;
   private final Placeholder<TFloat32> images;
   private final Placeholder<TInt64> seed;
+  private final Placeholder<TInt32> microIndex;
   private final Placeholder<TFloat32> lr;
   private final Adam adam;
+  private final List<Variable<TFloat32>> accumulators = new ArrayList<>();
   private final Variant plain;
   private final Variant selfConditioned;
+  private final Op applyAccumulated;
 
-  private record Variant(Operand<TFloat32> loss, Operand<TFloat32> gradNorm, Op update) {}
+  /** A loss graph and its ops: with accumulation, {@code first}/{@code next} fill the accumulators. */
+  private record Variant(Operand<TFloat32> loss, Op update, Op first, Op next) {}
 
-  public TrainStep(DiffusionModel model, Adam.Options options, double maxGradNorm) {
+  public TrainStep(DiffusionModel model, Options options) {
     this.model = model;
+    this.accumulate = options.gradientAccumulateEvery();
     GaussianDiffusion diffusion = model.diffusion().orElseThrow(
         () -> new IllegalArgumentException("training needs a config with a \"diffusion\" section"));
     Ops tf = model.ops().withSubScope("train");
@@ -49,53 +73,110 @@ public final class TrainStep {
     System.arraycopy(perExample, 0, shape, 1, perExample.length);
     images = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(shape)));
     seed = tf.placeholder(TInt64.class, Placeholder.shape(Shape.of(2)));
+    microIndex = tf.placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
     lr = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
     List<Parameters.Param> params = model.network().parameters().trainable();
-    adam = new Adam(tf, params, options);
-    plain = variant(tf, diffusion, params, false, maxGradNorm);
-    selfConditioned = diffusion.network().selfCondition() ? variant(tf, diffusion, params, true, maxGradNorm) : null;
+    adam = new Adam(tf, params, options.adam());
+    List<Operand<TFloat32>> accumulated = new ArrayList<>();
+    if (accumulate > 1) {
+      for (Parameters.Param p : params) {
+        Variable<TFloat32> a = tf.withName(p.name() + ".grad").variable(Shape.of(p.layout().tfShape()), TFloat32.class);
+        accumulators.add(a);
+        accumulated.add(a);
+      }
+    }
+    plain = variant(tf, diffusion, params, false, options.maxGradNorm());
+    selfConditioned = diffusion.network().selfCondition()
+        ? variant(tf, diffusion, params, true, options.maxGradNorm()) : null;
+    applyAccumulated = accumulate > 1 ? clipAndApply(tf, accumulated, options.maxGradNorm()) : null;
     model.session().run(adam.initializer());
   }
 
   private Variant variant(Ops tf, GaussianDiffusion diffusion, List<Parameters.Param> params,
       boolean selfCond, double maxGradNorm) {
-    Operand<TFloat32> loss = diffusion.loss(tf, images, seed, selfCond, Forward.training(seed));
+    Operand<TFloat32> loss = diffusion.loss(tf, images, seed,
+        new GaussianDiffusion.MicroBatch(microIndex, accumulate), selfCond, Forward.training(seed));
     List<Operand<TFloat32>> vars = new ArrayList<>();
     params.forEach(p -> vars.add(p.variable()));
     List<Operand<TFloat32>> grads = new ArrayList<>();
     for (var g : tf.gradients(loss, vars).dy()) {
       grads.add(g.expect(TFloat32.class));
     }
-    Operand<TFloat32> norm = GradientClipping.globalNorm(tf, grads);
-    if (maxGradNorm > 0) {
-      grads = GradientClipping.clipByGlobalNorm(tf, grads, norm, maxGradNorm);
+    if (accumulate == 1) {
+      return new Variant(loss, clipAndApply(tf, grads, maxGradNorm), null, null);
     }
-    return new Variant(loss, norm, adam.apply(tf, grads, lr));
+    List<Op> first = new ArrayList<>();
+    List<Op> next = new ArrayList<>();
+    Operand<TFloat32> scale = tf.constant(1f / accumulate);
+    for (int i = 0; i < grads.size(); i++) {
+      Operand<TFloat32> g = tf.math.mul(grads.get(i), scale);
+      first.add(tf.assign(accumulators.get(i), g));
+      next.add(tf.assignAdd(accumulators.get(i), g));
+    }
+    return new Variant(loss, null, tf.withControlDependencies(first).noOp(), tf.withControlDependencies(next).noOp());
+  }
+
+  private Op clipAndApply(Ops tf, List<Operand<TFloat32>> grads, double maxGradNorm) {
+    if (maxGradNorm > 0) {
+      grads = GradientClipping.clipByGlobalNorm(tf, grads, GradientClipping.globalNorm(tf, grads), maxGradNorm);
+    }
+    return adam.apply(tf, grads, lr);
   }
 
   public DiffusionModel model() {
     return model;
   }
 
+  public int gradientAccumulateEvery() {
+    return accumulate;
+  }
+
+  /** The optimiser's and accumulators' variables, which a checkpoint must hold besides the weights. */
+  public List<Variable<TFloat32>> state() {
+    return adam.state();
+  }
+
   /**
-   * Runs one step on a batch in [0, 1].
+   * Runs one step.
    *
+   * @param microBatches {@code gradientAccumulateEvery} batches in [0, 1], all of one size
    * @param seed the run's seed; together with {@code step} it fixes every random draw
-   * @return the loss before the update, or NaN when not fetched (fetching costs a copy)
+   * @return the step's loss (mean over its micro-batches), or NaN when not fetched (fetching
+   *     costs a copy, so the trainer fetches only when it logs)
    */
-  public float run(FloatArray batch, long seed, long step, double learningRate, boolean fetchLoss) {
+  public float run(List<FloatArray> microBatches, long seed, long step, double learningRate, boolean fetchLoss) {
+    if (microBatches.size() != accumulate) {
+      throw new IllegalArgumentException(microBatches.size() + " micro-batches given, gradient_accumulate_every is " + accumulate);
+    }
     Variant v = selfConditioned != null && new SplittableRandom(seed * 31 + step).nextBoolean()
         ? selfConditioned : plain;
-    Session.Runner r = model.session().runner();
-    try (TFloat32 x = Tensors.of(batch); TInt64 s = TInt64.vectorOf(seed, step);
-        TFloat32 l = TFloat32.scalarOf((float) learningRate)) {
-      r.feed(images, x).feed(this.seed, s).feed(lr, l).addTarget(v.update());
-      if (fetchLoss) {
-        r.fetch(v.loss());
+    float loss = 0;
+    try (TInt64 s = TInt64.vectorOf(seed, step); TFloat32 l = TFloat32.scalarOf((float) learningRate)) {
+      for (int j = 0; j < accumulate; j++) {
+        try (TFloat32 x = Tensors.of(microBatches.get(j)); TInt32 index = TInt32.scalarOf(j)) {
+          Session.Runner r = model.session().runner().feed(images, x).feed(this.seed, s).feed(microIndex, index);
+          if (accumulate == 1) {
+            r.feed(lr, l).addTarget(v.update());
+          } else {
+            r.addTarget(j == 0 ? v.first() : v.next());
+          }
+          if (fetchLoss) {
+            r.fetch(v.loss());
+          }
+          try (Result res = r.run()) {
+            loss += fetchLoss ? ((TFloat32) res.get(0)).getFloat() / accumulate : 0;
+          }
+        }
       }
-      try (Result res = r.run()) {
-        return fetchLoss ? ((TFloat32) res.get(0)).getFloat() : Float.NaN;
+      if (accumulate > 1) {
+        model.session().runner().feed(lr, l).addTarget(applyAccumulated).run().close();
       }
     }
+    return fetchLoss ? loss : Float.NaN;
+  }
+
+  /** One step on a single batch (no accumulation). */
+  public float run(FloatArray batch, long seed, long step, double learningRate, boolean fetchLoss) {
+    return run(List.of(batch), seed, step, learningRate, fetchLoss);
   }
 }

@@ -28,7 +28,7 @@ class ToyTrainingTest {
         UnetConfig.builder1d(16).dimMults(1, 2).channels(1).build(),
         GaussianDiffusionConfig.builder1d(len).timesteps(100).build());
     try (DiffusionModel model = DiffusionModel.create(config, 1)) {
-      TrainStep step = new TrainStep(model, Adam.Options.defaults(), 1.0);
+      TrainStep step = new TrainStep(model, new TrainStep.Options(Adam.Options.defaults(), 1.0, 1));
       float first = 0;
       float last = 0;
       for (int i = 0; i < 400; i++) {
@@ -84,7 +84,7 @@ class ToyTrainingTest {
         UnetConfig.builder(16).dimMults(1, 2).channels(1).attnHeads(2).attnDimHead(8).build(),
         GaussianDiffusionConfig.builder(size, size).timesteps(100).build());
     try (DiffusionModel model = DiffusionModel.create(config, 2)) {
-      TrainStep step = new TrainStep(model, Adam.Options.defaults(), 1.0);
+      TrainStep step = new TrainStep(model, new TrainStep.Options(Adam.Options.defaults(), 1.0, 1));
       for (int i = 0; i < 400; i++) {
         step.run(bars(rng, 32, size), 13, i, 2e-3, false);
       }

@@ -1,0 +1,98 @@
+package io.diffusion4j.train;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.diffusion4j.Version;
+import io.diffusion4j.io.AtomicFiles;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.Locale;
+import java.util.stream.Stream;
+import org.tensorflow.Session;
+
+/**
+ * Training checkpoints in a results folder: {@code checkpoint-<step>/} holds every variable of
+ * the graph (weights, EMA weights, optimiser state) as a TensorFlow checkpoint plus
+ * {@code trainer.json} (step, options, library version); {@code checkpoint.json} names the latest.
+ * Each checkpoint is written under a temporary name and renamed into place, and the pointer is
+ * replaced atomically, so an interruption at any moment leaves the previous checkpoint usable.
+ */
+public final class Checkpoints {
+  public static final String POINTER = "checkpoint.json";
+  static final String STATE = "variables";
+  static final String TRAINER = "trainer.json";
+
+  private Checkpoints() {}
+
+  /** What a checkpoint says about the run besides its variables. */
+  public record Info(long step, TrainerOptions options, String version, Path directory) {}
+
+  public static boolean exists(Path folder) {
+    return Files.isRegularFile(folder.resolve(POINTER));
+  }
+
+  public static void save(Path folder, Session session, long step, TrainerOptions options) throws IOException {
+    String name = String.format(Locale.ROOT, "checkpoint-%09d", step);
+    Path tmp = Files.createTempDirectory(folder, "." + name + ".tmp-");
+    try {
+      session.save(tmp.resolve(STATE).toString());
+      JsonObject info = new JsonObject();
+      info.addProperty("step", step);
+      info.addProperty("version", Version.current());
+      info.add("options", options.toJson());
+      AtomicFiles.writeString(tmp.resolve(TRAINER), info.toString());
+      Path target = folder.resolve(name);
+      if (Files.exists(target)) {
+        deleteTree(target);
+      }
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException | RuntimeException e) {
+      deleteTree(tmp);
+      throw e;
+    }
+    JsonObject pointer = new JsonObject();
+    pointer.addProperty("latest", name);
+    pointer.addProperty("step", step);
+    AtomicFiles.writeString(folder.resolve(POINTER), pointer.toString() + "\n");
+    try (Stream<Path> old = Files.list(folder)) {
+      for (Path p : old.filter(p -> p.getFileName().toString().startsWith("checkpoint-")
+          && !p.getFileName().toString().equals(name)).toList()) {
+        deleteTree(p);
+      }
+    }
+  }
+
+  public static Info read(Path folder) throws IOException {
+    Path pointer = folder.resolve(POINTER);
+    if (!Files.isRegularFile(pointer)) {
+      throw new IOException(folder + " has no checkpoint to resume (no " + POINTER + ")");
+    }
+    try {
+      String name = JsonParser.parseString(Files.readString(pointer)).getAsJsonObject().get("latest").getAsString();
+      Path dir = folder.resolve(name);
+      JsonObject info = JsonParser.parseString(Files.readString(dir.resolve(TRAINER))).getAsJsonObject();
+      return new Info(info.get("step").getAsLong(), TrainerOptions.fromJson(info.getAsJsonObject("options")),
+          info.get("version").getAsString(), dir);
+    } catch (IllegalStateException | NullPointerException | com.google.gson.JsonParseException e) {
+      throw new IOException(pointer + " or the checkpoint it names is damaged: " + e.getMessage(), e);
+    }
+  }
+
+  public static void restore(Info info, Session session) {
+    session.restore(info.directory().resolve(STATE).toString());
+  }
+
+  static void deleteTree(Path p) throws IOException {
+    if (!Files.exists(p)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(p)) {
+      for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(q);
+      }
+    }
+  }
+}

@@ -1,0 +1,193 @@
+package io.diffusion4j.train;
+
+import com.google.gson.JsonObject;
+import io.diffusion4j.io.JsonOptions;
+
+/**
+ * The reference Trainer's options with its names and defaults (train_batch_size 16, train_lr
+ * 1e-4, adam_betas (0.9, 0.99), ema_decay 0.995 every 10 steps, max_grad_norm 1, a sample grid of
+ * 25 every 1000 steps), plus what a reproducible JVM run needs: the seed, how often the loss is
+ * logged, and the number of data-loading threads.
+ */
+public record TrainerOptions(
+    int trainBatchSize,
+    int gradientAccumulateEvery,
+    boolean augmentHorizontalFlip,
+    double trainLr,
+    long trainNumSteps,
+    int emaUpdateEvery,
+    double emaDecay,
+    double adamBeta1,
+    double adamBeta2,
+    long saveAndSampleEvery,
+    int numSamples,
+    boolean amp,
+    String mixedPrecisionType,
+    double maxGradNorm,
+    long seed,
+    int logEvery,
+    int loaderThreads) {
+
+  public TrainerOptions {
+    positive("train_batch_size", trainBatchSize);
+    positive("gradient_accumulate_every", gradientAccumulateEvery);
+    if (!(trainLr > 0)) {
+      throw new IllegalArgumentException("train_lr = " + trainLr + " must be > 0");
+    }
+    if (trainNumSteps < 1) {
+      throw new IllegalArgumentException("train_num_steps = " + trainNumSteps + " must be at least 1");
+    }
+    positive("ema_update_every", emaUpdateEvery);
+    if (!(emaDecay >= 0 && emaDecay < 1)) {
+      throw new IllegalArgumentException("ema_decay = " + emaDecay + " must be in [0, 1)");
+    }
+    new Adam.Options(adamBeta1, adamBeta2, 1e-8);
+    if (saveAndSampleEvery < 1) {
+      throw new IllegalArgumentException("save_and_sample_every = " + saveAndSampleEvery + " must be at least 1");
+    }
+    int root = (int) Math.round(Math.sqrt(numSamples));
+    if (numSamples < 1 || root * root != numSamples) {
+      throw new IllegalArgumentException("num_samples = " + numSamples + " must be a perfect square (it is laid out as a square grid)");
+    }
+    if (!mixedPrecisionType.equals("fp16") && !mixedPrecisionType.equals("bf16")) {
+      throw new IllegalArgumentException("mixed_precision_type = \"" + mixedPrecisionType + "\" is not allowed: expected fp16 or bf16");
+    }
+    if (!(maxGradNorm >= 0)) {
+      throw new IllegalArgumentException("max_grad_norm = " + maxGradNorm + " must be >= 0 (0 turns clipping off)");
+    }
+    positive("log_every", logEvery);
+    positive("loader_threads", loaderThreads);
+  }
+
+  private static void positive(String name, long v) {
+    if (v < 1) {
+      throw new IllegalArgumentException(name + " = " + v + " must be at least 1");
+    }
+  }
+
+  /** The reference's defaults (Trainer1D: no horizontal flips). */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.trainBatchSize = trainBatchSize;
+    b.gradientAccumulateEvery = gradientAccumulateEvery;
+    b.augmentHorizontalFlip = augmentHorizontalFlip;
+    b.trainLr = trainLr;
+    b.trainNumSteps = trainNumSteps;
+    b.emaUpdateEvery = emaUpdateEvery;
+    b.emaDecay = emaDecay;
+    b.adamBeta1 = adamBeta1;
+    b.adamBeta2 = adamBeta2;
+    b.saveAndSampleEvery = saveAndSampleEvery;
+    b.numSamples = numSamples;
+    b.amp = amp;
+    b.mixedPrecisionType = mixedPrecisionType;
+    b.maxGradNorm = maxGradNorm;
+    b.seed = seed;
+    b.logEvery = logEvery;
+    b.loaderThreads = loaderThreads;
+    return b;
+  }
+
+  public TrainStep.Options stepOptions() {
+    return new TrainStep.Options(new Adam.Options(adamBeta1, adamBeta2, 1e-8), maxGradNorm, gradientAccumulateEvery);
+  }
+
+  public JsonObject toJson() {
+    JsonObject j = new JsonObject();
+    j.addProperty("train_batch_size", trainBatchSize);
+    j.addProperty("gradient_accumulate_every", gradientAccumulateEvery);
+    j.addProperty("augment_horizontal_flip", augmentHorizontalFlip);
+    j.addProperty("train_lr", trainLr);
+    j.addProperty("train_num_steps", trainNumSteps);
+    j.addProperty("ema_update_every", emaUpdateEvery);
+    j.addProperty("ema_decay", emaDecay);
+    var betas = new com.google.gson.JsonArray();
+    betas.add(adamBeta1);
+    betas.add(adamBeta2);
+    j.add("adam_betas", betas);
+    j.addProperty("save_and_sample_every", saveAndSampleEvery);
+    j.addProperty("num_samples", numSamples);
+    j.addProperty("amp", amp);
+    j.addProperty("mixed_precision_type", mixedPrecisionType);
+    j.addProperty("max_grad_norm", maxGradNorm);
+    j.addProperty("seed", seed);
+    j.addProperty("log_every", logEvery);
+    j.addProperty("loader_threads", loaderThreads);
+    return j;
+  }
+
+  public static TrainerOptions fromJson(JsonObject json) {
+    JsonOptions o = new JsonOptions("trainer", json);
+    Builder b = builder();
+    b.trainBatchSize = o.getInt("train_batch_size", b.trainBatchSize);
+    b.gradientAccumulateEvery = o.getInt("gradient_accumulate_every", b.gradientAccumulateEvery);
+    b.augmentHorizontalFlip = o.getBool("augment_horizontal_flip", b.augmentHorizontalFlip);
+    b.trainLr = o.getDouble("train_lr", b.trainLr);
+    b.trainNumSteps = (long) o.getDouble("train_num_steps", b.trainNumSteps);
+    b.emaUpdateEvery = o.getInt("ema_update_every", b.emaUpdateEvery);
+    b.emaDecay = o.getDouble("ema_decay", b.emaDecay);
+    if (o.has("adam_betas")) {
+      var betas = o.get("adam_betas").getAsJsonArray();
+      b.adamBeta1 = betas.get(0).getAsDouble();
+      b.adamBeta2 = betas.get(1).getAsDouble();
+    }
+    b.saveAndSampleEvery = (long) o.getDouble("save_and_sample_every", b.saveAndSampleEvery);
+    b.numSamples = o.getInt("num_samples", b.numSamples);
+    b.amp = o.getBool("amp", b.amp);
+    b.mixedPrecisionType = o.getString("mixed_precision_type", b.mixedPrecisionType);
+    b.maxGradNorm = o.getDouble("max_grad_norm", b.maxGradNorm);
+    b.seed = (long) o.getDouble("seed", b.seed);
+    b.logEvery = o.getInt("log_every", b.logEvery);
+    b.loaderThreads = o.getInt("loader_threads", b.loaderThreads);
+    o.finish();
+    return b.build();
+  }
+
+  /** Builds options; every setter takes the reference's option of the same (camelCase) name. */
+  public static final class Builder {
+    private int trainBatchSize = 16;
+    private int gradientAccumulateEvery = 1;
+    private boolean augmentHorizontalFlip = true;
+    private double trainLr = 1e-4;
+    private long trainNumSteps = 100_000;
+    private int emaUpdateEvery = 10;
+    private double emaDecay = 0.995;
+    private double adamBeta1 = 0.9;
+    private double adamBeta2 = 0.99;
+    private long saveAndSampleEvery = 1000;
+    private int numSamples = 25;
+    private boolean amp;
+    private String mixedPrecisionType = "fp16";
+    private double maxGradNorm = 1.0;
+    private long seed;
+    private int logEvery = 10;
+    private int loaderThreads = 2;
+
+    public Builder trainBatchSize(int v) { trainBatchSize = v; return this; }
+    public Builder gradientAccumulateEvery(int v) { gradientAccumulateEvery = v; return this; }
+    public Builder augmentHorizontalFlip(boolean v) { augmentHorizontalFlip = v; return this; }
+    public Builder trainLr(double v) { trainLr = v; return this; }
+    public Builder trainNumSteps(long v) { trainNumSteps = v; return this; }
+    public Builder emaUpdateEvery(int v) { emaUpdateEvery = v; return this; }
+    public Builder emaDecay(double v) { emaDecay = v; return this; }
+    public Builder adamBetas(double beta1, double beta2) { adamBeta1 = beta1; adamBeta2 = beta2; return this; }
+    public Builder saveAndSampleEvery(long v) { saveAndSampleEvery = v; return this; }
+    public Builder numSamples(int v) { numSamples = v; return this; }
+    public Builder amp(boolean v) { amp = v; return this; }
+    public Builder mixedPrecisionType(String v) { mixedPrecisionType = v; return this; }
+    public Builder maxGradNorm(double v) { maxGradNorm = v; return this; }
+    public Builder seed(long v) { seed = v; return this; }
+    public Builder logEvery(int v) { logEvery = v; return this; }
+    public Builder loaderThreads(int v) { loaderThreads = v; return this; }
+
+    public TrainerOptions build() {
+      return new TrainerOptions(trainBatchSize, gradientAccumulateEvery, augmentHorizontalFlip, trainLr,
+          trainNumSteps, emaUpdateEvery, emaDecay, adamBeta1, adamBeta2, saveAndSampleEvery, numSamples,
+          amp, mixedPrecisionType, maxGradNorm, seed, logEvery, loaderThreads);
+    }
+  }
+}
