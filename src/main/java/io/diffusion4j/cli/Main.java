@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** {@code tools/diffusion4j <command>}: the command line of the contracts. */
 @Command(name = "diffusion4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Train, sample and serve denoising diffusion models on TensorFlow Java.",
-    subcommands = {SampleCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {TrainCommand.class, SampleCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {

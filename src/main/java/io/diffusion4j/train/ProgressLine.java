@@ -19,6 +19,7 @@ public final class ProgressLine {
   private final long startNanos = System.nanoTime();
   private long lastPrint;
   private long lastLogged = -1;
+  private double lastLoss = Double.NaN;
 
   public ProgressLine(PrintStream out, boolean terminal, long firstStep, long totalSteps) {
     this.out = out;
@@ -31,15 +32,18 @@ public final class ProgressLine {
     return new ProgressLine(System.err, System.console() != null, firstStep, totalSteps);
   }
 
-  /** Reports that {@code step} steps are done; {@code loss} may be NaN when not fetched. */
+  /** Reports that {@code step} steps are done; {@code loss} is NaN when not fetched this step. */
   public void update(long step, double loss, double lr) {
+    if (!Double.isNaN(loss)) {
+      lastLoss = loss;
+    }
     long now = System.nanoTime();
     boolean last = step >= total;
     if (terminal) {
       if (!last && now - lastPrint < 250_000_000L) {
         return;
       }
-      out.print("\r" + render(step, loss, lr, now) + (last ? "\n" : ""));
+      out.print("\r" + render(step, lastLoss, lr, now) + (last ? "\n" : ""));
       out.flush();
     } else {
       long tenth = Math.max(1, (total - first) / 10);
@@ -47,7 +51,7 @@ public final class ProgressLine {
       if (!last && !due) {
         return;
       }
-      out.println(render(step, loss, lr, now));
+      out.println(render(step, lastLoss, lr, now));
       lastLogged = step;
     }
     lastPrint = now;

@@ -1,0 +1,137 @@
+package io.diffusion4j.cli;
+
+import io.diffusion4j.data.Dataset;
+import io.diffusion4j.pipeline.ModelConfig;
+import io.diffusion4j.train.Checkpoints;
+import io.diffusion4j.train.Trainer;
+import io.diffusion4j.train.TrainerOptions;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code train}: trains a model into a results folder that is also its model folder. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+    description = {"Train a diffusion model. With no arguments it trains the embedded default: 6,000",
+        "Fashion-MNIST images (shipped in the jar) with a small Unet, in under ten minutes on 2 cores.",
+        "Trainer options take the Python reference's names in kebab case."})
+final class TrainCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--data", paramLabel = "PATH",
+      description = "image folder, idx image file (labels beside it are used), .npy array [N, ...], or WAV file/folder")
+  Path data;
+
+  @Option(names = "--config", paramLabel = "FILE", description = "config.json with \"model\" and \"diffusion\"")
+  Path config;
+
+  @Option(names = "--out", paramLabel = "DIR", description = "results and model folder (default: results/fashion-mnist"
+      + " for the embedded default, else results/<data name>)")
+  Path out;
+
+  @Option(names = "--resume", description = "continue the run in --out from its latest checkpoint (up to --steps)")
+  boolean resume;
+
+  @Option(names = {"--steps", "--train-num-steps"}, paramLabel = "N", description = "train_num_steps")
+  Long steps;
+
+  @Option(names = {"--batch-size", "--train-batch-size"}, paramLabel = "B", description = "train_batch_size")
+  Integer batchSize;
+
+  @Option(names = {"--lr", "--train-lr"}, paramLabel = "LR", description = "train_lr")
+  Double lr;
+
+  @Option(names = "--seed", paramLabel = "S", description = "seed of the whole run: weights, batches, noise")
+  Long seed;
+
+  @Option(names = "--gradient-accumulate-every", paramLabel = "K") Integer accumulate;
+  @Option(names = "--augment-horizontal-flip", paramLabel = "true|false", arity = "1") Boolean flip;
+  @Option(names = "--ema-decay", paramLabel = "D") Double emaDecay;
+  @Option(names = "--ema-update-every", paramLabel = "N") Integer emaUpdateEvery;
+  @Option(names = "--adam-betas", paramLabel = "B1,B2", split = ",", arity = "1") double[] adamBetas;
+  @Option(names = "--max-grad-norm", paramLabel = "X", description = "0 turns clipping off") Double maxGradNorm;
+  @Option(names = "--save-and-sample-every", paramLabel = "N") Long saveEvery;
+  @Option(names = "--num-samples", paramLabel = "N", description = "sample grid size, a perfect square") Integer numSamples;
+  @Option(names = "--amp", description = "mixed precision where the device has it (a CPU trains in float32)") boolean amp;
+  @Option(names = "--mixed-precision-type", paramLabel = "fp16|bf16") String mixedPrecisionType;
+  @Option(names = "--convert-image-to", paramLabel = "L|RGB|RGBA") String convertImageTo;
+  @Option(names = "--log-every", paramLabel = "N", description = "steps between logged losses (default 10)") Integer logEvery;
+  @Option(names = "--loader-threads", paramLabel = "N", description = "data decoding threads (default 2)") Integer loaderThreads;
+
+  @Override
+  public Integer call() throws Exception {
+    boolean embedded = data == null && config == null;
+    if (data == null && config != null) {
+      throw new ParameterException(spec.commandLine(), "--config needs --data (what to train on)");
+    }
+    Path folder = out != null ? out : embedded ? EmbeddedDefault.OUT
+        : Path.of("results", data.getFileName().toString().replaceFirst("\\.[^.]*$", ""));
+    if (resume) {
+      return resume(folder, embedded);
+    }
+    ModelConfig modelConfig = embedded ? EmbeddedDefault.config()
+        : config != null ? ModelConfig.read(config) : EmbeddedDefault.config();
+    Dataset dataset = embedded ? EmbeddedDefault.dataset() : DataArgument.open(data, modelConfig, convertImageTo);
+    TrainerOptions options = apply(embedded ? EmbeddedDefault.options() : TrainerOptions.builder()
+        .augmentHorizontalFlip(modelConfig.network().spatialRank() == 2)).build();
+    try (Trainer trainer = Trainer.create(modelConfig, dataset, options, folder)) {
+      return report(trainer.train());
+    }
+  }
+
+  private int resume(Path folder, boolean embedded) throws Exception {
+    if (!Checkpoints.exists(folder)) {
+      throw new IllegalArgumentException("--resume: " + folder + " holds no training run to continue");
+    }
+    if (config != null || batchSize != null || lr != null || seed != null || accumulate != null || flip != null
+        || emaDecay != null || emaUpdateEvery != null || adamBetas != null || maxGradNorm != null
+        || saveEvery != null || numSamples != null || amp || mixedPrecisionType != null || logEvery != null
+        || loaderThreads != null) {
+      throw new ParameterException(spec.commandLine(), "--resume continues a run with the options it was started with;"
+          + " only --data, --out and --steps may be given");
+    }
+    ModelConfig modelConfig = ModelConfig.read(folder.resolve("config.json"));
+    Dataset dataset = embedded ? EmbeddedDefault.dataset() : DataArgument.open(data, modelConfig, convertImageTo);
+    try (Trainer trainer = Trainer.resume(folder, dataset, steps)) {
+      return report(trainer.train());
+    }
+  }
+
+  private TrainerOptions.Builder apply(TrainerOptions.Builder b) {
+    if (steps != null) b.trainNumSteps(steps);
+    if (batchSize != null) b.trainBatchSize(batchSize);
+    if (lr != null) b.trainLr(lr);
+    if (seed != null) b.seed(seed);
+    if (accumulate != null) b.gradientAccumulateEvery(accumulate);
+    if (flip != null) b.augmentHorizontalFlip(flip);
+    if (emaDecay != null) b.emaDecay(emaDecay);
+    if (emaUpdateEvery != null) b.emaUpdateEvery(emaUpdateEvery);
+    if (adamBetas != null) {
+      if (adamBetas.length != 2) {
+        throw new ParameterException(spec.commandLine(), "--adam-betas takes two numbers, B1,B2");
+      }
+      b.adamBetas(adamBetas[0], adamBetas[1]);
+    }
+    if (maxGradNorm != null) b.maxGradNorm(maxGradNorm);
+    if (saveEvery != null) b.saveAndSampleEvery(saveEvery);
+    if (numSamples != null) b.numSamples(numSamples);
+    if (amp) b.amp(true);
+    if (mixedPrecisionType != null) b.mixedPrecisionType(mixedPrecisionType);
+    if (logEvery != null) b.logEvery(logEvery);
+    if (loaderThreads != null) b.loaderThreads(loaderThreads);
+    return b;
+  }
+
+  private int report(Trainer.Result result) {
+    var out = spec.commandLine().getOut();
+    out.println("model folder: " + result.folder().toAbsolutePath());
+    if (result.lastSampleGrid() != null) {
+      out.println("samples:      " + result.lastSampleGrid().toAbsolutePath());
+    }
+    return 0;
+  }
+}

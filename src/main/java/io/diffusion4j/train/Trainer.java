@@ -1,0 +1,246 @@
+package io.diffusion4j.train;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.diffusion4j.data.BatchLoader;
+import io.diffusion4j.data.Dataset;
+import io.diffusion4j.io.AtomicFiles;
+import io.diffusion4j.io.FloatArray;
+import io.diffusion4j.io.ImageGrid;
+import io.diffusion4j.pipeline.DiffusionModel;
+import io.diffusion4j.pipeline.ModelConfig;
+import io.diffusion4j.sampling.GaussianSampler;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Trains a diffusion model on a dataset, as the reference's Trainer and Trainer1D do (one class
+ * for both: the model's rank decides), and keeps a results folder that is at once the model
+ * folder of the contracts and the run's record:
+ * <pre>
+ *   config.json, model.safetensors, ema.safetensors   always the latest save
+ *   sample-STEP.png                                    a grid from the EMA weights at each save
+ *   metrics.jsonl                                      step, loss, lr, time at every logged step
+ *   checkpoint.json, checkpoint-STEP/                  what {@link #resume} continues from
+ * </pre>
+ * A run is a pure function of its seed: the batches, every random draw and the EMA schedule
+ * depend only on (seed, step), so a run stopped and resumed ends bit for bit where an
+ * uninterrupted one does.
+ */
+public final class Trainer implements AutoCloseable {
+  public static final String METRICS = "metrics.jsonl";
+
+  private final DiffusionModel model;
+  private final Dataset data;
+  private final TrainerOptions options;
+  private final Path folder;
+  private final boolean createdFolder;
+  private final long startStep;
+  private final TrainStep step;
+  private final Ema ema;
+  private LearningRateSchedule schedule = LearningRateSchedule.CONSTANT;
+  private PrintStream log = System.err;
+
+  /** What a finished run leaves behind. */
+  public record Result(Path folder, Path lastSampleGrid, long steps, float lastLoss) {}
+
+  private Trainer(DiffusionModel model, Dataset data, TrainerOptions options, Path folder, boolean createdFolder,
+      long startStep) {
+    this.model = model;
+    this.data = data;
+    this.options = options;
+    this.folder = folder;
+    this.createdFolder = createdFolder;
+    this.startStep = startStep;
+    this.step = new TrainStep(model, options.stepOptions());
+    this.ema = new Ema(model.ops(), model.network().parameters(), model.emaNetwork().orElseThrow().parameters(),
+        options.emaDecay(), options.emaUpdateEvery());
+  }
+
+  /**
+   * Starts a new run writing to {@code resultsFolder}, which must not hold a checkpoint already
+   * (resume that instead). Nothing is written until training starts.
+   */
+  public static Trainer create(ModelConfig config, Dataset data, TrainerOptions options, Path resultsFolder)
+      throws IOException {
+    if (config.diffusion() == null) {
+      throw new IllegalArgumentException("training needs a config with a \"diffusion\" section");
+    }
+    if (Checkpoints.exists(resultsFolder)) {
+      throw new IllegalArgumentException(resultsFolder + " already holds a training run: resume it (--resume)"
+          + " or choose another folder");
+    }
+    checkData(config, data, options);
+    boolean created = !Files.exists(resultsFolder);
+    DiffusionModel model = DiffusionModel.create(config, options.seed(), true);
+    return new Trainer(model, data, options, resultsFolder, created, 0);
+  }
+
+  /**
+   * Continues the run in {@code resultsFolder} from its latest checkpoint with the options it was
+   * started with, up to {@code trainNumSteps} (null: the run's own).
+   */
+  public static Trainer resume(Path resultsFolder, Dataset data, Long trainNumSteps) throws IOException {
+    Checkpoints.Info info = Checkpoints.read(resultsFolder);
+    ModelConfig config = ModelConfig.read(resultsFolder.resolve(DiffusionModel.CONFIG));
+    TrainerOptions options = trainNumSteps == null ? info.options()
+        : info.options().toBuilder().trainNumSteps(trainNumSteps).build();
+    checkData(config, data, options);
+    DiffusionModel model = DiffusionModel.create(config, options.seed(), true);
+    Trainer t;
+    try {
+      t = new Trainer(model, data, options, resultsFolder, false, info.step());
+    } catch (RuntimeException e) {
+      model.close();
+      throw e;
+    }
+    Checkpoints.restore(info, model.session());
+    t.truncateMetrics(info.step());
+    return t;
+  }
+
+  private static void checkData(ModelConfig config, Dataset data, TrainerOptions options) {
+    long[] expected = config.sampleShape();
+    if (!Arrays.equals(data.exampleShape(), expected)) {
+      throw new IllegalArgumentException("the data's examples are " + Arrays.toString(data.exampleShape())
+          + " but the model makes " + Arrays.toString(expected) + " (channels-last; see image_size/seq_length"
+          + " and channels in config.json)");
+    }
+    if (data.size() < options.trainBatchSize()) {
+      throw new IllegalArgumentException("too few examples for a batch: " + data.size() + " examples, train_batch_size "
+          + options.trainBatchSize());
+    }
+  }
+
+  public Trainer learningRateSchedule(LearningRateSchedule schedule) {
+    this.schedule = schedule;
+    return this;
+  }
+
+  /** Where progress and notices go (standard error by default). */
+  public Trainer log(PrintStream log) {
+    this.log = log;
+    return this;
+  }
+
+  public DiffusionModel model() {
+    return model;
+  }
+
+  public long startStep() {
+    return startStep;
+  }
+
+  /** Trains from the current step to train_num_steps, saving every save_and_sample_every steps and at the end. */
+  public Result train() throws IOException {
+    long total = options.trainNumSteps();
+    if (options.amp()) {
+      log.println("amp: mixed precision (" + options.mixedPrecisionType() + ") needs a GPU with fast half-precision"
+          + " maths; on this CPU training runs in float32");
+    }
+    log.println("training " + model.config().network().type() + " (" + model.network().parameters().count()
+        + " parameters) on " + data.describe() + " from step " + startStep + " to " + total);
+    int k = options.gradientAccumulateEvery();
+    Path lastGrid = null;
+    float lastLoss = Float.NaN;
+    boolean saved = false;
+    long started = System.nanoTime();
+    ProgressLine progress = log == System.err ? ProgressLine.forStandardError(startStep, total)
+        : new ProgressLine(log, false, startStep, total);
+    try (BatchLoader loader = new BatchLoader(data, options.trainBatchSize(), options.seed(),
+        options.augmentHorizontalFlip() && model.network().spatialRank() == 2, options.loaderThreads(), 2 * k + 2)) {
+      loader.start(startStep * k);
+      for (long s = startStep; s < total; s++) {
+        List<FloatArray> micro = new ArrayList<>(k);
+        for (int j = 0; j < k; j++) {
+          micro.add(loader.next());
+        }
+        boolean logged = (s + 1) % options.logEvery() == 0 || s + 1 == total;
+        double lr = schedule.lr(options.trainLr(), s);
+        float loss = step.run(micro, options.seed(), s, lr, logged);
+        ema.step(model.session(), s);
+        if (logged) {
+          lastLoss = loss;
+          appendMetrics(s + 1, loss, lr, (System.nanoTime() - started) / 1e9);
+        }
+        progress.update(s + 1, logged ? loss : Double.NaN, lr);
+        if ((s + 1) % options.saveAndSampleEvery() == 0 || s + 1 == total) {
+          lastGrid = save(s + 1);
+          saved = true;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      if (!saved && createdFolder) {
+        Checkpoints.deleteTree(folder);
+      }
+      throw e;
+    }
+    if (lastGrid == null) {
+      log.println("nothing to do: the run is already at step " + startStep + " of " + total);
+    }
+    return new Result(folder, lastGrid, total, lastLoss);
+  }
+
+  /** Updates the model folder, draws a sample grid from the EMA weights, then checkpoints. */
+  private Path save(long stepsDone) throws IOException {
+    Files.createDirectories(folder);
+    model.save(folder);
+    GaussianSampler sampler = model.emaSampler();
+    FloatArray noise = sampler.initialNoise(options.numSamples(), options.seed());
+    FloatArray samples = sampler.sample(noise, options.seed());
+    Path grid = folder.resolve(String.format(Locale.ROOT, "sample-%d.png", stepsDone));
+    if (model.network().spatialRank() == 2 && List.of(1, 3, 4).contains(model.network().channels())) {
+      ImageGrid.writePng(grid, samples, (int) Math.round(Math.sqrt(options.numSamples())));
+    } else {
+      grid = folder.resolve(String.format(Locale.ROOT, "sample-%d.npy", stepsDone));
+      io.diffusion4j.io.Npy.write(grid, samples);
+    }
+    Checkpoints.save(folder, model.session(), stepsDone, options);
+    return grid;
+  }
+
+  private void appendMetrics(long stepsDone, float loss, double lr, double elapsed) throws IOException {
+    Files.createDirectories(folder);
+    JsonObject line = new JsonObject();
+    line.addProperty("step", stepsDone);
+    line.addProperty("loss", loss);
+    line.addProperty("lr", lr);
+    line.addProperty("time", System.currentTimeMillis() / 1000.0);
+    line.addProperty("elapsed", Math.round(elapsed * 1000) / 1000.0);
+    Files.writeString(folder.resolve(METRICS), line + "\n", StandardCharsets.UTF_8,
+        StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+  }
+
+  /** Drops metrics logged after the checkpoint a resumed run restarts from. */
+  private void truncateMetrics(long step) throws IOException {
+    Path file = folder.resolve(METRICS);
+    if (!Files.exists(file)) {
+      return;
+    }
+    StringBuilder kept = new StringBuilder();
+    for (String line : Files.readAllLines(file)) {
+      try {
+        if (!line.isBlank() && JsonParser.parseString(line).getAsJsonObject().get("step").getAsLong() <= step) {
+          kept.append(line).append('\n');
+        }
+      } catch (RuntimeException e) {
+        throw new UncheckedIOException(new IOException(file + " has a damaged line: " + line, e));
+      }
+    }
+    AtomicFiles.writeString(file, kept.toString());
+  }
+
+  @Override
+  public void close() {
+    model.close();
+  }
+}

@@ -1,0 +1,85 @@
+package io.diffusion4j.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.diffusion4j.data.Dataset;
+import io.diffusion4j.diffusion.GaussianDiffusionConfig;
+import io.diffusion4j.io.FloatArray;
+import io.diffusion4j.models.UnetConfig;
+import io.diffusion4j.pipeline.ModelConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A run stopped and resumed ends exactly where an uninterrupted run ends. */
+class TrainerResumeTest {
+  static final ModelConfig CONFIG = new ModelConfig(
+      UnetConfig.builder(8).dimMults(1, 2).channels(1).attnHeads(1).attnDimHead(8).selfCondition(true).build(),
+      GaussianDiffusionConfig.builder(8, 8).timesteps(50).samplingTimesteps(5).build());
+
+  /** Random bars in memory: 40 examples of 8x8x1. */
+  static Dataset bars() {
+    FloatArray all = ToyTrainingTest.bars(new SplittableRandom(1), 40, 8);
+    return new Dataset() {
+      public int size() { return 40; }
+      public long[] exampleShape() { return new long[] {8, 8, 1}; }
+      public void read(int index, float[] dst, int offset) {
+        System.arraycopy(all.data(), index * 64, dst, offset, 64);
+      }
+      public int[] labels() { return null; }
+      public String describe() { return "40 random bars"; }
+    };
+  }
+
+  static TrainerOptions options(long steps) {
+    return TrainerOptions.builder().trainBatchSize(4).gradientAccumulateEvery(2).trainLr(1e-3).trainNumSteps(steps)
+        .saveAndSampleEvery(4).numSamples(4).emaUpdateEvery(1).seed(21).logEvery(2).build();
+  }
+
+  static final PrintStream QUIET = new PrintStream(new ByteArrayOutputStream());
+
+  @Test
+  void resumedRunEqualsUninterruptedRun(@TempDir Path dir) throws IOException {
+    Path whole = dir.resolve("whole");
+    try (Trainer t = Trainer.create(CONFIG, bars(), options(8), whole)) {
+      t.log(QUIET).train();
+    }
+    Path split = dir.resolve("split");
+    try (Trainer t = Trainer.create(CONFIG, bars(), options(4), split)) {
+      t.log(QUIET).train();
+    }
+    try (Trainer t = Trainer.resume(split, bars(), 8L)) {
+      assertEquals(4, t.startStep());
+      t.log(QUIET).train();
+    }
+    for (String file : List.of("model.safetensors", "ema.safetensors", "config.json", "sample-8.png")) {
+      assertArrayEquals(Files.readAllBytes(whole.resolve(file)), Files.readAllBytes(split.resolve(file)), file);
+    }
+    assertEquals(losses(whole), losses(split));
+    assertEquals(8, Checkpoints.read(split).step());
+  }
+
+  @Test
+  void refusesToOverwriteARun(@TempDir Path dir) throws IOException {
+    Path folder = dir.resolve("run");
+    try (Trainer t = Trainer.create(CONFIG, bars(), options(2), folder)) {
+      t.log(QUIET).train();
+    }
+    var e = assertThrows(IllegalArgumentException.class, () -> Trainer.create(CONFIG, bars(), options(2), folder));
+    assertTrue(e.getMessage().contains("already holds a training run"), e.getMessage());
+  }
+
+  static List<String> losses(Path folder) throws IOException {
+    return Files.readAllLines(folder.resolve(Trainer.METRICS)).stream()
+        .map(l -> l.replaceAll(",\"time\".*", "")).toList();
+  }
+}
