@@ -104,7 +104,8 @@ public final class BatchLoader implements AutoCloseable {
         throw new IllegalStateException("call start(firstBatch) before next()");
       }
       k = nextToReturn;
-      while (!ready.containsKey(k)) {
+      // closed is checked before any result: a worker interrupted by close() may have stored one
+      while (closed || !ready.containsKey(k)) {
         if (closed) {
           throw new IllegalStateException("the loader is closed");
         }

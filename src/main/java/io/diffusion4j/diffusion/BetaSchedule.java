@@ -74,8 +74,9 @@ public enum BetaSchedule {
   }
 
   static double[] sigmoid(int timesteps, double start, double end, double tau) {
-    double vStart = sigm(start / tau);
-    double vEnd = sigm(end / tau);
+    // the reference takes these two from float32 tensors; rounding them the same way matches its betas
+    double vStart = (float) sigm(start / tau);
+    double vEnd = (float) sigm(end / tau);
     double[] f = new double[timesteps + 1];
     for (int i = 0; i <= timesteps; i++) {
       double t = (double) i / timesteps;

@@ -80,10 +80,16 @@ public final class NoiseSchedule {
     if (steps < 1 || steps > timesteps) {
       throw new IllegalArgumentException("sampling steps = " + steps + " must be between 1 and timesteps (" + timesteps + ")");
     }
-    int[] times = new int[steps + 1];
-    for (int i = 0; i <= steps; i++) {
-      // torch.linspace in float32, then .int() truncating toward zero
-      float v = (float) (-1 + (double) (timesteps) * i / steps);
+    // torch.linspace(-1, T-1, steps+1) as its CPU kernel computes it in float32 (the first half
+    // counted up from the start, the second down from the end), then .int() truncating toward
+    // zero: values that land just below an integer pick the lower timestep, as the reference does
+    int n = steps + 1;
+    float start = -1f;
+    float end = timesteps - 1;
+    float step = (end - start) / steps;
+    int[] times = new int[n];
+    for (int i = 0; i < n; i++) {
+      float v = i < n / 2 ? start + step * i : end - step * (n - 1 - i);
       times[steps - i] = (int) v;
     }
     int[][] pairs = new int[steps][2];

@@ -136,14 +136,7 @@ public final class Npy {
       throw bad(path, "fortran_order True is not supported: save a C-ordered array");
     }
     long[] shape = shape(path, map.get("shape"));
-    long count = 1;
-    try {
-      for (long d : shape) {
-        count = Math.multiplyExact(count, d);
-      }
-    } catch (ArithmeticException e) {
-      count = Long.MAX_VALUE;
-    }
+    long count = NumericType.elementCount(shape);
     if (count > Integer.MAX_VALUE - 8) {
       throw bad(path, "shape " + Arrays.toString(shape) + " has too many elements for a Java array");
     }

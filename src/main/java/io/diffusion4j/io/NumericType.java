@@ -56,6 +56,19 @@ enum NumericType {
   }
 
   /** Writes {@code data} as little-endian float32, through a small buffer. */
+  /** The number of elements of a shape, or Long.MAX_VALUE when that overflows a long. */
+  static long elementCount(long[] shape) {
+    long count = 1;
+    try {
+      for (long d : shape) {
+        count = Math.multiplyExact(count, d);
+      }
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE;
+    }
+    return count;
+  }
+
   static void writeF32(OutputStream out, float[] data) throws IOException {
     ByteBuffer buf = ByteBuffer.allocate(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     int perChunk = CHUNK_BYTES / 4;

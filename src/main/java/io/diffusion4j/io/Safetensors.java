@@ -189,14 +189,7 @@ public final class Safetensors {
     if (offsets.length != 2) {
       throw bad(path, where + " data_offsets must hold [begin, end]: " + o.get("data_offsets"));
     }
-    long count = 1;
-    try {
-      for (long d : shape) {
-        count = Math.multiplyExact(count, d);
-      }
-    } catch (ArithmeticException e) {
-      count = Long.MAX_VALUE;
-    }
+    long count = NumericType.elementCount(shape);
     if (count > Integer.MAX_VALUE - 8) {
       throw bad(path, where + " shape " + Arrays.toString(shape)
           + " has too many elements for a Java array");

@@ -11,6 +11,7 @@ import io.diffusion4j.pipeline.DiffusionModel;
 import io.diffusion4j.pipeline.ModelConfig;
 import io.diffusion4j.sampling.GaussianSampler;
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -214,8 +215,9 @@ public final class Trainer implements AutoCloseable {
     line.addProperty("step", stepsDone);
     line.addProperty("loss", loss);
     line.addProperty("lr", lr);
-    line.addProperty("time", System.currentTimeMillis() / 1000.0);
-    line.addProperty("elapsed", Math.round(elapsed * 1000) / 1000.0);
+    // plain decimals: Gson would print large doubles in scientific notation
+    line.addProperty("time", BigDecimal.valueOf(System.currentTimeMillis(), 3));
+    line.addProperty("elapsed", BigDecimal.valueOf(Math.round(elapsed * 1000), 3));
     Files.writeString(folder.resolve(METRICS), line + "\n", StandardCharsets.UTF_8,
         StandardOpenOption.CREATE, StandardOpenOption.APPEND);
   }

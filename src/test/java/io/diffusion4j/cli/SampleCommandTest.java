@@ -12,8 +12,6 @@ import io.diffusion4j.models.UnetConfig;
 import io.diffusion4j.pipeline.DiffusionModel;
 import io.diffusion4j.pipeline.ModelConfig;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import javax.imageio.ImageIO;
@@ -37,15 +35,6 @@ class SampleCommandTest {
     }
   }
 
-  record Run(int code, String out, String err) {}
-
-  static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
-    return new Run(code, out.toString(), err.toString());
-  }
-
   @Test
   void ddimWithEtaZeroFromNoiseIsReproducible() throws IOException {
     Path noise = dir.resolve("n.npy");
@@ -56,7 +45,7 @@ class SampleCommandTest {
     }
     Npy.write(noise, new FloatArray(new long[] {2, 8, 8, 3}, values));
     for (String name : new String[] {"a.npy", "b.npy"}) {
-      Run run = run("sample", "--model", model.toString(), "--noise", noise.toString(), "--sampler", "ddim",
+      CliRun run = CliRun.of("sample", "--model", model.toString(), "--noise", noise.toString(), "--sampler", "ddim",
           "--eta", "0", "--out", dir.resolve(name).toString());
       assertEquals(0, run.code(), run.err());
     }
@@ -72,7 +61,7 @@ class SampleCommandTest {
   void seededRunsAreReproducibleForEverySampler() throws IOException {
     for (String sampler : new String[] {"ddim", "ddpm"}) {
       for (String name : new String[] {sampler + "1.npy", sampler + "2.npy"}) {
-        Run run = run("sample", "--model", model.toString(), "--seed", "5", "--num", "3", "--sampler", sampler,
+        CliRun run = CliRun.of("sample", "--model", model.toString(), "--seed", "5", "--num", "3", "--sampler", sampler,
             "--eta", "0.5", "--out", dir.resolve(name).toString());
         assertEquals(0, run.code(), run.err());
       }
@@ -84,7 +73,7 @@ class SampleCommandTest {
   @Test
   void writesPngGrid() throws IOException {
     Path png = dir.resolve("grid.png");
-    Run run = run("sample", "--model", model.toString(), "--seed", "1", "--num", "4", "--out", png.toString());
+    CliRun run = CliRun.of("sample", "--model", model.toString(), "--seed", "1", "--num", "4", "--out", png.toString());
     assertEquals(0, run.code(), run.err());
     var image = ImageIO.read(png.toFile());
     // make_grid: 2 x 2 images of 8 with 2 pixels of padding around each
@@ -95,20 +84,20 @@ class SampleCommandTest {
   void badInputGivesOneClearLine() throws IOException {
     Path wrong = dir.resolve("wrong.npy");
     Npy.write(wrong, FloatArray.zeros(2, 4, 4, 3));
-    Run shape = run("sample", "--model", model.toString(), "--noise", wrong.toString(), "--out", dir.resolve("x.npy").toString());
+    CliRun shape = CliRun.of("sample", "--model", model.toString(), "--noise", wrong.toString(), "--out", dir.resolve("x.npy").toString());
     assertEquals(1, shape.code());
     assertEquals("diffusion4j: --noise has shape [2, 4, 4, 3], expected [N, 8, 8, 3] (channels-last)", shape.err().strip());
 
-    Run unknown = run("sample", "--model", model.toString(), "--out", "x.npy", "--colour", "red");
+    CliRun unknown = CliRun.of("sample", "--model", model.toString(), "--out", "x.npy", "--colour", "red");
     assertEquals(2, unknown.code());
     assertTrue(unknown.err().contains("Unknown options: '--colour'"), unknown.err());
 
-    Run missing = run("sample", "--model", dir.resolve("nothing").toString(), "--out", "x.npy");
+    CliRun missing = CliRun.of("sample", "--model", dir.resolve("nothing").toString(), "--out", "x.npy");
     assertEquals(1, missing.code());
     assertTrue(missing.err().contains("does not exist"), missing.err());
     assertEquals(1, missing.err().strip().lines().count());
 
-    Run missingNoise = run("sample", "--model", model.toString(), "--noise", dir.resolve("none.npy").toString(), "--out", "x.npy");
+    CliRun missingNoise = CliRun.of("sample", "--model", model.toString(), "--noise", dir.resolve("none.npy").toString(), "--out", "x.npy");
     assertEquals(1, missingNoise.code());
     assertTrue(missingNoise.err().contains("none.npy"), missingNoise.err());
     assertFalse(Files.exists(Path.of("x.npy")));
