@@ -2,9 +2,12 @@ package io.diffusion4j.models;
 
 import io.diffusion4j.nn.Forward;
 import io.diffusion4j.nn.Parameters;
+import java.util.List;
 import org.tensorflow.Operand;
+import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt64;
 
 /**
  * A denoising network: maps a noisy channels-last batch and its time (or noise level) to the raw
@@ -24,6 +27,11 @@ public interface Network {
 
   boolean selfCondition();
 
+  /** Number of classes of a class-conditional network, 0 for an unconditional one. */
+  default int numClasses() {
+    return 0;
+  }
+
   /** True when the time input is a continuous noise level (random or learned Fourier features). */
   boolean continuousTime();
 
@@ -37,7 +45,22 @@ public interface Network {
    * @param time [N]
    * @param selfCond [N, ..., channels] or null (zeros) for self-conditioned networks; must be
    *     null for others
+   * @param classLabels [N] class indices for class-conditional networks, else null
    */
   Operand<TFloat32> apply(Ops tf, Operand<TFloat32> x, Operand<TFloat32> time,
-      Operand<TFloat32> selfCond, Forward fwd);
+      Operand<TFloat32> selfCond, Operand<TInt64> classLabels, Forward fwd);
+
+  /** An unconditional evaluation. */
+  default Operand<TFloat32> apply(Ops tf, Operand<TFloat32> x, Operand<TFloat32> time,
+      Operand<TFloat32> selfCond, Forward fwd) {
+    return apply(tf, x, time, selfCond, null, fwd);
+  }
+
+  /**
+   * Ops that training runs after every optimiser update to keep the weights on their constraint
+   * set (Karras et al. 2023 re-normalise every weight); none for ordinary networks.
+   */
+  default List<Op> weightConstraints(Ops tf) {
+    return List.of();
+  }
 }

@@ -18,6 +18,7 @@ import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt64;
 
 /**
  * The reference's {@code Unet} (2-D) and {@code Unet1D}, one implementation for both ranks, with
@@ -194,7 +195,10 @@ public final class Unet implements Network {
 
   @Override
   public Operand<TFloat32> apply(Ops tf, Operand<TFloat32> x, Operand<TFloat32> time,
-      Operand<TFloat32> selfCond, Forward fwd) {
+      Operand<TFloat32> selfCond, Operand<TInt64> classLabels, Forward fwd) {
+    if (classLabels != null) {
+      throw new IllegalArgumentException(config.type() + " is not class-conditional: it takes no class labels");
+    }
     long[] shape = x.shape().asArray();
     int rank = config.spatialRank();
     if (shape.length != rank + 2 || shape[shape.length - 1] != config.channels()) {
