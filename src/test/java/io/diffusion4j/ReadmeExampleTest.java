@@ -11,7 +11,7 @@ import io.diffusion4j.io.ImageGrid;
 import io.diffusion4j.models.UnetConfig;
 import io.diffusion4j.pipeline.DiffusionModel;
 import io.diffusion4j.pipeline.ModelConfig;
-import io.diffusion4j.sampling.GaussianSampler;
+import io.diffusion4j.sampling.DiffusionSampler;
 import io.diffusion4j.train.Trainer;
 import io.diffusion4j.train.TrainerOptions;
 import java.awt.image.BufferedImage;
@@ -45,7 +45,7 @@ class ReadmeExampleTest {
     }
 
     try (DiffusionModel model = DiffusionModel.load(results, DiffusionModel.Weights.PREFER_EMA)) {
-      GaussianSampler sampler = model.sampler();
+      DiffusionSampler sampler = model.sampler();
       FloatArray samples = sampler.sample(sampler.initialNoise(16, 42), 42);
       ImageGrid.writePng(dir.resolve("samples.png"), samples);
       assertArrayEquals(new long[] {16, 8, 8, 3}, samples.shape());

@@ -1,11 +1,10 @@
 package io.diffusion4j.cli;
 
-import io.diffusion4j.diffusion.GaussianDiffusionConfig;
 import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.io.ImageGrid;
 import io.diffusion4j.io.Npy;
 import io.diffusion4j.pipeline.DiffusionModel;
-import io.diffusion4j.sampling.GaussianSampler;
+import io.diffusion4j.sampling.DiffusionSampler;
 import io.diffusion4j.sampling.Sampler;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,11 +42,17 @@ final class SampleCommand implements Callable<Integer> {
   Path noise;
 
   @Option(names = "--sampler", paramLabel = "NAME",
-      description = "ddpm or ddim (default: ddim when the config's sampling_timesteps < timesteps, else ddpm)")
+      description = "ddpm or ddim for Gaussian diffusion (default: ddim when sampling_timesteps < timesteps),"
+          + " heun, dpmpp or euler for ElucidatedDiffusion (default: heun)")
   String sampler;
 
-  @Option(names = "--steps", paramLabel = "K", description = "DDIM steps (default: the config's sampling_timesteps)")
+  @Option(names = "--steps", paramLabel = "K",
+      description = "sampling steps of ddim, heun, dpmpp and euler (default: sampling_timesteps or num_sample_steps)")
   Integer steps;
+
+  @Option(names = "--class-label", paramLabel = "K[,K...]", split = ",",
+      description = "class-conditional models: one label for all samples, or one per sample")
+  long[] classLabels;
 
   @Option(names = "--eta", paramLabel = "E", description = "DDIM eta: 0 is deterministic (default: the config's ddim_sampling_eta)")
   Double eta;
@@ -71,9 +76,8 @@ final class SampleCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--eta " + eta + " must be >= 0");
     }
     try (DiffusionModel m = DiffusionModel.load(model, which)) {
-      GaussianSampler s = m.sampler();
-      GaussianDiffusionConfig c = s.diffusion().config();
-      if (ext.equals("png") && (c.spatialRank() != 2 || !java.util.Set.of(1, 3, 4).contains(m.network().channels()))) {
+      DiffusionSampler s = m.sampler();
+      if (ext.equals("png") && (m.network().spatialRank() != 2 || !java.util.Set.of(1, 3, 4).contains(m.network().channels()))) {
         throw new IllegalArgumentException("--out " + out + ": PNG grids need images with 1, 3 or 4 channels; write .npy instead");
       }
       long runSeed = seed != null ? seed : ThreadLocalRandom.current().nextLong();
@@ -89,13 +93,15 @@ final class SampleCommand implements Callable<Integer> {
       } else {
         start = s.initialNoise(num == null ? 16 : num, runSeed);
       }
-      Sampler chosen = kind != null ? kind : c.isDdimSampling() ? Sampler.DDIM : Sampler.DDPM;
-      int k = steps != null ? steps : c.samplingTimesteps();
+      Sampler chosen = kind != null ? kind : s.defaultSampler();
+      int k = steps != null ? steps : s.defaultSteps();
+      double e = eta != null ? eta : m.config().diffusion() instanceof io.diffusion4j.diffusion.GaussianDiffusionConfig g
+          ? g.ddimSamplingEta() : 0;
       FloatArray samples;
       try {
-        samples = s.sample(chosen, start, runSeed, k, eta != null ? eta : c.ddimSamplingEta(), null);
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException((noise != null && e.getMessage().startsWith("noise") ? "--" : "") + e.getMessage(), e);
+        samples = s.sample(chosen, start, runSeed, k, e, labelsFor((int) start.shape()[0], m.network().numClasses()), null);
+      } catch (IllegalArgumentException ex) {
+        throw new IllegalArgumentException((noise != null && ex.getMessage().startsWith("noise") ? "--" : "") + ex.getMessage(), ex);
       }
       if (out.toAbsolutePath().getParent() != null) {
         Files.createDirectories(out.toAbsolutePath().getParent());
@@ -106,9 +112,33 @@ final class SampleCommand implements Callable<Integer> {
         ImageGrid.writePng(out, samples);
       }
       spec.commandLine().getOut().println("wrote " + samples.shape()[0] + " samples (" + chosen.cliName()
-          + (chosen == Sampler.DDIM ? ", " + k + " steps" : "") + ") to " + out);
+          + (chosen == Sampler.DDPM ? "" : ", " + k + " steps") + ") to " + out);
     }
     return 0;
+  }
+
+  /** --class-label as one label per sample: a single label repeats; none is allowed only for unconditional models. */
+  private long[] labelsFor(int num, int classes) {
+    if (classLabels == null) {
+      if (classes > 0) {
+        throw new ParameterException(spec.commandLine(), "the model is class-conditional (num_classes = " + classes
+            + "): give --class-label K (0.." + (classes - 1) + ") or one label per sample");
+      }
+      return null;
+    }
+    if (classes == 0) {
+      throw new ParameterException(spec.commandLine(), "--class-label given, but the model is not class-conditional");
+    }
+    if (classLabels.length == 1) {
+      long[] all = new long[num];
+      java.util.Arrays.fill(all, classLabels[0]);
+      return all;
+    }
+    if (classLabels.length != num) {
+      throw new ParameterException(spec.commandLine(), "--class-label lists " + classLabels.length
+          + " labels for " + num + " samples: give one, or one per sample");
+    }
+    return classLabels;
   }
 
   private static String extension(Path p) {

@@ -16,7 +16,7 @@ import org.tensorflow.types.TInt64;
  * the forward process, the conversions between what the network predicts and the clean data, and
  * the training loss as one graph. The reverse steps live in {@code io.diffusion4j.sampling}.
  */
-public final class GaussianDiffusion {
+public final class GaussianDiffusion implements Diffusion {
 
   /** The network's output expressed both ways. */
   public record Prediction(Operand<TFloat32> noise, Operand<TFloat32> xStart) {}
@@ -48,10 +48,12 @@ public final class GaussianDiffusion {
         config.minSnrLossWeight() ? config.minSnrGamma() : null);
   }
 
+  @Override
   public Network network() {
     return network;
   }
 
+  @Override
   public GaussianDiffusionConfig config() {
     return config;
   }
@@ -64,11 +66,6 @@ public final class GaussianDiffusion {
     return lossWeight.clone();
   }
 
-  /** Shape of one batch element, channels-last: [h, w, c] or [l, c]. */
-  public long[] sampleShape() {
-    return config.sampleShape(network.channels());
-  }
-
   /** table[t] shaped to broadcast against a batch: [N, 1, ..., 1]. */
   public Operand<TFloat32> extract(Ops tf, double[] table, Operand<TInt32> t) {
     Operand<TFloat32> v = tf.gather(tf.constant(NoiseSchedule.toFloat(table)), t, tf.constant(0));
@@ -79,10 +76,12 @@ public final class GaussianDiffusion {
   }
 
   /** [0, 1] to [-1, 1] when auto_normalize is on. */
+  @Override
   public Operand<TFloat32> normalize(Ops tf, Operand<TFloat32> x) {
     return config.autoNormalize() ? tf.math.sub(tf.math.mul(x, tf.constant(2f)), tf.constant(1f)) : x;
   }
 
+  @Override
   public Operand<TFloat32> unnormalize(Ops tf, Operand<TFloat32> x) {
     return config.autoNormalize() ? tf.math.mul(tf.math.add(x, tf.constant(1f)), tf.constant(0.5f)) : x;
   }
@@ -117,7 +116,13 @@ public final class GaussianDiffusion {
   /** The network's output at x_t, as noise and as clean data. */
   public Prediction predictions(Ops tf, Operand<TFloat32> x, Operand<TInt32> t, Operand<TFloat32> selfCond,
       boolean clipXStart, boolean rederiveNoise, Forward fwd) {
-    Operand<TFloat32> out = network.apply(tf, x, tf.dtypes.cast(t, TFloat32.class), selfCond, fwd);
+    return predictions(tf, x, t, selfCond, null, clipXStart, rederiveNoise, fwd);
+  }
+
+  /** As above, for a class-conditional network. */
+  public Prediction predictions(Ops tf, Operand<TFloat32> x, Operand<TInt32> t, Operand<TFloat32> selfCond,
+      Operand<TInt64> classLabels, boolean clipXStart, boolean rederiveNoise, Forward fwd) {
+    Operand<TFloat32> out = network.apply(tf, x, tf.dtypes.cast(t, TFloat32.class), selfCond, classLabels, fwd);
     return fromOutput(tf, x, t, out, clipXStart, rederiveNoise);
   }
 
@@ -158,15 +163,21 @@ public final class GaussianDiffusion {
    */
   public Operand<TFloat32> pLosses(Ops tf, Operand<TFloat32> x0, Operand<TInt32> t, Operand<TFloat32> noise,
       boolean selfConditionStep, Forward fwd) {
+    return pLosses(tf, x0, t, noise, null, selfConditionStep, fwd);
+  }
+
+  /** As above, for a class-conditional network. */
+  public Operand<TFloat32> pLosses(Ops tf, Operand<TFloat32> x0, Operand<TInt32> t, Operand<TFloat32> noise,
+      Operand<TInt64> classLabels, boolean selfConditionStep, Forward fwd) {
     Operand<TFloat32> x = qSample(tf, x0, t, noise);
     Operand<TFloat32> selfCond = null;
     if (selfConditionStep) {
       if (!network.selfCondition()) {
         throw new IllegalArgumentException("self-conditioning step asked of a network built with self_condition=False");
       }
-      selfCond = tf.stopGradient(predictions(tf, x, t, null, false, false, fwd).xStart());
+      selfCond = tf.stopGradient(predictions(tf, x, t, null, classLabels, false, false, fwd).xStart());
     }
-    Operand<TFloat32> out = network.apply(tf, x, tf.dtypes.cast(t, TFloat32.class), selfCond, fwd);
+    Operand<TFloat32> out = network.apply(tf, x, tf.dtypes.cast(t, TFloat32.class), selfCond, classLabels, fwd);
     Operand<TFloat32> target = switch (config.objective()) {
       case PRED_NOISE -> noise;
       case PRED_X0 -> x0;
@@ -183,13 +194,6 @@ public final class GaussianDiffusion {
   }
 
   /**
-   * Which part of a step's effective batch a micro-batch is, under gradient accumulation: the
-   * step's random draws are made for all {@code count} micro-batches at once and each takes its
-   * slice, so accumulating k batches of B draws exactly what one batch of kB draws.
-   */
-  public record MicroBatch(Operand<TInt32> index, int count) {}
-
-  /**
    * The training loss with its randomness drawn from {@code seed} (int64[2]): uniform timesteps,
    * Gaussian noise and, when offset_noise_strength > 0, a per-channel offset added to the noise.
    *
@@ -197,40 +201,23 @@ public final class GaussianDiffusion {
    */
   public Operand<TFloat32> loss(Ops tf, Operand<TFloat32> images, Operand<TInt64> seed,
       boolean selfConditionStep, Forward fwd) {
-    return loss(tf, images, seed, new MicroBatch(tf.constant(0), 1), selfConditionStep, fwd);
+    return loss(tf, images, null, seed, MicroBatch.whole(tf), selfConditionStep, fwd);
   }
 
-  /** As {@link #loss(Ops, Operand, Operand, boolean, Forward)} for one micro-batch of a step. */
-  public Operand<TFloat32> loss(Ops tf, Operand<TFloat32> images, Operand<TInt64> seed, MicroBatch micro,
-      boolean selfConditionStep, Forward fwd) {
-    Operand<TInt32> shape = tf.shape(images);
-    Operand<TInt32> batch = tf.slice(shape, tf.constant(new int[] {0}), tf.constant(new int[] {1}));
-    Operand<TInt32> full = tf.math.mul(batch, tf.constant(new int[] {micro.count()}));
-    Operand<TInt32> rest = tf.slice(shape, tf.constant(new int[] {1}), tf.constant(new int[] {-1}));
-    Operand<TInt32> start = tf.math.mul(micro.index(), tf.reshape(batch, tf.constant(new int[0])));
-
-    Operand<TInt32> t = tf.random.statelessRandomUniformInt(full, derive(tf, seed, 1),
-        tf.constant(0), tf.constant(config.timesteps()));
-    t = tf.slice(t, tf.reshape(start, tf.constant(new int[] {1})), batch);
-    Operand<TFloat32> noise = tf.random.statelessRandomNormal(tf.concat(List.of(full, rest), tf.constant(0)),
-        derive(tf, seed, 2));
+  @Override
+  public Operand<TFloat32> loss(Ops tf, Operand<TFloat32> images, Operand<TInt64> classLabels, Operand<TInt64> seed,
+      MicroBatch micro, boolean selfConditionStep, Forward fwd) {
+    TrainingDraws draws = new TrainingDraws(tf, images, seed, micro, sampleShape());
+    Operand<TInt32> t = draws.uniformInt(1, config.timesteps());
+    Operand<TFloat32> noise = draws.noiseLikeExamples(2);
     if (config.offsetNoiseStrength() > 0) {
       // [N, 1, ..., 1, C]: one offset per example and channel
-      Operand<TInt32> offsetShape = tf.concat(List.of(full,
-          tf.constant(ones(config.spatialRank())), tf.constant(new int[] {network.channels()})), tf.constant(0));
-      Operand<TFloat32> offset = tf.random.statelessRandomNormal(offsetShape, derive(tf, seed, 3));
-      noise = tf.math.add(noise, tf.math.mul(offset, tf.constant((float) config.offsetNoiseStrength())));
+      long[] offsetShape = new long[config.spatialRank() + 1];
+      Arrays.fill(offsetShape, 1);
+      offsetShape[config.spatialRank()] = network.channels();
+      noise = tf.math.add(noise, tf.math.mul(draws.normal(3, offsetShape), tf.constant((float) config.offsetNoiseStrength())));
     }
-    noise = sliceBatch(tf, noise, start, batch);
-    return pLosses(tf, normalize(tf, images), t, noise, selfConditionStep, fwd);
-  }
-
-  /** Rows [start, start + size) of x along the batch axis; the other sizes stay static. */
-  private Operand<TFloat32> sliceBatch(Ops tf, Operand<TFloat32> x, Operand<TInt32> start, Operand<TInt32> size) {
-    int[] perExample = Arrays.stream(sampleShape()).mapToInt(Math::toIntExact).toArray();
-    Operand<TInt32> begin = tf.concat(List.of(tf.reshape(start, tf.constant(new int[] {1})),
-        tf.constant(new int[perExample.length])), tf.constant(0));
-    return tf.slice(x, begin, tf.concat(List.of(size, tf.constant(perExample)), tf.constant(0)));
+    return pLosses(tf, normalize(tf, images), t, noise, classLabels, selfConditionStep, fwd);
   }
 
   private int[] allAxes() {
@@ -241,14 +228,5 @@ public final class GaussianDiffusion {
     return axes;
   }
 
-  private static int[] ones(int n) {
-    int[] a = new int[n];
-    Arrays.fill(a, 1);
-    return a;
-  }
 
-  /** A distinct stateless stream for each random quantity of one step. */
-  static Operand<TInt64> derive(Ops tf, Operand<TInt64> seed, long stream) {
-    return tf.math.add(seed, tf.constant(new long[] {0, stream << 40}));
-  }
 }

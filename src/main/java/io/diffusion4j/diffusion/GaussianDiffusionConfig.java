@@ -27,7 +27,7 @@ public record GaussianDiffusionConfig(
     boolean autoNormalize,
     double offsetNoiseStrength,
     boolean minSnrLossWeight,
-    double minSnrGamma) {
+    double minSnrGamma) implements DiffusionConfig {
 
   public GaussianDiffusionConfig {
     size = size.clone();
@@ -56,18 +56,19 @@ public record GaussianDiffusionConfig(
     }
   }
 
+  @Override
   public String type() {
     return spatialRank == 1 ? "GaussianDiffusion1D" : "GaussianDiffusion";
   }
 
-  /** Shape of one example for data of {@code channels} channels, channels-last: [h, w, c] or [l, c]. */
-  public long[] sampleShape(int channels) {
-    long[] s = new long[size.length + 1];
-    for (int i = 0; i < size.length; i++) {
-      s[i] = size[i];
-    }
-    s[size.length] = channels;
-    return s;
+  @Override
+  public int[] size() {
+    return size.clone();
+  }
+
+  @Override
+  public GaussianDiffusion create(io.diffusion4j.models.Network network) {
+    return new GaussianDiffusion(network, this);
   }
 
   public boolean isDdimSampling() {
@@ -150,6 +151,7 @@ public record GaussianDiffusionConfig(
     }
   }
 
+  @Override
   public JsonObject toJson() {
     JsonObject j = new JsonObject();
     j.addProperty("type", type());

@@ -15,6 +15,11 @@ public interface NetworkConfig {
   /** Channels of the data the network denoises. */
   int channels();
 
+  /** Number of classes of a class-conditional network, 0 for an unconditional one. */
+  default int numClasses() {
+    return 0;
+  }
+
   JsonObject toJson();
 
   /** Creates the network's variables in {@code tf}'s graph. */

@@ -1,13 +1,14 @@
 package io.diffusion4j.pipeline;
 
-import io.diffusion4j.diffusion.GaussianDiffusion;
+import io.diffusion4j.diffusion.Diffusion;
 import io.diffusion4j.io.AtomicFiles;
 import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.io.Safetensors;
 import io.diffusion4j.models.Network;
 import io.diffusion4j.nn.Forward;
 import io.diffusion4j.nn.Tensors;
-import io.diffusion4j.sampling.GaussianSampler;
+import io.diffusion4j.sampling.DiffusionSampler;
+import io.diffusion4j.sampling.Samplers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,11 +56,11 @@ public final class DiffusionModel implements AutoCloseable {
   private final Session session;
   private final Ops tf;
   private final Network network;
-  private final GaussianDiffusion diffusion;
+  private final Diffusion diffusion;
   private final Network emaNetwork;
-  private final GaussianDiffusion emaDiffusion;
-  private GaussianSampler sampler;
-  private GaussianSampler emaSampler;
+  private final Diffusion emaDiffusion;
+  private DiffusionSampler sampler;
+  private DiffusionSampler emaSampler;
   private final Map<String, ForwardGraph> forwardGraphs = new HashMap<>();
 
   private record ForwardGraph(Placeholder<TFloat32> x, Placeholder<TFloat32> time,
@@ -71,10 +72,10 @@ public final class DiffusionModel implements AutoCloseable {
     try {
       this.tf = Ops.create(graph);
       this.network = config.network().create(tf);
-      this.diffusion = config.diffusion() == null ? null : new GaussianDiffusion(network, config.diffusion());
+      this.diffusion = config.diffusion() == null ? null : config.diffusion().create(network);
       // the EMA copy: same parameter names, its own variables
       this.emaNetwork = withEma ? config.network().create(tf.withSubScope("ema")) : null;
-      this.emaDiffusion = withEma && diffusion != null ? new GaussianDiffusion(emaNetwork, config.diffusion()) : null;
+      this.emaDiffusion = withEma && diffusion != null ? config.diffusion().create(emaNetwork) : null;
       this.session = new Session(graph);
     } catch (RuntimeException e) {
       graph.close();
@@ -140,7 +141,7 @@ public final class DiffusionModel implements AutoCloseable {
     return network;
   }
 
-  public Optional<GaussianDiffusion> diffusion() {
+  public Optional<Diffusion> diffusion() {
     return Optional.ofNullable(diffusion);
   }
 
@@ -191,24 +192,24 @@ public final class DiffusionModel implements AutoCloseable {
   }
 
   /** The sampler over this model's diffusion; the model must have a diffusion part. */
-  public GaussianSampler sampler() {
+  public DiffusionSampler sampler() {
     if (sampler == null) {
-      sampler = new GaussianSampler(tf, session, requireDiffusion());
+      sampler = Samplers.create(tf, session, requireDiffusion());
     }
     return sampler;
   }
 
   /** The sampler over the EMA network (training's sample grids). */
-  public GaussianSampler emaSampler() {
+  public DiffusionSampler emaSampler() {
     requireEma();
     if (emaSampler == null) {
       requireDiffusion();
-      emaSampler = new GaussianSampler(tf.withSubScope("ema"), session, emaDiffusion);
+      emaSampler = Samplers.create(tf.withSubScope("ema"), session, emaDiffusion);
     }
     return emaSampler;
   }
 
-  private GaussianDiffusion requireDiffusion() {
+  private Diffusion requireDiffusion() {
     if (diffusion == null) {
       throw new IllegalStateException("config.json has no \"diffusion\" section: a bare network cannot be sampled");
     }

@@ -5,6 +5,8 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import io.diffusion4j.diffusion.DiffusionConfig;
+import io.diffusion4j.diffusion.ElucidatedDiffusionConfig;
 import io.diffusion4j.diffusion.GaussianDiffusionConfig;
 import io.diffusion4j.io.JsonOptions;
 import io.diffusion4j.models.NetworkConfig;
@@ -17,7 +19,7 @@ import java.nio.file.Path;
  * A model folder's config.json: the network and, optionally, the diffusion around it, each with
  * the Python reference's type and option names.
  */
-public record ModelConfig(NetworkConfig network, GaussianDiffusionConfig diffusion) {
+public record ModelConfig(NetworkConfig network, DiffusionConfig diffusion) {
 
   public ModelConfig {
     if (network == null) {
@@ -42,7 +44,7 @@ public record ModelConfig(NetworkConfig network, GaussianDiffusionConfig diffusi
     }
     JsonOptions top = new JsonOptions("config", root.getAsJsonObject());
     NetworkConfig network = NetworkConfig.fromJson(top.get("model").getAsJsonObject());
-    GaussianDiffusionConfig diffusion = null;
+    DiffusionConfig diffusion = null;
     if (top.has("diffusion")) {
       JsonElement d = top.get("diffusion");
       if (!d.isJsonObject()) {
@@ -54,19 +56,21 @@ public record ModelConfig(NetworkConfig network, GaussianDiffusionConfig diffusi
     return new ModelConfig(network, diffusion);
   }
 
-  private static GaussianDiffusionConfig diffusionFromJson(JsonObject json, NetworkConfig network) {
+  private static DiffusionConfig diffusionFromJson(JsonObject json, NetworkConfig network) {
     JsonOptions o = new JsonOptions("diffusion", json);
     String type = o.getString("type", null);
-    int rank = switch (type == null ? "" : type) {
-      case "GaussianDiffusion" -> 2;
-      case "GaussianDiffusion1D" -> 1;
+    DiffusionConfig c = switch (type == null ? "" : type) {
+      case "GaussianDiffusion", "GaussianDiffusion1D" -> {
+        int rank = type.equals("GaussianDiffusion") ? 2 : 1;
+        if (rank != network.spatialRank()) {
+          throw new IllegalArgumentException("diffusion.type " + type + " does not fit model.type " + network.type());
+        }
+        yield GaussianDiffusionConfig.fromJson(o, rank);
+      }
+      case ElucidatedDiffusionConfig.TYPE -> ElucidatedDiffusionConfig.fromJson(o, network.spatialRank(), network.channels());
       default -> throw o.bad("type", type == null ? "(missing)" : "\"" + type + "\"",
-          "GaussianDiffusion or GaussianDiffusion1D");
+          "GaussianDiffusion, GaussianDiffusion1D or ElucidatedDiffusion");
     };
-    if (rank != network.spatialRank()) {
-      throw new IllegalArgumentException("diffusion.type " + type + " does not fit model.type " + network.type());
-    }
-    GaussianDiffusionConfig c = GaussianDiffusionConfig.fromJson(o, rank);
     o.finish();
     return c;
   }

@@ -24,8 +24,7 @@ import org.tensorflow.types.TInt64;
  * <p>All randomness comes from stateless ops seeded with (seed, step), so the same seed gives
  * the same samples in any session or JVM.
  */
-public final class GaussianSampler {
-  private static final long INITIAL_NOISE_STREAM = -1;
+public final class GaussianSampler implements DiffusionSampler {
   private static final long Q_SAMPLE_STREAM = -2;
 
   private final GaussianDiffusion diffusion;
@@ -35,11 +34,11 @@ public final class GaussianSampler {
   private final Placeholder<TInt32> timeNext;
   private final Placeholder<TFloat32> eta;
   private final Operand<TFloat32> selfCond;
+  private final Placeholder<TInt64> labels;
   private final Placeholder<TInt64> seed;
   private final GaussianSteps.Step ddpm;
   private final GaussianSteps.Step ddim;
-  private final Placeholder<TInt32> noiseShape;
-  private final Operand<TFloat32> initialNoise;
+  private final NoiseSource noiseSource;
   private final Placeholder<TFloat32> x1;
   private final Placeholder<TFloat32> x2;
   private final Placeholder<TFloat32> lambda;
@@ -64,14 +63,15 @@ public final class GaussianSampler {
     selfCond = diffusion.network().selfCondition()
         ? tf.placeholderWithDefault(tf.zerosLike(x), batchShape)
         : null;
+    labels = diffusion.network().numClasses() > 0
+        ? tf.placeholder(TInt64.class, Placeholder.shape(Shape.of(-1))) : null;
     Operand<TInt32> batch = tf.slice(tf.shape(x), tf.constant(new int[] {0}), tf.constant(new int[] {1}));
     Operand<TInt32> t = tf.fill(batch, time);
     Operand<TFloat32> noise = tf.random.statelessRandomNormal(tf.shape(x), seed);
-    ddpm = GaussianSteps.ddpm(tf, diffusion, x, t, selfCond, noise);
-    ddim = GaussianSteps.ddim(tf, diffusion, x, t, tf.fill(batch, timeNext), eta, selfCond, noise);
+    ddpm = GaussianSteps.ddpm(tf, diffusion, x, t, selfCond, labels, noise);
+    ddim = GaussianSteps.ddim(tf, diffusion, x, t, tf.fill(batch, timeNext), eta, selfCond, labels, noise);
 
-    noiseShape = tf.placeholder(TInt32.class, Placeholder.shape(Shape.of(perExample.length + 1)));
-    initialNoise = tf.random.statelessRandomNormal(noiseShape, seed);
+    noiseSource = new NoiseSource(tf, session, perExample);
     x1 = tf.placeholder(TFloat32.class, Placeholder.shape(batchShape));
     x2 = tf.placeholder(TFloat32.class, Placeholder.shape(batchShape));
     lambda = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
@@ -84,44 +84,44 @@ public final class GaussianSampler {
     images = diffusion.unnormalize(tf, x);
   }
 
+  @Override
   public GaussianDiffusion diffusion() {
     return diffusion;
   }
 
-  /** Standard-normal start noise for {@code num} samples, a pure function of {@code seed}. */
+  @Override
+  public Sampler defaultSampler() {
+    return diffusion.config().isDdimSampling() ? Sampler.DDIM : Sampler.DDPM;
+  }
+
+  @Override
+  public int defaultSteps() {
+    return diffusion.config().samplingTimesteps();
+  }
+
+  @Override
   public FloatArray initialNoise(int num, long seed) {
-    if (num < 1) {
-      throw new IllegalArgumentException("num = " + num + " must be at least 1");
-    }
-    int[] shape = Arrays.stream(concat(num, diffusion.sampleShape())).mapToInt(Math::toIntExact).toArray();
-    try (TInt32 s = TInt32.vectorOf(shape); TInt64 sd = TInt64.vectorOf(seed, INITIAL_NOISE_STREAM);
-        Result r = session.runner().feed(noiseShape, s).feed(this.seed, sd).fetch(initialNoise).run()) {
-      return Tensors.toArray((TFloat32) r.get(0));
-    }
+    return noiseSource.draw(num, seed);
   }
 
-  /**
-   * Samples from the given start noise.
-   *
-   * @param steps DDIM steps (ignored by DDPM, which takes every timestep)
-   * @param everyStep when not null, receives every intermediate sample (in data space) in order,
-   *     starting with the noise: the reference's return_all_timesteps
-   * @return samples in data space ([0, 1] with auto_normalize), channels-last
-   */
-  public FloatArray sample(Sampler sampler, FloatArray noise, long seed, int steps, double eta,
+
+  @Override
+  public FloatArray sample(Sampler sampler, FloatArray noise, long seed, int steps, double eta, long[] classLabels,
       List<FloatArray> everyStep) {
-    checkBatch("noise", noise);
-    return switch (sampler) {
-      case DDPM -> ddpmLoop(noise, seed, diffusion.config().timesteps() - 1, everyStep, null);
-      case DDIM -> ddimLoop(noise, seed, diffusion.schedule().ddimTimePairs(steps), eta, everyStep);
-    };
+    Samplers.checkBatch(diffusion, "noise", noise, classLabels);
+    try (TInt64 l = classLabels == null ? null : TInt64.vectorOf(classLabels)) {
+      return switch (sampler) {
+        case DDPM -> ddpmLoop(noise, seed, diffusion.config().timesteps() - 1, l, everyStep, null);
+        case DDIM -> ddimLoop(noise, seed, diffusion.schedule().ddimTimePairs(steps), eta, l, everyStep);
+        default -> throw new IllegalArgumentException("sampler " + sampler.cliName() + " is for ElucidatedDiffusion;"
+            + " Gaussian diffusion samples with ddpm or ddim");
+      };
+    }
   }
 
-  /** As {@link #sample} with the sampler and steps the diffusion's config implies. */
-  public FloatArray sample(FloatArray noise, long seed) {
-    var c = diffusion.config();
-    return sample(c.isDdimSampling() ? Sampler.DDIM : Sampler.DDPM, noise, seed, c.samplingTimesteps(),
-        c.ddimSamplingEta(), null);
+  @Override
+  public FloatArray sample(FloatArray noise, long seed, long[] classLabels) {
+    return sample(defaultSampler(), noise, seed, defaultSteps(), diffusion.config().ddimSamplingEta(), classLabels, null);
   }
 
   /**
@@ -130,8 +130,8 @@ public final class GaussianSampler {
    * noisier than the step assumes; here the first step is at t).
    */
   public FloatArray interpolate(FloatArray a, FloatArray b, int t, double lam, long seed) {
-    checkBatch("x1", a);
-    checkBatch("x2", b);
+    Samplers.checkBatch(diffusion, "x1", a, null);
+    Samplers.checkBatch(diffusion, "x2", b, null);
     if (!Arrays.equals(a.shape(), b.shape())) {
       throw new IllegalArgumentException("x1 " + Arrays.toString(a.shape()) + " and x2 "
           + Arrays.toString(b.shape()) + " must have the same shape");
@@ -147,16 +147,17 @@ public final class GaussianSampler {
             .feed(this.seed, sd).fetch(mixed).run()) {
       mix = Tensors.toArray((TFloat32) r.get(0));
     }
-    return ddpmLoop(mix, seed, t, null, null);
+    return ddpmLoop(mix, seed, t, null, null, null);
   }
 
   /** DDPM from {@code start} down to 0; {@code onStep} (tests) sees the step index. */
-  FloatArray ddpmLoop(FloatArray start, long seed, int fromTime, List<FloatArray> everyStep, IntConsumer onStep) {
+  FloatArray ddpmLoop(FloatArray start, long seed, int fromTime, TInt64 classLabels, List<FloatArray> everyStep,
+      IntConsumer onStep) {
     try (Carry carry = new Carry(Tensors.of(start))) {
       record(everyStep, carry);
       for (int t = fromTime; t >= 0; t--) {
         try (TInt32 tt = TInt32.scalarOf(t); TInt64 sd = TInt64.vectorOf(seed, t)) {
-          Session.Runner run = carry.feed(session.runner()).feed(time, tt).feed(this.seed, sd);
+          Session.Runner run = feed(session.runner(), carry, classLabels).feed(time, tt).feed(this.seed, sd);
           carry.advance(run.fetch(ddpm.next()).fetch(ddpm.xStart()).run());
         }
         record(everyStep, carry);
@@ -164,17 +165,18 @@ public final class GaussianSampler {
           onStep.accept(t);
         }
       }
-      return carry.images();
+      return images(carry);
     }
   }
 
-  FloatArray ddimLoop(FloatArray start, long seed, int[][] pairs, double etaValue, List<FloatArray> everyStep) {
+  FloatArray ddimLoop(FloatArray start, long seed, int[][] pairs, double etaValue, TInt64 classLabels,
+      List<FloatArray> everyStep) {
     try (Carry carry = new Carry(Tensors.of(start)); TFloat32 e = TFloat32.scalarOf((float) etaValue)) {
       record(everyStep, carry);
       for (int[] pair : pairs) {
         try (TInt32 tt = TInt32.scalarOf(pair[0]); TInt32 tn = TInt32.scalarOf(Math.max(pair[1], 0));
             TInt64 sd = TInt64.vectorOf(seed, pair[0])) {
-          Session.Runner run = carry.feed(session.runner()).feed(time, tt).feed(timeNext, tn)
+          Session.Runner run = feed(session.runner(), carry, classLabels).feed(time, tt).feed(timeNext, tn)
               .feed(eta, e).feed(this.seed, sd);
           // the last step (t_next = -1) returns the x0 estimate itself
           carry.advance(pair[1] < 0 ? run.fetch(ddim.xStart()).run()
@@ -182,69 +184,31 @@ public final class GaussianSampler {
         }
         record(everyStep, carry);
       }
-      return carry.images();
+      return images(carry);
+    }
+  }
+
+  /** Feeds the running sample, the last x0 estimate as self-conditioning, and the labels. */
+  private Session.Runner feed(Session.Runner runner, Carry carry, TInt64 classLabels) {
+    runner.feed(x, carry.get(0));
+    if (carry.started() && selfCond != null) {
+      runner.feed(selfCond, carry.get(1));
+    }
+    if (labels != null) {
+      runner.feed(labels, Samplers.requireLabels(classLabels, diffusion));
+    }
+    return runner;
+  }
+
+  private FloatArray images(Carry carry) {
+    try (Result r = session.runner().feed(x, carry.get(0)).fetch(images).run()) {
+      return Tensors.toArray((TFloat32) r.get(0));
     }
   }
 
   private void record(List<FloatArray> everyStep, Carry carry) {
     if (everyStep != null) {
-      everyStep.add(carry.images());
-    }
-  }
-
-  /**
-   * The running sample and x0 estimate between session calls. A Result owns its tensors, so the
-   * previous step's Result stays open until the next step has consumed them.
-   */
-  private final class Carry implements AutoCloseable {
-    private final TFloat32 start;
-    private Result result;
-
-    Carry(TFloat32 start) {
-      this.start = start;
-    }
-
-    TFloat32 x() {
-      return result == null ? start : (TFloat32) result.get(0);
-    }
-
-    Session.Runner feed(Session.Runner runner) {
-      runner.feed(x, x());
-      if (result != null && selfCond != null) {
-        runner.feed(selfCond, result.get(1));
-      }
-      return runner;
-    }
-
-    void advance(Result next) {
-      if (result != null) {
-        result.close();
-      }
-      result = next;
-    }
-
-    FloatArray images() {
-      try (Result r = session.runner().feed(x, x()).fetch(images).run()) {
-        return Tensors.toArray((TFloat32) r.get(0));
-      }
-    }
-
-    @Override
-    public void close() {
-      start.close();
-      if (result != null) {
-        result.close();
-      }
-    }
-  }
-
-  private void checkBatch(String name, FloatArray a) {
-    long[] expected = diffusion.sampleShape();
-    long[] shape = a.shape();
-    if (shape.length != expected.length + 1 || shape[0] < 1
-        || !Arrays.equals(Arrays.copyOfRange(shape, 1, shape.length), expected)) {
-      throw new IllegalArgumentException(name + " has shape " + Arrays.toString(shape) + ", expected [N, "
-          + Arrays.toString(expected).replaceAll("[\\[\\]]", "") + "] (channels-last)");
+      everyStep.add(images(carry));
     }
   }
 

@@ -7,6 +7,7 @@ import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
 
 /**
  * The reverse steps of Gaussian diffusion as graph maths: one network evaluation each, so a
@@ -23,10 +24,10 @@ public final class GaussianSteps {
    * [-1, 1], then x_{t-1} = mu(x_t, x0) + sigma_t z, with no noise at t = 0.
    */
   public static Step ddpm(Ops tf, GaussianDiffusion d, Operand<TFloat32> x, Operand<TInt32> t,
-      Operand<TFloat32> selfCond, Operand<TFloat32> noise) {
+      Operand<TFloat32> selfCond, Operand<TInt64> classLabels, Operand<TFloat32> noise) {
     NoiseSchedule s = d.schedule();
     Operand<TFloat32> xStart = tf.clipByValue(
-        d.predictions(tf, x, t, selfCond, false, false, Forward.inference()).xStart(),
+        d.predictions(tf, x, t, selfCond, classLabels, false, false, Forward.inference()).xStart(),
         tf.constant(-1f), tf.constant(1f));
     Operand<TFloat32> mean = tf.math.add(tf.math.mul(d.extract(tf, s.posteriorMeanCoef1, t), xStart),
         tf.math.mul(d.extract(tf, s.posteriorMeanCoef2, t), x));
@@ -41,9 +42,10 @@ public final class GaussianSteps {
    * re-derived from it; eta = 0 is deterministic, eta = 1 matches DDPM's variance.
    */
   public static Step ddim(Ops tf, GaussianDiffusion d, Operand<TFloat32> x, Operand<TInt32> t,
-      Operand<TInt32> tNext, Operand<TFloat32> eta, Operand<TFloat32> selfCond, Operand<TFloat32> noise) {
+      Operand<TInt32> tNext, Operand<TFloat32> eta, Operand<TFloat32> selfCond, Operand<TInt64> classLabels,
+      Operand<TFloat32> noise) {
     NoiseSchedule s = d.schedule();
-    GaussianDiffusion.Prediction p = d.predictions(tf, x, t, selfCond, true, true, Forward.inference());
+    GaussianDiffusion.Prediction p = d.predictions(tf, x, t, selfCond, classLabels, true, true, Forward.inference());
     Operand<TFloat32> alpha = d.extract(tf, s.alphasCumprod, t);
     Operand<TFloat32> alphaNext = d.extract(tf, s.alphasCumprod, tNext);
     Operand<TFloat32> one = tf.constant(1f);

@@ -9,4 +9,16 @@ public interface LearningRateSchedule {
 
   /** The reference's behaviour: train_lr throughout. */
   LearningRateSchedule CONSTANT = (trainLr, step) -> trainLr;
+
+  /**
+   * Karras et al. 2023, Eq. 67: train_lr * sigma_ref / sqrt(max(t / t_ref, 1)). As the reference's
+   * InvSqrtDecayLRSched is a LambdaLR, the factor multiplies train_lr: with train_lr 1 the rate is
+   * the paper's alpha_ref = sigma_ref.
+   */
+  static LearningRateSchedule inverseSqrt(double tRef, double sigmaRef) {
+    if (!(tRef > 0) || !(sigmaRef > 0)) {
+      throw new IllegalArgumentException("lr_t_ref = " + tRef + " and lr_sigma_ref = " + sigmaRef + " must be > 0");
+    }
+    return (trainLr, step) -> trainLr * sigmaRef / Math.sqrt(Math.max(step / tRef, 1));
+  }
 }

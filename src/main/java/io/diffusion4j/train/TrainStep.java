@@ -1,6 +1,6 @@
 package io.diffusion4j.train;
 
-import io.diffusion4j.diffusion.GaussianDiffusion;
+import io.diffusion4j.diffusion.Diffusion;
 import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.nn.Forward;
 import io.diffusion4j.nn.Parameters;
@@ -49,6 +49,7 @@ public final class TrainStep {
   private final DiffusionModel model;
   private final int accumulate;
   private final Placeholder<TFloat32> images;
+  private final Placeholder<TInt64> labels;
   private final Placeholder<TInt64> seed;
   private final Placeholder<TInt32> microIndex;
   private final Placeholder<TFloat32> lr;
@@ -64,7 +65,7 @@ public final class TrainStep {
   public TrainStep(DiffusionModel model, Options options) {
     this.model = model;
     this.accumulate = options.gradientAccumulateEvery();
-    GaussianDiffusion diffusion = model.diffusion().orElseThrow(
+    Diffusion diffusion = model.diffusion().orElseThrow(
         () -> new IllegalArgumentException("training needs a config with a \"diffusion\" section"));
     Ops tf = model.ops().withSubScope("train");
     long[] perExample = diffusion.sampleShape();
@@ -72,6 +73,7 @@ public final class TrainStep {
     shape[0] = -1;
     System.arraycopy(perExample, 0, shape, 1, perExample.length);
     images = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(shape)));
+    labels = model.network().numClasses() > 0 ? tf.placeholder(TInt64.class, Placeholder.shape(Shape.of(-1))) : null;
     seed = tf.placeholder(TInt64.class, Placeholder.shape(Shape.of(2)));
     microIndex = tf.placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
     lr = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
@@ -92,10 +94,10 @@ public final class TrainStep {
     model.session().run(adam.initializer());
   }
 
-  private Variant variant(Ops tf, GaussianDiffusion diffusion, List<Parameters.Param> params,
+  private Variant variant(Ops tf, Diffusion diffusion, List<Parameters.Param> params,
       boolean selfCond, double maxGradNorm) {
-    Operand<TFloat32> loss = diffusion.loss(tf, images, seed,
-        new GaussianDiffusion.MicroBatch(microIndex, accumulate), selfCond, Forward.training(seed));
+    Operand<TFloat32> loss = diffusion.loss(tf, images, labels, seed,
+        new Diffusion.MicroBatch(microIndex, accumulate), selfCond, Forward.training(seed));
     List<Operand<TFloat32>> vars = new ArrayList<>();
     params.forEach(p -> vars.add(p.variable()));
     List<Operand<TFloat32>> grads = new ArrayList<>();
@@ -116,11 +118,14 @@ public final class TrainStep {
     return new Variant(loss, null, tf.withControlDependencies(first).noOp(), tf.withControlDependencies(next).noOp());
   }
 
+  /** Clipping, Adam, then the network's weight constraints (forced weight normalisation). */
   private Op clipAndApply(Ops tf, List<Operand<TFloat32>> grads, double maxGradNorm) {
     if (maxGradNorm > 0) {
       grads = GradientClipping.clipByGlobalNorm(tf, grads, GradientClipping.globalNorm(tf, grads), maxGradNorm);
     }
-    return adam.apply(tf, grads, lr);
+    Op update = adam.apply(tf, grads, lr);
+    List<Op> constraints = model.network().weightConstraints(tf.withControlDependencies(List.of(update)));
+    return constraints.isEmpty() ? update : tf.withControlDependencies(constraints).noOp();
   }
 
   public DiffusionModel model() {
@@ -140,11 +145,13 @@ public final class TrainStep {
    * Runs one step.
    *
    * @param microBatches {@code gradientAccumulateEvery} batches in [0, 1], all of one size
+   * @param microLabels their class labels for class-conditional networks, else null
    * @param seed the run's seed; together with {@code step} it fixes every random draw
    * @return the step's loss (mean over its micro-batches), or NaN when not fetched (fetching
    *     costs a copy, so the trainer fetches only when it logs)
    */
-  public float run(List<FloatArray> microBatches, long seed, long step, double learningRate, boolean fetchLoss) {
+  public float run(List<FloatArray> microBatches, List<long[]> microLabels, long seed, long step, double learningRate,
+      boolean fetchLoss) {
     if (microBatches.size() != accumulate) {
       throw new IllegalArgumentException(microBatches.size() + " micro-batches given, gradient_accumulate_every is " + accumulate);
     }
@@ -153,8 +160,12 @@ public final class TrainStep {
     float loss = 0;
     try (TInt64 s = TInt64.vectorOf(seed, step); TFloat32 l = TFloat32.scalarOf((float) learningRate)) {
       for (int j = 0; j < accumulate; j++) {
-        try (TFloat32 x = Tensors.of(microBatches.get(j)); TInt32 index = TInt32.scalarOf(j)) {
+        try (TFloat32 x = Tensors.of(microBatches.get(j)); TInt32 index = TInt32.scalarOf(j);
+            TInt64 y = labels == null ? null : TInt64.vectorOf(requireLabels(microLabels, j))) {
           Session.Runner r = model.session().runner().feed(images, x).feed(this.seed, s).feed(microIndex, index);
+          if (y != null) {
+            r.feed(labels, y);
+          }
           if (accumulate == 1) {
             r.feed(lr, l).addTarget(v.update());
           } else {
@@ -175,8 +186,21 @@ public final class TrainStep {
     return fetchLoss ? loss : Float.NaN;
   }
 
-  /** One step on a single batch (no accumulation). */
+  /** One unconditional step (no class labels). */
+  public float run(List<FloatArray> microBatches, long seed, long step, double learningRate, boolean fetchLoss) {
+    return run(microBatches, null, seed, step, learningRate, fetchLoss);
+  }
+
+  /** One step on a single batch (no accumulation, no class labels). */
   public float run(FloatArray batch, long seed, long step, double learningRate, boolean fetchLoss) {
-    return run(List.of(batch), seed, step, learningRate, fetchLoss);
+    return run(List.of(batch), null, seed, step, learningRate, fetchLoss);
+  }
+
+  private long[] requireLabels(List<long[]> microLabels, int j) {
+    if (microLabels == null || microLabels.get(j) == null) {
+      throw new IllegalArgumentException("the network is class-conditional (num_classes = "
+          + model.network().numClasses() + "): the data must have class labels");
+    }
+    return microLabels.get(j);
   }
 }

@@ -9,7 +9,7 @@ import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.io.ImageGrid;
 import io.diffusion4j.pipeline.DiffusionModel;
 import io.diffusion4j.pipeline.ModelConfig;
-import io.diffusion4j.sampling.GaussianSampler;
+import io.diffusion4j.sampling.DiffusionSampler;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.io.PrintStream;
@@ -48,7 +48,7 @@ public final class Trainer implements AutoCloseable {
   private final long startStep;
   private final TrainStep step;
   private final Ema ema;
-  private LearningRateSchedule schedule = LearningRateSchedule.CONSTANT;
+  private LearningRateSchedule schedule;
   private PrintStream log = System.err;
 
   /** What a finished run leaves behind. */
@@ -62,6 +62,7 @@ public final class Trainer implements AutoCloseable {
     this.folder = folder;
     this.createdFolder = createdFolder;
     this.startStep = startStep;
+    this.schedule = options.learningRateSchedule();
     this.step = new TrainStep(model, options.stepOptions());
     this.ema = new Ema(model.ops(), model.network().parameters(), model.emaNetwork().orElseThrow().parameters(),
         options.emaDecay(), options.emaUpdateEvery());
@@ -120,6 +121,19 @@ public final class Trainer implements AutoCloseable {
       throw new IllegalArgumentException("too few examples for a batch: " + data.size() + " examples, train_batch_size "
           + options.trainBatchSize());
     }
+    int classes = config.network().numClasses();
+    if (classes > 0) {
+      int[] labels = data.labels();
+      if (labels == null) {
+        throw new IllegalArgumentException("the model is class-conditional (num_classes = " + classes + ") but the data"
+            + " has no labels: give an idx file with its labels file beside it, or an image folder with one sub-folder"
+            + " per class");
+      }
+      int max = java.util.Arrays.stream(labels).max().orElse(0);
+      if (max >= classes) {
+        throw new IllegalArgumentException("the data has class label " + max + " but num_classes = " + classes);
+      }
+    }
   }
 
   public Trainer learningRateSchedule(LearningRateSchedule schedule) {
@@ -151,6 +165,7 @@ public final class Trainer implements AutoCloseable {
     log.println("training " + model.config().network().type() + " (" + model.network().parameters().count()
         + " parameters) on " + data.describe() + " from step " + startStep + " to " + total);
     int k = options.gradientAccumulateEvery();
+    boolean conditional = model.network().numClasses() > 0;
     Path lastGrid = null;
     float lastLoss = Float.NaN;
     boolean saved = false;
@@ -162,12 +177,16 @@ public final class Trainer implements AutoCloseable {
       loader.start(startStep * k);
       for (long s = startStep; s < total; s++) {
         List<FloatArray> micro = new ArrayList<>(k);
+        List<long[]> labels = conditional ? new ArrayList<>(k) : null;
         for (int j = 0; j < k; j++) {
           micro.add(loader.next());
+          if (conditional) {
+            labels.add(Arrays.stream(loader.labels(s * k + j)).asLongStream().toArray());
+          }
         }
         boolean logged = (s + 1) % options.logEvery() == 0 || s + 1 == total;
         double lr = schedule.lr(options.trainLr(), s);
-        float loss = step.run(micro, options.seed(), s, lr, logged);
+        float loss = step.run(micro, labels, options.seed(), s, lr, logged);
         ema.step(model.session(), s);
         if (logged) {
           lastLoss = loss;
@@ -195,9 +214,13 @@ public final class Trainer implements AutoCloseable {
   private Path save(long stepsDone) throws IOException {
     Files.createDirectories(folder);
     model.save(folder);
-    GaussianSampler sampler = model.emaSampler();
+    DiffusionSampler sampler = model.emaSampler();
     FloatArray noise = sampler.initialNoise(options.numSamples(), options.seed());
-    FloatArray samples = sampler.sample(noise, options.seed());
+    int classes = model.network().numClasses();
+    // a class-conditional grid cycles through the classes, one per sample
+    long[] labels = classes == 0 ? null
+        : java.util.stream.LongStream.range(0, options.numSamples()).map(i -> i % classes).toArray();
+    FloatArray samples = sampler.sample(noise, options.seed(), labels);
     Path grid = folder.resolve(String.format(Locale.ROOT, "sample-%d.png", stepsDone));
     if (model.network().spatialRank() == 2 && List.of(1, 3, 4).contains(model.network().channels())) {
       ImageGrid.writePng(grid, samples, (int) Math.round(Math.sqrt(options.numSamples())));

@@ -7,7 +7,8 @@ import io.diffusion4j.io.JsonOptions;
  * The reference Trainer's options with its names and defaults (train_batch_size 16, train_lr
  * 1e-4, adam_betas (0.9, 0.99), ema_decay 0.995 every 10 steps, max_grad_norm 1, a sample grid of
  * 25 every 1000 steps), plus what a reproducible JVM run needs: the seed, how often the loss is
- * logged, and the number of data-loading threads.
+ * logged, and the number of data-loading threads; and the learning-rate schedule (constant, or
+ * Karras et al. 2023's inverse square root with t_ref 70000 and sigma_ref 0.01).
  */
 public record TrainerOptions(
     int trainBatchSize,
@@ -26,7 +27,10 @@ public record TrainerOptions(
     double maxGradNorm,
     long seed,
     int logEvery,
-    int loaderThreads) {
+    int loaderThreads,
+    String lrSchedule,
+    double lrTRef,
+    double lrSigmaRef) {
 
   public TrainerOptions {
     positive("train_batch_size", trainBatchSize);
@@ -57,6 +61,16 @@ public record TrainerOptions(
     }
     positive("log_every", logEvery);
     positive("loader_threads", loaderThreads);
+    if (!lrSchedule.equals("constant") && !lrSchedule.equals("inv_sqrt")) {
+      throw new IllegalArgumentException("lr_schedule = \"" + lrSchedule + "\" is not allowed: expected constant or inv_sqrt");
+    }
+    learningRateSchedule();
+  }
+
+  /** The schedule these options name: constant, or the inverse square root of Karras et al. 2023. */
+  public LearningRateSchedule learningRateSchedule() {
+    return lrSchedule.equals("inv_sqrt") ? LearningRateSchedule.inverseSqrt(lrTRef, lrSigmaRef)
+        : LearningRateSchedule.CONSTANT;
   }
 
   private static void positive(String name, long v) {
@@ -89,6 +103,9 @@ public record TrainerOptions(
     b.seed = seed;
     b.logEvery = logEvery;
     b.loaderThreads = loaderThreads;
+    b.lrSchedule = lrSchedule;
+    b.lrTRef = lrTRef;
+    b.lrSigmaRef = lrSigmaRef;
     return b;
   }
 
@@ -117,6 +134,9 @@ public record TrainerOptions(
     j.addProperty("seed", seed);
     j.addProperty("log_every", logEvery);
     j.addProperty("loader_threads", loaderThreads);
+    j.addProperty("lr_schedule", lrSchedule);
+    j.addProperty("lr_t_ref", lrTRef);
+    j.addProperty("lr_sigma_ref", lrSigmaRef);
     return j;
   }
 
@@ -143,6 +163,9 @@ public record TrainerOptions(
     b.seed = (long) o.getDouble("seed", b.seed);
     b.logEvery = o.getInt("log_every", b.logEvery);
     b.loaderThreads = o.getInt("loader_threads", b.loaderThreads);
+    b.lrSchedule = o.getString("lr_schedule", b.lrSchedule);
+    b.lrTRef = o.getDouble("lr_t_ref", b.lrTRef);
+    b.lrSigmaRef = o.getDouble("lr_sigma_ref", b.lrSigmaRef);
     o.finish();
     return b.build();
   }
@@ -166,6 +189,9 @@ public record TrainerOptions(
     private long seed;
     private int logEvery = 10;
     private int loaderThreads = 2;
+    private String lrSchedule = "constant";
+    private double lrTRef = 70_000;
+    private double lrSigmaRef = 0.01;
 
     public Builder trainBatchSize(int v) { trainBatchSize = v; return this; }
     public Builder gradientAccumulateEvery(int v) { gradientAccumulateEvery = v; return this; }
@@ -183,11 +209,14 @@ public record TrainerOptions(
     public Builder seed(long v) { seed = v; return this; }
     public Builder logEvery(int v) { logEvery = v; return this; }
     public Builder loaderThreads(int v) { loaderThreads = v; return this; }
+    public Builder lrSchedule(String v) { lrSchedule = v; return this; }
+    public Builder lrTRef(double v) { lrTRef = v; return this; }
+    public Builder lrSigmaRef(double v) { lrSigmaRef = v; return this; }
 
     public TrainerOptions build() {
       return new TrainerOptions(trainBatchSize, gradientAccumulateEvery, augmentHorizontalFlip, trainLr,
           trainNumSteps, emaUpdateEvery, emaDecay, adamBeta1, adamBeta2, saveAndSampleEvery, numSamples,
-          amp, mixedPrecisionType, maxGradNorm, seed, logEvery, loaderThreads);
+          amp, mixedPrecisionType, maxGradNorm, seed, logEvery, loaderThreads, lrSchedule, lrTRef, lrSigmaRef);
     }
   }
 }

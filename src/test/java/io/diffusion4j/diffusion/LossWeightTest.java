@@ -201,7 +201,7 @@ class LossWeightTest {
     GaussianDiffusionConfig cfg = GaussianDiffusionConfig.builder(4, 4).timesteps(T).offsetNoiseStrength(0.1).build();
     try (DiffusionModel m = DiffusionModel.create(new ModelConfig(TinyModels.unet2d(1, false), cfg), 1)) {
       Ops tf = m.ops();
-      GaussianDiffusion d = m.diffusion().orElseThrow();
+      GaussianDiffusion d = (GaussianDiffusion) m.diffusion().orElseThrow();
       var seed = tf.placeholder(TInt64.class);
       Operand<TFloat32> loss = d.loss(tf, TinyModels.constant(tf, TinyModels.uniform(3, 0, 1, 4, 4, 4, 1)), seed,
           false, Forward.inference());
@@ -226,7 +226,7 @@ class LossWeightTest {
     GaussianDiffusionConfig cfg = GaussianDiffusionConfig.builder(4, 4).timesteps(T).build();
     try (DiffusionModel m = DiffusionModel.create(new ModelConfig(TinyModels.unet2d(1, false), cfg), 1)) {
       Ops tf = m.ops();
-      GaussianDiffusion d = m.diffusion().orElseThrow();
+      GaussianDiffusion d = (GaussianDiffusion) m.diffusion().orElseThrow();
       Operand<TFloat32> x = TinyModels.constant(tf, TinyModels.uniform(3, -1, 1, 2, 4, 4, 1));
       assertThrows(IllegalArgumentException.class,
           () -> d.pLosses(tf, x, tf.constant(new int[] {1, 2}), x, true, Forward.inference()));

@@ -82,7 +82,7 @@ class ReferenceFixturesTest {
       times[i] = json.getAsJsonArray("times").get(i).getAsInt();
     }
     try (DiffusionModel m = DiffusionModel.load(dir, DiffusionModel.Weights.MODEL)) {
-      GaussianDiffusion d = m.diffusion().orElseThrow();
+      GaussianDiffusion d = (GaussianDiffusion) m.diffusion().orElseThrow();
       Ops tf = m.ops();
       FloatArray x0 = Npy.read(dir.resolve("x0.npy"));
       FloatArray noise = Npy.read(dir.resolve("loss_noise.npy"));

@@ -52,7 +52,7 @@ class DdimTest {
 
   @Test
   void etaZeroIsDeterministicWhateverTheSeed() {
-    GaussianSampler sampler = model.sampler();
+    GaussianSampler sampler = (GaussianSampler) model.sampler();
     FloatArray noise = sampler.initialNoise(2, 3);
     FloatArray a = sampler.sample(Sampler.DDIM, noise, 1, STEPS, 0.0, null);
     FloatArray b = sampler.sample(Sampler.DDIM, noise, 987654321L, STEPS, 0.0, null);
@@ -65,7 +65,7 @@ class DdimTest {
 
   @Test
   void etaPositiveIsSeeded() {
-    GaussianSampler sampler = model.sampler();
+    GaussianSampler sampler = (GaussianSampler) model.sampler();
     FloatArray noise = sampler.initialNoise(2, 3);
     FloatArray a = sampler.sample(Sampler.DDIM, noise, 1, STEPS, 0.7, null);
     FloatArray again = sampler.sample(Sampler.DDIM, noise, 1, STEPS, 0.7, null);
@@ -78,7 +78,7 @@ class DdimTest {
 
   @Test
   void ddpmIsSeeded() {
-    GaussianSampler sampler = model.sampler();
+    GaussianSampler sampler = (GaussianSampler) model.sampler();
     FloatArray noise = sampler.initialNoise(1, 8);
     FloatArray a = sampler.sample(Sampler.DDPM, noise, 4, 0, 0, null);
     assertEquals(a, sampler.sample(Sampler.DDPM, noise, 4, 0, 0, null));
@@ -87,7 +87,7 @@ class DdimTest {
 
   @Test
   void initialNoiseIsAPureFunctionOfTheSeed() {
-    GaussianSampler sampler = model.sampler();
+    GaussianSampler sampler = (GaussianSampler) model.sampler();
     FloatArray a = sampler.initialNoise(3, 10);
     assertEquals(a, sampler.initialNoise(3, 10));
     assertNotEquals(a, sampler.initialNoise(3, 11));
@@ -97,7 +97,7 @@ class DdimTest {
   /** Both samplers end on a clamped x0 estimate: the output is in [0, 1] after unnormalising. */
   @Test
   void samplesAreInTheDataRangeAndEveryStepIsRecorded() {
-    GaussianSampler sampler = model.sampler();
+    GaussianSampler sampler = (GaussianSampler) model.sampler();
     FloatArray noise = sampler.initialNoise(2, 3);
     List<FloatArray> steps = new ArrayList<>();
     FloatArray ddim = sampler.sample(Sampler.DDIM, noise, 1, STEPS, 0.3, steps);
@@ -155,10 +155,10 @@ class DdimTest {
     for (Objective objective : Objective.values()) {
       GaussianDiffusion d = new GaussianDiffusion(model.network(),
           GaussianDiffusionConfig.builder(4, 4).timesteps(T).objective(objective).betaSchedule(BetaSchedule.COSINE).build());
-      GaussianSteps.Step ddpm0 = GaussianSteps.ddpm(tf, d, x, t, null, zeros);
-      GaussianSteps.Step ddim0 = GaussianSteps.ddim(tf, d, x, t, tNext, one, null, zeros);
-      GaussianSteps.Step ddpmZ = GaussianSteps.ddpm(tf, d, x, t, null, z);
-      GaussianSteps.Step ddimZ = GaussianSteps.ddim(tf, d, x, t, tNext, one, null, z);
+      GaussianSteps.Step ddpm0 = GaussianSteps.ddpm(tf, d, x, t, null, null, zeros);
+      GaussianSteps.Step ddim0 = GaussianSteps.ddim(tf, d, x, t, tNext, one, null, null, zeros);
+      GaussianSteps.Step ddpmZ = GaussianSteps.ddpm(tf, d, x, t, null, null, z);
+      GaussianSteps.Step ddimZ = GaussianSteps.ddim(tf, d, x, t, tNext, one, null, null, z);
       FloatArray[] r = TinyModels.run(model.session(), ddpm0.next(), ddim0.next(), ddpmZ.next(), ddimZ.next(),
           ddpm0.xStart(), ddim0.xStart());
       assertAllClose(r[0].data(), r[1].data(), 1e-5, objective + ": DDIM(eta=1, t-1) mean == DDPM posterior mean");
@@ -176,7 +176,7 @@ class DdimTest {
   /** End to end: the DDIM sampler with every timestep and eta = 1 reproduces the DDPM sampler. */
   @Test
   void ddimSamplerWithAllStepsAndEtaOneIsDdpmSampler() {
-    GaussianSampler sampler = model.sampler();
+    GaussianSampler sampler = (GaussianSampler) model.sampler();
     FloatArray noise = sampler.initialNoise(2, 17);
     FloatArray ddim = sampler.sample(Sampler.DDIM, noise, 9, T, 1.0, null);
     FloatArray ddpm = sampler.sample(Sampler.DDPM, noise, 9, 0, 0, null);
@@ -190,7 +190,7 @@ class DdimTest {
   @Test
   void ddimStepFollowsSongEtAl() {
     Ops tf = model.ops().withSubScope("ddim_formula");
-    GaussianDiffusion d = model.diffusion().orElseThrow();
+    GaussianDiffusion d = (GaussianDiffusion) model.diffusion().orElseThrow();
     NoiseSchedule s = d.schedule();
     int[] times = {19, 15, 11, 7, 3};
     int[] next = {15, 11, 7, 3, 0};
@@ -199,7 +199,7 @@ class DdimTest {
     FloatArray za = TinyModels.normal(32, 1, shape);
     for (float eta : new float[] {0f, 0.5f, 1f}) {
       GaussianSteps.Step step = GaussianSteps.ddim(tf, d, TinyModels.constant(tf, xa), tf.constant(times),
-          tf.constant(next), tf.constant(eta), null, TinyModels.constant(tf, za));
+          tf.constant(next), tf.constant(eta), null, null, TinyModels.constant(tf, za));
       FloatArray[] r = TinyModels.run(model.session(), step.next(), step.xStart());
       int per = TinyModels.perExample(xa);
       float[] expected = new float[xa.data().length];
@@ -223,13 +223,13 @@ class DdimTest {
   @Test
   void ddpmStepIsThePosteriorSample() {
     Ops tf = model.ops().withSubScope("ddpm_formula");
-    GaussianDiffusion d = model.diffusion().orElseThrow();
+    GaussianDiffusion d = (GaussianDiffusion) model.diffusion().orElseThrow();
     NoiseSchedule s = d.schedule();
     int[] times = {19, 10, 1, 0};
     long[] shape = {times.length, 4, 4, 2};
     FloatArray xa = TinyModels.normal(41, 1, shape);
     FloatArray za = TinyModels.normal(42, 1, shape);
-    GaussianSteps.Step step = GaussianSteps.ddpm(tf, d, TinyModels.constant(tf, xa), tf.constant(times), null,
+    GaussianSteps.Step step = GaussianSteps.ddpm(tf, d, TinyModels.constant(tf, xa), tf.constant(times), null, null,
         TinyModels.constant(tf, za));
     FloatArray[] r = TinyModels.run(model.session(), step.next(), step.xStart());
     int per = TinyModels.perExample(xa);
@@ -262,10 +262,10 @@ class DdimTest {
     GaussianDiffusionConfig cfg = GaussianDiffusionConfig.builder1d(8).timesteps(T).samplingTimesteps(4)
         .objective(Objective.PRED_NOISE).betaSchedule(BetaSchedule.SIGMOID).build();
     try (DiffusionModel m = DiffusionModel.create(new ModelConfig(unet, cfg), 77)) {
-      GaussianSampler sampler = m.sampler();
+      GaussianSampler sampler = (GaussianSampler) m.sampler();
       FloatArray noise = sampler.initialNoise(2, 5);
       FloatArray actual = sampler.sample(noise, 123);
-      NoiseSchedule s = m.diffusion().orElseThrow().schedule();
+      NoiseSchedule s = ((GaussianDiffusion) m.diffusion().orElseThrow()).schedule();
       int[][] pairs = s.ddimTimePairs(4);
       assertArrayEquals(new int[][] {{19, 14}, {14, 9}, {9, 4}, {4, -1}}, pairs);
       float[] x = noise.data().clone();

@@ -25,10 +25,10 @@ class SamplingLeakTest {
         UnetConfig.builder(4).dimMults(1, 2).channels(3).attnHeads(1).attnDimHead(4).selfCondition(true).build(),
         GaussianDiffusionConfig.builder(32, 32).timesteps(200).build());
     try (DiffusionModel model = DiffusionModel.create(config, 0)) {
-      GaussianSampler sampler = model.sampler();
+      GaussianSampler sampler = (GaussianSampler) model.sampler();
       FloatArray noise = sampler.initialNoise(16, 0);
       long[] rss = new long[2];
-      sampler.ddpmLoop(noise, 0, 199, null, t -> {
+      sampler.ddpmLoop(noise, 0, 199, null, null, t -> {
         if (t == 150 || t == 0) {
           rss[t == 150 ? 0 : 1] = residentKiB();
         }

@@ -3,6 +3,7 @@ package io.diffusion4j.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.diffusion4j.diffusion.ElucidatedDiffusionConfig;
 import io.diffusion4j.diffusion.GaussianDiffusionConfig;
 import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.models.UnetConfig;
@@ -19,37 +20,57 @@ import org.junit.jupiter.api.Test;
  */
 class ToyTrainingTest {
 
+  static final int LEN = 16;
+
   /** Sequences whose values sit around one of two levels, 0.25 or 0.75, chosen per sequence. */
   @Test
   void gaussian1dLearnsTwoComponentMixture() {
-    int len = 16;
-    SplittableRandom rng = new SplittableRandom(7);
     ModelConfig config = new ModelConfig(
         UnetConfig.builder1d(16).dimMults(1, 2).channels(1).build(),
-        GaussianDiffusionConfig.builder1d(len).timesteps(100).build());
+        GaussianDiffusionConfig.builder1d(LEN).timesteps(100).build());
+    checkMixture(config, Sampler.DDIM, 25, 0.5);
+  }
+
+  /** The same toy under EDM: a Unet1D with learned sinusoidal time, sampled with Heun. */
+  @Test
+  void elucidated1dLearnsTwoComponentMixture() {
+    ModelConfig config = new ModelConfig(
+        UnetConfig.builder1d(16).dimMults(1, 2).channels(1).learnedSinusoidalCond(true).build(),
+        ElucidatedDiffusionConfig.builder(LEN).channels(1).build());
+    checkMixture(config, Sampler.HEUN, 16, 0.7);
+  }
+
+  static FloatArray mixture(SplittableRandom rng) {
+    float[] data = new float[32 * LEN];
+    for (int b = 0; b < 32; b++) {
+      double level = rng.nextBoolean() ? 0.25 : 0.75;
+      for (int j = 0; j < LEN; j++) {
+        data[b * LEN + j] = (float) (level + 0.03 * rng.nextGaussian());
+      }
+    }
+    return new FloatArray(new long[] {32, LEN, 1}, data);
+  }
+
+  /** Trains 400 steps on the mixture; the loss falls to {@code maxFall} of its start and samples sit at the modes. */
+  static void checkMixture(ModelConfig config, Sampler sampler, int steps, double maxFall) {
+    int len = LEN;
+    SplittableRandom rng = new SplittableRandom(7);
     try (DiffusionModel model = DiffusionModel.create(config, 1)) {
       TrainStep step = new TrainStep(model, new TrainStep.Options(Adam.Options.defaults(), 1.0, 1));
       float first = 0;
       float last = 0;
       for (int i = 0; i < 400; i++) {
-        float[] data = new float[32 * len];
-        for (int b = 0; b < 32; b++) {
-          double level = rng.nextBoolean() ? 0.25 : 0.75;
-          for (int j = 0; j < len; j++) {
-            data[b * len + j] = (float) (level + 0.03 * rng.nextGaussian());
-          }
-        }
-        float loss = step.run(new FloatArray(new long[] {32, len, 1}, data), 11, i, 2e-3, i < 20 || i >= 380);
+        float loss = step.run(mixture(rng), 11, i, 2e-3, i < 20 || i >= 380);
         if (i < 20) {
           first += loss / 20;
         } else if (i >= 380) {
           last += loss / 20;
         }
       }
-      assertTrue(last < 0.5 * first, "loss fell from " + first + " to " + last);
+      assertTrue(last < maxFall * first, "loss fell from " + first + " to " + last);
 
       FloatArray noise = model.sampler().initialNoise(64, 3);
-      FloatArray s = model.sampler().sample(Sampler.DDIM, noise, 3, 25, 0, null);
+      FloatArray s = model.sampler().sample(sampler, noise, 3, steps, 0, null);
       double[] seqMeans = new double[64];
       double mean = 0;
       for (int b = 0; b < 64; b++) {
@@ -78,18 +99,29 @@ class ToyTrainingTest {
   /** 8x8 grey images holding one full-length bar, horizontal or vertical, at a random position. */
   @Test
   void gaussian2dLearnsRandomBars() {
+    checkBars(new ModelConfig(
+        UnetConfig.builder(16).dimMults(1, 2).channels(1).attnHeads(2).attnDimHead(8).build(),
+        GaussianDiffusionConfig.builder(8, 8).timesteps(100).build()), Sampler.DDIM, 25);
+  }
+
+  /** The same toy under EDM, with DPM-Solver++. */
+  @Test
+  void elucidated2dLearnsRandomBars() {
+    checkBars(new ModelConfig(
+        UnetConfig.builder(16).dimMults(1, 2).channels(1).attnHeads(2).attnDimHead(8).learnedSinusoidalCond(true).build(),
+        ElucidatedDiffusionConfig.builder(8, 8).channels(1).build()), Sampler.DPMPP, 16);
+  }
+
+  static void checkBars(ModelConfig config, Sampler sampler, int steps) {
     int size = 8;
     SplittableRandom rng = new SplittableRandom(5);
-    ModelConfig config = new ModelConfig(
-        UnetConfig.builder(16).dimMults(1, 2).channels(1).attnHeads(2).attnDimHead(8).build(),
-        GaussianDiffusionConfig.builder(size, size).timesteps(100).build());
     try (DiffusionModel model = DiffusionModel.create(config, 2)) {
       TrainStep step = new TrainStep(model, new TrainStep.Options(Adam.Options.defaults(), 1.0, 1));
       for (int i = 0; i < 400; i++) {
         step.run(bars(rng, 32, size), 13, i, 2e-3, false);
       }
       FloatArray noise = model.sampler().initialNoise(32, 4);
-      FloatArray s = model.sampler().sample(Sampler.DDIM, noise, 4, 25, 0, null);
+      FloatArray s = model.sampler().sample(sampler, noise, 4, steps, 0, null);
       double mean = 0;
       int binary = 0;
       for (float v : s.data()) {

@@ -1,0 +1,49 @@
+package io.diffusion4j.diffusion;
+
+import io.diffusion4j.models.Network;
+import io.diffusion4j.nn.Forward;
+import org.tensorflow.Operand;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
+
+/** A diffusion process over a denoising network: what training and sampling need of it. */
+public interface Diffusion {
+
+  Network network();
+
+  DiffusionConfig config();
+
+  /** Shape of one example, channels-last. */
+  default long[] sampleShape() {
+    return config().sampleShape(network().channels());
+  }
+
+  /**
+   * Which part of a step's effective batch a micro-batch is, under gradient accumulation: the
+   * step's random draws are made for all {@code count} micro-batches at once and each takes its
+   * slice, so accumulating k batches of B draws exactly what one batch of kB draws.
+   */
+  record MicroBatch(Operand<TInt32> index, int count) {
+    public static MicroBatch whole(Ops tf) {
+      return new MicroBatch(tf.constant(0), 1);
+    }
+  }
+
+  /**
+   * The training loss of one (micro-)batch, its randomness drawn from {@code seed} (int64[2]).
+   *
+   * @param images data in [0, 1] (or as-is without normalisation)
+   * @param classLabels [N] for class-conditional networks, else null
+   * @param selfConditionStep first predict x0 without self-conditioning and feed it back, with
+   *     gradients stopped
+   */
+  Operand<TFloat32> loss(Ops tf, Operand<TFloat32> images, Operand<TInt64> classLabels, Operand<TInt64> seed,
+      MicroBatch micro, boolean selfConditionStep, Forward fwd);
+
+  /** Data space to the diffusion's space: [0, 1] to [-1, 1] (identity when normalisation is off). */
+  Operand<TFloat32> normalize(Ops tf, Operand<TFloat32> x);
+
+  Operand<TFloat32> unnormalize(Ops tf, Operand<TFloat32> x);
+}

@@ -1,0 +1,179 @@
+package io.diffusion4j.diffusion;
+
+import io.diffusion4j.models.Network;
+import io.diffusion4j.nn.Forward;
+import java.util.Arrays;
+import org.tensorflow.Operand;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt64;
+
+/**
+ * Karras et al. 2022, "Elucidating the Design Space of Diffusion-Based Generative Models": the
+ * network is wrapped in the preconditioning of Table 1 so that D(x; sigma) denoises at every noise
+ * level, trained at log-normal noise levels with the loss weight that makes every level count
+ * equally, and sampled along the rho-spaced sigma schedule of Eq. 5. The samplers live in
+ * {@code io.diffusion4j.sampling}.
+ *
+ * <p>It takes any network that embeds a continuous noise level: a Unet built with
+ * learned_sinusoidal_cond or random_fourier_features, or the Karras U-Nets (which the Python
+ * reference refuses, though EDM2's networks are made for exactly this preconditioning).
+ */
+public final class ElucidatedDiffusion implements Diffusion {
+  private final Network network;
+  private final ElucidatedDiffusionConfig config;
+
+  public ElucidatedDiffusion(Network network, ElucidatedDiffusionConfig config) {
+    if (network.spatialRank() != config.spatialRank()) {
+      throw new IllegalArgumentException("ElucidatedDiffusion of size " + Arrays.toString(config.size())
+          + " needs a network of spatial rank " + config.spatialRank() + ", got one of rank " + network.spatialRank());
+    }
+    if (network.channels() != config.channels() || network.outDim() != config.channels()) {
+      throw new IllegalArgumentException("ElucidatedDiffusion has channels = " + config.channels()
+          + " but the network takes " + network.channels() + " and returns " + network.outDim());
+    }
+    if (!network.continuousTime()) {
+      throw new IllegalArgumentException("ElucidatedDiffusion feeds the network a continuous noise level"
+          + " (log(sigma) / 4): a Unet needs learned_sinusoidal_cond or random_fourier_features for it");
+    }
+    network.checkSpatialSize(Arrays.stream(config.size()).asLongStream().toArray());
+    this.network = network;
+    this.config = config;
+  }
+
+  @Override
+  public Network network() {
+    return network;
+  }
+
+  @Override
+  public ElucidatedDiffusionConfig config() {
+    return config;
+  }
+
+  // Table 1, preconditioning: D(x; sigma) = c_skip x + c_out F(c_in x; c_noise)
+
+  public double cSkip(double sigma) {
+    double sd2 = config.sigmaData() * config.sigmaData();
+    return sd2 / (sigma * sigma + sd2);
+  }
+
+  public double cOut(double sigma) {
+    double sd = config.sigmaData();
+    return sigma * sd / Math.sqrt(sd * sd + sigma * sigma);
+  }
+
+  public double cIn(double sigma) {
+    double sd = config.sigmaData();
+    return 1 / Math.sqrt(sigma * sigma + sd * sd);
+  }
+
+  public double cNoise(double sigma) {
+    return Math.log(Math.max(sigma, 1e-20)) * 0.25;
+  }
+
+  /** Table 1, lambda(sigma) = (sigma^2 + sigma_data^2) / (sigma sigma_data)^2. */
+  public double lossWeight(double sigma) {
+    double sd = config.sigmaData();
+    return (sigma * sigma + sd * sd) / Math.pow(sigma * sd, 2);
+  }
+
+  /**
+   * Eq. 5: N noise levels from sigma_max down to sigma_min, spaced evenly in sigma^(1/rho), then 0.
+   */
+  public double[] sampleSchedule(int steps) {
+    if (steps < 1) {
+      throw new IllegalArgumentException("sampling steps = " + steps + " must be at least 1");
+    }
+    double inv = 1 / config.rho();
+    double hi = Math.pow(config.sigmaMax(), inv);
+    double lo = Math.pow(config.sigmaMin(), inv);
+    double[] sigmas = new double[steps + 1];
+    for (int i = 0; i < steps; i++) {
+      double frac = steps == 1 ? 0 : (double) i / (steps - 1);
+      sigmas[i] = Math.pow(hi + frac * (lo - hi), config.rho());
+    }
+    return sigmas;
+  }
+
+  /** Algorithm 2's gamma_i: min(S_churn / N, sqrt(2) - 1) where S_tmin <= sigma_i <= S_tmax, else 0. */
+  public double[] churn(double[] sigmas) {
+    int n = sigmas.length - 1;
+    double gamma = Math.min(config.sChurn() / n, Math.sqrt(2) - 1);
+    double[] g = new double[sigmas.length];
+    for (int i = 0; i < sigmas.length; i++) {
+      g[i] = sigmas[i] >= config.sTmin() && sigmas[i] <= config.sTmax() ? gamma : 0;
+    }
+    return g;
+  }
+
+  /**
+   * The preconditioned denoiser D(x; sigma) (Eq. 7), optionally clamped to [-1, 1].
+   *
+   * @param sigma [N] noise levels
+   */
+  public Operand<TFloat32> denoise(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Operand<TFloat32> selfCond,
+      Operand<TInt64> classLabels, boolean clamp, Forward fwd) {
+    Operand<TFloat32> s = perExample(tf, sigma);
+    Operand<TFloat32> sd2 = tf.constant((float) (config.sigmaData() * config.sigmaData()));
+    Operand<TFloat32> s2 = tf.math.square(s);
+    Operand<TFloat32> total = tf.math.add(s2, sd2);
+    Operand<TFloat32> cSkip = tf.math.div(sd2, total);
+    Operand<TFloat32> cOut = tf.math.mul(tf.math.mul(s, tf.constant((float) config.sigmaData())), tf.math.rsqrt(total));
+    Operand<TFloat32> cIn = tf.math.rsqrt(total);
+    Operand<TFloat32> cNoise = tf.math.mul(tf.math.log(tf.math.maximum(sigma, tf.constant(1e-20f))), tf.constant(0.25f));
+    Operand<TFloat32> out = network.apply(tf, tf.math.mul(cIn, x), cNoise, selfCond, classLabels, fwd);
+    Operand<TFloat32> d = tf.math.add(tf.math.mul(cSkip, x), tf.math.mul(cOut, out));
+    return clamp ? tf.clipByValue(d, tf.constant(-1f), tf.constant(1f)) : d;
+  }
+
+  /**
+   * Noise levels ln(sigma) ~ N(P_mean, P_std^2), x + sigma n denoised back, the squared error weighted
+   * by lambda(sigma) and averaged.
+   */
+  @Override
+  public Operand<TFloat32> loss(Ops tf, Operand<TFloat32> images, Operand<TInt64> classLabels, Operand<TInt64> seed,
+      MicroBatch micro, boolean selfConditionStep, Forward fwd) {
+    TrainingDraws draws = new TrainingDraws(tf, images, seed, micro, sampleShape());
+    Operand<TFloat32> sigma = tf.math.exp(tf.math.add(tf.constant((float) config.pMean()),
+        tf.math.mul(draws.normal(1), tf.constant((float) config.pStd()))));
+    Operand<TFloat32> x0 = normalize(tf, images);
+    Operand<TFloat32> noised = tf.math.add(x0, tf.math.mul(perExample(tf, sigma), draws.noiseLikeExamples(2)));
+    Operand<TFloat32> selfCond = null;
+    if (selfConditionStep) {
+      if (!network.selfCondition()) {
+        throw new IllegalArgumentException("self-conditioning step asked of a network built with self_condition=False");
+      }
+      selfCond = tf.stopGradient(denoise(tf, noised, sigma, null, classLabels, false, fwd));
+    }
+    Operand<TFloat32> denoised = denoise(tf, noised, sigma, selfCond, classLabels, false, fwd);
+    int[] nonBatch = new int[config.spatialRank() + 1];
+    for (int i = 0; i < nonBatch.length; i++) {
+      nonBatch[i] = i + 1;
+    }
+    Operand<TFloat32> perEx = tf.math.mean(tf.math.squaredDifference(denoised, x0), tf.constant(nonBatch));
+    Operand<TFloat32> sd2 = tf.constant((float) (config.sigmaData() * config.sigmaData()));
+    Operand<TFloat32> weight = tf.math.div(tf.math.add(tf.math.square(sigma), sd2),
+        tf.math.mul(tf.math.square(sigma), sd2));
+    return tf.math.mean(tf.math.mul(perEx, weight), tf.constant(0));
+  }
+
+  /** The reference always works in [-1, 1]. */
+  @Override
+  public Operand<TFloat32> normalize(Ops tf, Operand<TFloat32> x) {
+    return tf.math.sub(tf.math.mul(x, tf.constant(2f)), tf.constant(1f));
+  }
+
+  @Override
+  public Operand<TFloat32> unnormalize(Ops tf, Operand<TFloat32> x) {
+    return tf.math.mul(tf.math.add(x, tf.constant(1f)), tf.constant(0.5f));
+  }
+
+  /** [N] to [N, 1, ..., 1], broadcasting against a batch. */
+  private Operand<TFloat32> perExample(Ops tf, Operand<TFloat32> v) {
+    long[] shape = new long[config.spatialRank() + 2];
+    Arrays.fill(shape, 1);
+    shape[0] = -1;
+    return tf.reshape(v, tf.constant(shape));
+  }
+}

@@ -1,0 +1,208 @@
+package io.diffusion4j.sampling;
+
+import io.diffusion4j.diffusion.ElucidatedDiffusion;
+import io.diffusion4j.io.FloatArray;
+import io.diffusion4j.nn.Tensors;
+import java.util.List;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt64;
+
+/**
+ * Runs ElucidatedDiffusion's samplers from Java over the sigma schedule of Eq. 5: Heun with churn
+ * (the reference's {@code sample}), Euler with churn, and DPM-Solver++(2M) (the reference's
+ * {@code sample_using_dpmpp}). Every network evaluation is one session run and the running sample
+ * stays native; the carried outputs are always (sample, denoised estimate, ...).
+ */
+public final class EdmSampler implements DiffusionSampler {
+  private final ElucidatedDiffusion diffusion;
+  private final Session session;
+  private final NoiseSource noiseSource;
+  private final Placeholder<TFloat32> x;
+  private final Placeholder<TFloat32> sigma;
+  private final Placeholder<TFloat32> sigmaHat;
+  private final Placeholder<TFloat32> sigmaNext;
+  private final Placeholder<TFloat32> churnStd;
+  private final Placeholder<TInt64> seed;
+  private final Operand<TFloat32> selfCond;
+  private final Placeholder<TInt64> labels;
+  private final Placeholder<TFloat32> xHat;
+  private final Placeholder<TFloat32> slope;
+  private final Operand<TFloat32> previous;
+  private final Placeholder<TFloat32> a;
+  private final Placeholder<TFloat32> b;
+  private final Placeholder<TFloat32> wNew;
+  private final Placeholder<TFloat32> wOld;
+  private final EdmSteps.Euler euler;
+  private final EdmSteps.Step heun;
+  private final EdmSteps.Step dpmpp;
+  private final Operand<TFloat32> scaled;
+  private final Operand<TFloat32> images;
+
+  public EdmSampler(Ops root, Session session, ElucidatedDiffusion diffusion) {
+    this.diffusion = diffusion;
+    this.session = session;
+    Ops tf = root.withSubScope("edm_sampler");
+    long[] perExample = diffusion.sampleShape();
+    long[] batch = new long[perExample.length + 1];
+    batch[0] = -1;
+    System.arraycopy(perExample, 0, batch, 1, perExample.length);
+    Shape batchShape = Shape.of(batch);
+    noiseSource = new NoiseSource(tf, session, perExample);
+    x = tf.placeholder(TFloat32.class, Placeholder.shape(batchShape));
+    sigma = scalar(tf);
+    sigmaHat = scalar(tf);
+    sigmaNext = scalar(tf);
+    churnStd = scalar(tf);
+    seed = tf.placeholder(TInt64.class, Placeholder.shape(Shape.of(2)));
+    selfCond = diffusion.network().selfCondition() ? tf.placeholderWithDefault(tf.zerosLike(x), batchShape) : null;
+    labels = diffusion.network().numClasses() > 0 ? tf.placeholder(TInt64.class, Placeholder.shape(Shape.of(-1))) : null;
+    xHat = tf.placeholder(TFloat32.class, Placeholder.shape(batchShape));
+    slope = tf.placeholder(TFloat32.class, Placeholder.shape(batchShape));
+    previous = tf.placeholderWithDefault(tf.zerosLike(x), batchShape);
+    a = scalar(tf);
+    b = scalar(tf);
+    wNew = scalar(tf);
+    wOld = scalar(tf);
+    Operand<TFloat32> noise = tf.random.statelessRandomNormal(tf.shape(x), seed);
+    euler = EdmSteps.eulerWithChurn(tf, diffusion, x, sigmaHat, sigmaNext, churnStd, noise, selfCond, labels);
+    heun = EdmSteps.heunCorrection(tf, diffusion, x, xHat, slope, sigmaHat, sigmaNext, selfCond, labels);
+    dpmpp = EdmSteps.dpmpp2m(tf, diffusion, x, sigma, previous, a, b, wNew, wOld, selfCond, labels);
+    scaled = tf.math.mul(x, sigma);
+    images = diffusion.unnormalize(tf, tf.clipByValue(x, tf.constant(-1f), tf.constant(1f)));
+  }
+
+  private static Placeholder<TFloat32> scalar(Ops tf) {
+    return tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+  }
+
+  @Override
+  public ElucidatedDiffusion diffusion() {
+    return diffusion;
+  }
+
+  @Override
+  public Sampler defaultSampler() {
+    return Sampler.HEUN;
+  }
+
+  @Override
+  public int defaultSteps() {
+    return diffusion.config().numSampleSteps();
+  }
+
+  @Override
+  public FloatArray initialNoise(int num, long seed) {
+    return noiseSource.draw(num, seed);
+  }
+
+  @Override
+  public FloatArray sample(FloatArray noise, long seed, long[] classLabels) {
+    return sample(defaultSampler(), noise, seed, defaultSteps(), 0, classLabels, null);
+  }
+
+  @Override
+  public FloatArray sample(Sampler sampler, FloatArray noise, long seed, int steps, double eta, long[] classLabels,
+      List<FloatArray> everyStep) {
+    Samplers.checkBatch(diffusion, "noise", noise, classLabels);
+    double[] sigmas = diffusion.sampleSchedule(steps);
+    try (TInt64 l = classLabels == null ? null : TInt64.vectorOf(classLabels); Carry carry = start(noise, sigmas[0])) {
+      record(everyStep, carry);
+      switch (sampler) {
+        case HEUN, EULER -> churnLoop(carry, sigmas, sampler == Sampler.HEUN, seed, l, everyStep);
+        case DPMPP -> dpmppLoop(carry, sigmas, l, everyStep);
+        default -> throw new IllegalArgumentException("sampler " + sampler.cliName() + " is for Gaussian diffusion;"
+            + " ElucidatedDiffusion samples with heun, dpmpp or euler");
+      }
+      return images(carry);
+    }
+  }
+
+  /** The start: sigma_max times the standard-normal noise. */
+  private Carry start(FloatArray noise, double sigmaMax) {
+    try (TFloat32 n = Tensors.of(noise); TFloat32 s = TFloat32.scalarOf((float) sigmaMax)) {
+      Carry carry = new Carry(TFloat32.scalarOf(0));
+      carry.advance(session.runner().feed(x, n).feed(sigma, s).fetch(scaled).run());
+      return carry;
+    }
+  }
+
+  /** Algorithm 2 (Heun), or its first-order part alone (Euler), with churn. */
+  private void churnLoop(Carry carry, double[] sigmas, boolean correct, long seedValue, TInt64 l,
+      List<FloatArray> everyStep) {
+    double[] gammas = diffusion.churn(sigmas);
+    boolean first = true;
+    for (int i = 0; i < sigmas.length - 1; i++) {
+      double s = sigmas[i];
+      double next = sigmas[i + 1];
+      double hat = s * (1 + gammas[i]);
+      double std = Math.sqrt(Math.max(hat * hat - s * s, 0)) * diffusion.config().sNoise();
+      try (TFloat32 th = TFloat32.scalarOf((float) hat); TFloat32 tn = TFloat32.scalarOf((float) next);
+          TFloat32 tc = TFloat32.scalarOf((float) std); TInt64 sd = TInt64.vectorOf(seedValue, i)) {
+        Session.Runner run = conditioned(session.runner(), carry, first, l).feed(x, carry.get(0))
+            .feed(sigmaHat, th).feed(sigmaNext, tn).feed(churnStd, tc).feed(seed, sd);
+        carry.advance(run.fetch(euler.next()).fetch(euler.denoised()).fetch(euler.xHat()).fetch(euler.slope()).run());
+        if (correct && next > 0) {
+          Session.Runner fix = conditioned(session.runner(), carry, false, l).feed(x, carry.get(0))
+              .feed(xHat, carry.get(2)).feed(slope, carry.get(3)).feed(sigmaHat, th).feed(sigmaNext, tn);
+          carry.advance(fix.fetch(heun.next()).fetch(heun.denoised()).run());
+        }
+      }
+      first = false;
+      record(everyStep, carry);
+    }
+  }
+
+  /** DPM-Solver++(2M) in log-sigma time t = -ln(sigma); its last step lands on the denoised estimate. */
+  private void dpmppLoop(Carry carry, double[] sigmas, TInt64 l, List<FloatArray> everyStep) {
+    for (int i = 0; i < sigmas.length - 1; i++) {
+      double s = sigmas[i];
+      double next = sigmas[i + 1];
+      double h = -Math.log(next) + Math.log(s);
+      double weightOld = 0;
+      if (i > 0 && next > 0) {
+        double hLast = Math.log(sigmas[i - 1]) - Math.log(s);
+        weightOld = -1 / (2 * hLast / h);
+      }
+      try (TFloat32 ts = TFloat32.scalarOf((float) s); TFloat32 ta = TFloat32.scalarOf((float) (next / s));
+          TFloat32 tb = TFloat32.scalarOf((float) -Math.expm1(-h)); TFloat32 tn = TFloat32.scalarOf((float) (1 - weightOld));
+          TFloat32 to = TFloat32.scalarOf((float) weightOld)) {
+        Session.Runner run = conditioned(session.runner(), carry, i == 0, l).feed(x, carry.get(0)).feed(sigma, ts)
+            .feed(a, ta).feed(b, tb).feed(wNew, tn).feed(wOld, to);
+        if (i > 0) {
+          run.feed(previous, carry.get(1));
+        }
+        carry.advance(run.fetch(dpmpp.next()).fetch(dpmpp.denoised()).run());
+      }
+      record(everyStep, carry);
+    }
+  }
+
+  /** Feeds the labels and, after the first evaluation, the last denoised estimate as self-conditioning. */
+  private Session.Runner conditioned(Session.Runner runner, Carry carry, boolean first, TInt64 l) {
+    if (selfCond != null && !first) {
+      runner.feed(selfCond, carry.get(1));
+    }
+    if (labels != null) {
+      runner.feed(labels, Samplers.requireLabels(l, diffusion));
+    }
+    return runner;
+  }
+
+  private FloatArray images(Carry carry) {
+    try (Result r = session.runner().feed(x, carry.get(0)).fetch(images).run()) {
+      return Tensors.toArray((TFloat32) r.get(0));
+    }
+  }
+
+  private void record(List<FloatArray> everyStep, Carry carry) {
+    if (everyStep != null) {
+      everyStep.add(images(carry));
+    }
+  }
+}
