@@ -26,7 +26,8 @@ final class TrainCommand implements Callable<Integer> {
       description = "image folder, idx image file (labels beside it are used), .npy array [N, ...], or WAV file/folder")
   Path data;
 
-  @Option(names = "--config", paramLabel = "FILE", description = "config.json with \"model\" and \"diffusion\"")
+  @Option(names = "--config", paramLabel = "FILE",
+      description = "config.json with \"model\" and \"diffusion\" (without --data it trains on the embedded dataset)")
   Path config;
 
   @Option(names = "--out", paramLabel = "DIR", description = "results and model folder (default: results/fashion-mnist"
@@ -61,20 +62,20 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--convert-image-to", paramLabel = "L|RGB|RGBA") String convertImageTo;
   @Option(names = "--log-every", paramLabel = "N", description = "steps between logged losses (default 10)") Integer logEvery;
   @Option(names = "--loader-threads", paramLabel = "N", description = "data decoding threads (default 2)") Integer loaderThreads;
+  @Option(names = "--lr-schedule", paramLabel = "constant|inv_sqrt",
+      description = "inv_sqrt: train_lr * lr_sigma_ref / sqrt(max(step / lr_t_ref, 1)) (Karras et al. 2023)") String lrSchedule;
+  @Option(names = "--lr-t-ref", paramLabel = "T", description = "default 70000") Double lrTRef;
+  @Option(names = "--lr-sigma-ref", paramLabel = "S", description = "default 0.01") Double lrSigmaRef;
 
   @Override
   public Integer call() throws Exception {
-    boolean embedded = data == null && config == null;
-    if (data == null && config != null) {
-      throw new ParameterException(spec.commandLine(), "--config needs --data (what to train on)");
-    }
-    Path folder = out != null ? out : embedded ? EmbeddedDefault.OUT
-        : Path.of("results", data.getFileName().toString().replaceFirst("\\.[^.]*$", ""));
+    boolean embedded = data == null;
+    Path folder = out != null ? out : embedded && config == null ? EmbeddedDefault.OUT
+        : Path.of("results", (embedded ? config : data).getFileName().toString().replaceFirst("\\.[^.]*$", ""));
     if (resume) {
       return resume(folder, embedded);
     }
-    ModelConfig modelConfig = embedded ? EmbeddedDefault.config()
-        : config != null ? ModelConfig.read(config) : EmbeddedDefault.config();
+    ModelConfig modelConfig = config != null ? ModelConfig.read(config) : EmbeddedDefault.config();
     Dataset dataset = embedded ? EmbeddedDefault.dataset() : DataArgument.open(data, modelConfig, convertImageTo);
     TrainerOptions options = apply(embedded ? EmbeddedDefault.options() : TrainerOptions.builder()
         .augmentHorizontalFlip(modelConfig.network().spatialRank() == 2)).build();
@@ -90,7 +91,7 @@ final class TrainCommand implements Callable<Integer> {
     if (config != null || batchSize != null || lr != null || seed != null || accumulate != null || flip != null
         || emaDecay != null || emaUpdateEvery != null || adamBetas != null || maxGradNorm != null
         || saveEvery != null || numSamples != null || amp || mixedPrecisionType != null || logEvery != null
-        || loaderThreads != null) {
+        || loaderThreads != null || lrSchedule != null || lrTRef != null || lrSigmaRef != null) {
       throw new ParameterException(spec.commandLine(), "--resume continues a run with the options it was started with;"
           + " only --data, --out and --steps may be given");
     }
@@ -123,6 +124,9 @@ final class TrainCommand implements Callable<Integer> {
     if (mixedPrecisionType != null) b.mixedPrecisionType(mixedPrecisionType);
     if (logEvery != null) b.logEvery(logEvery);
     if (loaderThreads != null) b.loaderThreads(loaderThreads);
+    if (lrSchedule != null) b.lrSchedule(lrSchedule);
+    if (lrTRef != null) b.lrTRef(lrTRef);
+    if (lrSigmaRef != null) b.lrSigmaRef(lrSigmaRef);
     return b;
   }
 

@@ -64,7 +64,7 @@ public record TrainerOptions(
     if (!lrSchedule.equals("constant") && !lrSchedule.equals("inv_sqrt")) {
       throw new IllegalArgumentException("lr_schedule = \"" + lrSchedule + "\" is not allowed: expected constant or inv_sqrt");
     }
-    learningRateSchedule();
+    LearningRateSchedule.inverseSqrt(lrTRef, lrSigmaRef);
   }
 
   /** The schedule these options name: constant, or the inverse square root of Karras et al. 2023. */
