@@ -137,4 +137,21 @@ class OptimisationTest {
       assertEquals(target.get("final_conv.bias"), m.emaWeights().get("final_conv.bias"));
     }
   }
+
+  /** Karras et al. 2023, Eq. 67 as the reference's LambdaLR applies it: a factor on train_lr. */
+  @Test
+  void inverseSqrtScheduleFollowsItsFormula() {
+    TrainerOptions options = TrainerOptions.builder().trainLr(2).lrSchedule("inv_sqrt").build();
+    LearningRateSchedule s = options.learningRateSchedule();
+    assertEquals(2 * 0.01, s.lr(2, 0), 1e-15);
+    assertEquals(2 * 0.01, s.lr(2, 70_000), 1e-15);
+    assertEquals(2 * 0.01 / 2, s.lr(2, 280_000), 1e-15);
+    assertEquals(0.5 * 0.01 / Math.sqrt(10), TrainerOptions.builder().lrSchedule("inv_sqrt").lrTRef(100).build()
+        .learningRateSchedule().lr(0.5, 1000), 1e-15);
+    assertEquals(options, TrainerOptions.fromJson(options.toJson()));
+    assertEquals(7.0, TrainerOptions.builder().build().learningRateSchedule().lr(7, 1_000_000), 0);
+    var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> TrainerOptions.builder().lrSchedule("cosine").build());
+    assertTrue(e.getMessage().contains("lr_schedule = \"cosine\""), e.getMessage());
+  }
 }
