@@ -32,7 +32,7 @@ public final class ElucidatedDiffusion implements Diffusion {
       throw new IllegalArgumentException("ElucidatedDiffusion has channels = " + config.channels()
           + " but the network takes " + network.channels() + " and returns " + network.outDim());
     }
-    if (!network.continuousTime()) {
+    if (network.timeInput() == Network.TimeInput.DISCRETE) {
       throw new IllegalArgumentException("ElucidatedDiffusion feeds the network a continuous noise level"
           + " (log(sigma) / 4): a Unet needs learned_sinusoidal_cond or random_fourier_features for it");
     }

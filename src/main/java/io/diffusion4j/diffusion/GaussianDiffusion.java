@@ -35,7 +35,7 @@ public final class GaussianDiffusion implements Diffusion {
       throw new IllegalArgumentException(config.type() + " needs out_dim == channels (" + network.channels()
           + "), got out_dim " + network.outDim() + ": learned_variance needs a learned-variance diffusion");
     }
-    if (network.continuousTime()) {
+    if (network.timeInput() == Network.TimeInput.CONTINUOUS) {
       throw new IllegalArgumentException(config.type() + " feeds integer timesteps 0.." + (config.timesteps() - 1)
           + ", but the network embeds time with learned_sinusoidal_cond/random_fourier_features, made for"
           + " continuous noise levels: use the sinusoidal embedding, or ElucidatedDiffusion");

@@ -32,8 +32,17 @@ public interface Network {
     return 0;
   }
 
-  /** True when the time input is a continuous noise level (random or learned Fourier features). */
-  boolean continuousTime();
+  /** What the time input embeds, which decides the diffusions a network can serve. */
+  enum TimeInput {
+    /** Integer timesteps through transformer sinusoids: Gaussian diffusion only. */
+    DISCRETE,
+    /** A continuous noise level through random or learned Fourier features: EDM only. */
+    CONTINUOUS,
+    /** Either (Karras' Fourier embedding, which the reference also feeds integer timesteps). */
+    ANY
+  }
+
+  TimeInput timeInput();
 
   Parameters parameters();
 

@@ -30,12 +30,16 @@ public interface NetworkConfig {
     JsonOptions o = new JsonOptions("model", json);
     String type = o.getString("type", null);
     if (type == null) {
-      throw new IllegalArgumentException("model.type is required: Unet or Unet1D");
+      throw new IllegalArgumentException(
+          "model.type is required: Unet, Unet1D, KarrasUnet, KarrasUnet1D or KarrasUnet3D");
     }
     NetworkConfig c = switch (type) {
       case "Unet" -> UnetConfig.fromJson(o, 2);
       case "Unet1D" -> UnetConfig.fromJson(o, 1);
-      default -> throw o.bad("type", "\"" + type + "\"", "Unet or Unet1D");
+      case "KarrasUnet" -> KarrasUnetConfig.fromJson(o, 2);
+      case "KarrasUnet1D" -> KarrasUnetConfig.fromJson(o, 1);
+      case "KarrasUnet3D" -> KarrasUnetConfig.fromJson(o, 3);
+      default -> throw o.bad("type", "\"" + type + "\"", "Unet, Unet1D, KarrasUnet, KarrasUnet1D or KarrasUnet3D");
     };
     o.finish();
     return c;

@@ -169,8 +169,8 @@ public final class Unet implements Network {
   }
 
   @Override
-  public boolean continuousTime() {
-    return config.randomOrLearnedSinusoidalCond();
+  public TimeInput timeInput() {
+    return config.randomOrLearnedSinusoidalCond() ? TimeInput.CONTINUOUS : TimeInput.DISCRETE;
   }
 
   @Override

@@ -5,7 +5,6 @@ import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.nn.Tensors;
 import java.util.List;
 import org.tensorflow.Operand;
-import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
@@ -42,7 +41,7 @@ public final class EdmSampler implements DiffusionSampler {
   private final EdmSteps.Step heun;
   private final EdmSteps.Step dpmpp;
   private final Operand<TFloat32> scaled;
-  private final Operand<TFloat32> images;
+  private final Carry.Readout readout;
 
   public EdmSampler(Ops root, Session session, ElucidatedDiffusion diffusion) {
     this.diffusion = diffusion;
@@ -74,7 +73,8 @@ public final class EdmSampler implements DiffusionSampler {
     heun = EdmSteps.heunCorrection(tf, diffusion, x, xHat, slope, sigmaHat, sigmaNext, selfCond, labels);
     dpmpp = EdmSteps.dpmpp2m(tf, diffusion, x, sigma, previous, a, b, wNew, wOld, selfCond, labels);
     scaled = tf.math.mul(x, sigma);
-    images = diffusion.unnormalize(tf, tf.clipByValue(x, tf.constant(-1f), tf.constant(1f)));
+    readout = new Carry.Readout(session, x,
+        diffusion.unnormalize(tf, tf.clipByValue(x, tf.constant(-1f), tf.constant(1f))));
   }
 
   private static Placeholder<TFloat32> scalar(Ops tf) {
@@ -112,21 +112,21 @@ public final class EdmSampler implements DiffusionSampler {
     Samplers.checkBatch(diffusion, "noise", noise, classLabels);
     double[] sigmas = diffusion.sampleSchedule(steps);
     try (TInt64 l = classLabels == null ? null : TInt64.vectorOf(classLabels); Carry carry = start(noise, sigmas[0])) {
-      record(everyStep, carry);
+      carry.record(everyStep);
       switch (sampler) {
         case HEUN, EULER -> churnLoop(carry, sigmas, sampler == Sampler.HEUN, seed, l, everyStep);
         case DPMPP -> dpmppLoop(carry, sigmas, l, everyStep);
         default -> throw new IllegalArgumentException("sampler " + sampler.cliName() + " is for Gaussian diffusion;"
             + " ElucidatedDiffusion samples with heun, dpmpp or euler");
       }
-      return images(carry);
+      return carry.images();
     }
   }
 
   /** The start: sigma_max times the standard-normal noise. */
   private Carry start(FloatArray noise, double sigmaMax) {
     try (TFloat32 n = Tensors.of(noise); TFloat32 s = TFloat32.scalarOf((float) sigmaMax)) {
-      Carry carry = new Carry(TFloat32.scalarOf(0));
+      Carry carry = new Carry(TFloat32.scalarOf(0), readout);
       carry.advance(session.runner().feed(x, n).feed(sigma, s).fetch(scaled).run());
       return carry;
     }
@@ -154,7 +154,7 @@ public final class EdmSampler implements DiffusionSampler {
         }
       }
       first = false;
-      record(everyStep, carry);
+      carry.record(everyStep);
     }
   }
 
@@ -179,30 +179,12 @@ public final class EdmSampler implements DiffusionSampler {
         }
         carry.advance(run.fetch(dpmpp.next()).fetch(dpmpp.denoised()).run());
       }
-      record(everyStep, carry);
+      carry.record(everyStep);
     }
   }
 
   /** Feeds the labels and, after the first evaluation, the last denoised estimate as self-conditioning. */
   private Session.Runner conditioned(Session.Runner runner, Carry carry, boolean first, TInt64 l) {
-    if (selfCond != null && !first) {
-      runner.feed(selfCond, carry.get(1));
-    }
-    if (labels != null) {
-      runner.feed(labels, Samplers.requireLabels(l, diffusion));
-    }
-    return runner;
-  }
-
-  private FloatArray images(Carry carry) {
-    try (Result r = session.runner().feed(x, carry.get(0)).fetch(images).run()) {
-      return Tensors.toArray((TFloat32) r.get(0));
-    }
-  }
-
-  private void record(List<FloatArray> everyStep, Carry carry) {
-    if (everyStep != null) {
-      everyStep.add(images(carry));
-    }
+    return Samplers.condition(runner, selfCond, first ? null : carry.get(1), labels, l, diffusion);
   }
 }

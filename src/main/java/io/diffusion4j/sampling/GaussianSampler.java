@@ -43,7 +43,7 @@ public final class GaussianSampler implements DiffusionSampler {
   private final Placeholder<TFloat32> x2;
   private final Placeholder<TFloat32> lambda;
   private final Operand<TFloat32> mixed;
-  private final Operand<TFloat32> images;
+  private final Carry.Readout readout;
 
   /**
    * Adds the step graph to the graph that holds {@code diffusion}'s network; {@code session} must
@@ -81,7 +81,7 @@ public final class GaussianSampler implements DiffusionSampler {
     Operand<TFloat32> q2 = diffusion.qSample(tf, diffusion.normalize(tf, x2), tq,
         tf.random.statelessRandomNormal(tf.shape(x1), tf.math.add(seed, tf.constant(new long[] {0, 1}))));
     mixed = tf.math.add(tf.math.mul(tf.math.sub(tf.constant(1f), lambda), q1), tf.math.mul(lambda, q2));
-    images = diffusion.unnormalize(tf, x);
+    readout = new Carry.Readout(session, x, diffusion.unnormalize(tf, x));
   }
 
   @Override
@@ -153,26 +153,26 @@ public final class GaussianSampler implements DiffusionSampler {
   /** DDPM from {@code start} down to 0; {@code onStep} (tests) sees the step index. */
   FloatArray ddpmLoop(FloatArray start, long seed, int fromTime, TInt64 classLabels, List<FloatArray> everyStep,
       IntConsumer onStep) {
-    try (Carry carry = new Carry(Tensors.of(start))) {
-      record(everyStep, carry);
+    try (Carry carry = new Carry(Tensors.of(start), readout)) {
+      carry.record(everyStep);
       for (int t = fromTime; t >= 0; t--) {
         try (TInt32 tt = TInt32.scalarOf(t); TInt64 sd = TInt64.vectorOf(seed, t)) {
           Session.Runner run = feed(session.runner(), carry, classLabels).feed(time, tt).feed(this.seed, sd);
           carry.advance(run.fetch(ddpm.next()).fetch(ddpm.xStart()).run());
         }
-        record(everyStep, carry);
+        carry.record(everyStep);
         if (onStep != null) {
           onStep.accept(t);
         }
       }
-      return images(carry);
+      return carry.images();
     }
   }
 
   FloatArray ddimLoop(FloatArray start, long seed, int[][] pairs, double etaValue, TInt64 classLabels,
       List<FloatArray> everyStep) {
-    try (Carry carry = new Carry(Tensors.of(start)); TFloat32 e = TFloat32.scalarOf((float) etaValue)) {
-      record(everyStep, carry);
+    try (Carry carry = new Carry(Tensors.of(start), readout); TFloat32 e = TFloat32.scalarOf((float) etaValue)) {
+      carry.record(everyStep);
       for (int[] pair : pairs) {
         try (TInt32 tt = TInt32.scalarOf(pair[0]); TInt32 tn = TInt32.scalarOf(Math.max(pair[1], 0));
             TInt64 sd = TInt64.vectorOf(seed, pair[0])) {
@@ -182,34 +182,16 @@ public final class GaussianSampler implements DiffusionSampler {
           carry.advance(pair[1] < 0 ? run.fetch(ddim.xStart()).run()
               : run.fetch(ddim.next()).fetch(ddim.xStart()).run());
         }
-        record(everyStep, carry);
+        carry.record(everyStep);
       }
-      return images(carry);
+      return carry.images();
     }
   }
 
   /** Feeds the running sample, the last x0 estimate as self-conditioning, and the labels. */
   private Session.Runner feed(Session.Runner runner, Carry carry, TInt64 classLabels) {
-    runner.feed(x, carry.get(0));
-    if (carry.started() && selfCond != null) {
-      runner.feed(selfCond, carry.get(1));
-    }
-    if (labels != null) {
-      runner.feed(labels, Samplers.requireLabels(classLabels, diffusion));
-    }
-    return runner;
-  }
-
-  private FloatArray images(Carry carry) {
-    try (Result r = session.runner().feed(x, carry.get(0)).fetch(images).run()) {
-      return Tensors.toArray((TFloat32) r.get(0));
-    }
-  }
-
-  private void record(List<FloatArray> everyStep, Carry carry) {
-    if (everyStep != null) {
-      everyStep.add(images(carry));
-    }
+    return Samplers.condition(runner.feed(x, carry.get(0)), selfCond, carry.started() ? carry.get(1) : null,
+        labels, classLabels, diffusion);
   }
 
   private static long[] concat(long first, long[] rest) {

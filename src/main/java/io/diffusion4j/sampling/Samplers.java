@@ -5,8 +5,11 @@ import io.diffusion4j.diffusion.ElucidatedDiffusion;
 import io.diffusion4j.diffusion.GaussianDiffusion;
 import io.diffusion4j.io.FloatArray;
 import java.util.Arrays;
+import org.tensorflow.Operand;
 import org.tensorflow.Session;
+import org.tensorflow.Tensor;
 import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt64;
 
 /** The sampler for each diffusion type, and the checks every sampler makes of its inputs. */
@@ -49,11 +52,22 @@ public final class Samplers {
     }
   }
 
-  static TInt64 requireLabels(TInt64 labels, Diffusion diffusion) {
-    if (labels == null) {
-      throw new IllegalArgumentException("the network is class-conditional (num_classes = "
-          + diffusion.network().numClasses() + "): class labels are required");
+  /**
+   * Feeds a network evaluation's conditioning: the previous x0 estimate as self-conditioning
+   * (when there is one and the network takes it) and the class labels (when it takes them).
+   */
+  static Session.Runner condition(Session.Runner runner, Operand<TFloat32> selfCond, Tensor estimate,
+      Operand<TInt64> labels, TInt64 classLabels, Diffusion diffusion) {
+    if (selfCond != null && estimate != null) {
+      runner.feed(selfCond, estimate);
     }
-    return labels;
+    if (labels != null) {
+      if (classLabels == null) {
+        throw new IllegalArgumentException("the network is class-conditional (num_classes = "
+            + diffusion.network().numClasses() + "): class labels are required");
+      }
+      runner.feed(labels, classLabels);
+    }
+    return runner;
   }
 }

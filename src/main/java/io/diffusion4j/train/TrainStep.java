@@ -92,6 +92,11 @@ public final class TrainStep {
         ? variant(tf, diffusion, params, true, options.maxGradNorm()) : null;
     applyAccumulated = accumulate > 1 ? clipAndApply(tf, accumulated, options.maxGradNorm()) : null;
     model.session().run(adam.initializer());
+    // the reference normalises the stored weights before its first training forward, too
+    List<Op> constraints = model.network().weightConstraints(tf);
+    if (!constraints.isEmpty()) {
+      model.session().run(tf.withControlDependencies(constraints).noOp());
+    }
   }
 
   private Variant variant(Ops tf, Diffusion diffusion, List<Parameters.Param> params,

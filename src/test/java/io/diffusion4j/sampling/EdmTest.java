@@ -182,7 +182,7 @@ class EdmTest {
     public int outDim() { return 1; }
     public int spatialRank() { return 1; }
     public boolean selfCondition() { return false; }
-    public boolean continuousTime() { return true; }
+    public TimeInput timeInput() { return TimeInput.CONTINUOUS; }
     public Parameters parameters() { return none; }
     public void checkSpatialSize(long[] spatial) {}
 
