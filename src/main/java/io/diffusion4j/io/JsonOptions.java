@@ -96,13 +96,7 @@ public final class JsonOptions {
       return dflt;
     }
     JsonElement e = json.get(key);
-    JsonArray a;
-    if (e.isJsonArray()) {
-      a = e.getAsJsonArray();
-    } else {
-      a = new JsonArray();
-      a.add(e);
-    }
+    JsonArray a = asList(e);
     boolean[] out = new boolean[a.size()];
     for (int i = 0; i < out.length; i++) {
       JsonElement x = a.get(i);
@@ -112,6 +106,33 @@ public final class JsonOptions {
       out[i] = x.getAsBoolean();
     }
     return out;
+  }
+
+  /** A list of strings; a bare string is a list of one. {@code allowed} describes the values for errors. */
+  public String[] getStrings(String key, String[] dflt, String allowed) {
+    if (!has(key)) {
+      return dflt;
+    }
+    JsonElement e = json.get(key);
+    JsonArray a = asList(e);
+    String[] out = new String[a.size()];
+    for (int i = 0; i < out.length; i++) {
+      JsonElement x = a.get(i);
+      if (!(x.isJsonPrimitive() && x.getAsJsonPrimitive().isString())) {
+        throw bad(key, e, allowed);
+      }
+      out[i] = x.getAsString();
+    }
+    return out;
+  }
+
+  private static JsonArray asList(JsonElement e) {
+    if (e.isJsonArray()) {
+      return e.getAsJsonArray();
+    }
+    JsonArray a = new JsonArray();
+    a.add(e);
+    return a;
   }
 
   /** The raw element, for options whose type depends on their value. */

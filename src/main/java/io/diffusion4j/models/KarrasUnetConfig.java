@@ -113,7 +113,7 @@ public record KarrasUnetConfig(
     b.numDownsamples = o.getInt("num_downsamples", b.numDownsamples);
     if (spatialRank == 3) {
       b.numBlocksPerStage = o.getInts("num_blocks_per_stage", b.numBlocksPerStage);
-      b.downsampleTypes = strings(o, "downsample_types");
+      b.downsampleTypes = o.getStrings("downsample_types", null, "\"all\", \"image\", \"frame\" or a list of them");
       b.factorizeSpaceTimeAttn = o.getBool("factorize_space_time_attn", false);
     } else {
       JsonElement blocks = o.get("num_blocks_per_stage");
@@ -137,30 +137,6 @@ public record KarrasUnetConfig(
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("model: " + e.getMessage(), e);
     }
-  }
-
-  /** A string or a list of strings; null when absent. */
-  private static String[] strings(JsonOptions o, String key) {
-    if (!o.has(key)) {
-      return null;
-    }
-    JsonElement e = o.get(key);
-    JsonArray a;
-    if (e.isJsonArray()) {
-      a = e.getAsJsonArray();
-    } else {
-      a = new JsonArray();
-      a.add(e);
-    }
-    String[] out = new String[a.size()];
-    for (int i = 0; i < out.length; i++) {
-      JsonElement x = a.get(i);
-      if (!(x.isJsonPrimitive() && x.getAsJsonPrimitive().isString())) {
-        throw o.bad(key, e, "\"all\", \"image\", \"frame\" or a list of them");
-      }
-      out[i] = x.getAsString();
-    }
-    return out;
   }
 
   @Override

@@ -7,7 +7,6 @@ import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.op.train.BatchMatMul;
 import org.tensorflow.types.TFloat32;
-import org.tensorflow.types.TInt32;
 
 /**
  * Multi-head attention over every position of a channels-last activation, full (softmax over
@@ -69,19 +68,13 @@ public final class Attention {
     Operand<TFloat32> qkv = toQkv.apply(tf, x);
     List<Output<TFloat32>> parts = tf.split(tf.constant(-1), qkv, 3L).output();
     // [N, heads, positions, dimHead]
-    Operand<TFloat32> q = heads(tf, parts.get(0), positions);
-    Operand<TFloat32> k = heads(tf, parts.get(1), positions);
-    Operand<TFloat32> v = heads(tf, parts.get(2), positions);
+    Operand<TFloat32> q = Heads.split(tf, parts.get(0), positions, heads, dimHead);
+    Operand<TFloat32> k = Heads.split(tf, parts.get(1), positions, heads, dimHead);
+    Operand<TFloat32> v = Heads.split(tf, parts.get(2), positions, heads, dimHead);
     Operand<TFloat32> out = linear ? linearAttend(tf, q, k, v) : fullAttend(tf, q, k, v);
-    out = tf.reshape(tf.linalg.transpose(out, tf.constant(new int[] {0, 2, 1, 3})),
-        tf.constant(withChannels(shape, heads * dimHead)));
+    out = Heads.merge(tf, out, shape, heads * dimHead);
     out = toOut.apply(tf, out);
     return outNorm == null ? out : outNorm.apply(tf, out);
-  }
-
-  private Operand<TFloat32> heads(Ops tf, Operand<TFloat32> t, long positions) {
-    Operand<TFloat32> r = tf.reshape(t, tf.constant(new long[] {-1, positions, heads, dimHead}));
-    return tf.linalg.transpose(r, tf.constant(new int[] {0, 2, 1, 3}));
   }
 
   private Operand<TFloat32> fullAttend(Ops tf, Operand<TFloat32> q, Operand<TFloat32> k, Operand<TFloat32> v) {
@@ -112,15 +105,7 @@ public final class Attention {
     if (swap) {
       m = tf.linalg.transpose(m, tf.constant(new int[] {0, 2, 1}));
     }
-    Operand<TInt32> batch = tf.slice(tf.shape(like), tf.constant(new int[] {0}), tf.constant(new int[] {1}));
-    Operand<TInt32> multiples = tf.concat(List.of(batch, tf.constant(new int[] {1, 1, 1})), tf.constant(0));
-    return tf.tile(tf.expandDims(m, tf.constant(0)), multiples);
+    return Heads.overBatch(tf, m, like);
   }
 
-  private static long[] withChannels(long[] shape, long channels) {
-    long[] s = shape.clone();
-    s[0] = -1;
-    s[s.length - 1] = channels;
-    return s;
-  }
 }

@@ -1,5 +1,6 @@
 package io.diffusion4j.nn.mp;
 
+import io.diffusion4j.nn.Heads;
 import io.diffusion4j.nn.Init;
 import io.diffusion4j.nn.ParamLayout;
 import io.diffusion4j.nn.ParamScope;
@@ -11,7 +12,6 @@ import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.op.train.BatchMatMul;
 import org.tensorflow.types.TFloat32;
-import org.tensorflow.types.TInt32;
 
 /**
  * The Karras U-Nets' self-attention: MP 1x1 conv to q, k, v; learned memory key/values
@@ -92,9 +92,9 @@ public final class MpAttention {
     }
     List<Output<TFloat32>> parts = tf.split(tf.constant(-1), qkv, 3L).output();
     // [B', heads, P, dim_head]
-    Operand<TFloat32> q = splitHeads(tf, parts.get(0), positions);
-    Operand<TFloat32> k = splitHeads(tf, parts.get(1), positions);
-    Operand<TFloat32> v = splitHeads(tf, parts.get(2), positions);
+    Operand<TFloat32> q = Heads.split(tf, parts.get(0), positions, heads, dimHead);
+    Operand<TFloat32> k = Heads.split(tf, parts.get(1), positions, heads, dimHead);
+    Operand<TFloat32> v = Heads.split(tf, parts.get(2), positions, heads, dimHead);
     k = tf.concat(List.of(memory(tf, 0, q), k), tf.constant(2));
     v = tf.concat(List.of(memory(tf, 1, q), v), tf.constant(2));
     q = Mp.pixelNorm(tf, q);
@@ -103,16 +103,14 @@ public final class MpAttention {
     Operand<TFloat32> sim = tf.math.mul(
         tf.train.batchMatMul(q, k, TFloat32.class, BatchMatMul.adjY(true)),
         tf.constant((float) Math.pow(dimHead, -0.5)));
-    Operand<TFloat32> out = tf.train.batchMatMul(tf.nn.softmax(sim), v, TFloat32.class);
-    // [B', P, heads * dim_head], channel = head * dim_head + d, then back to the activation's layout
-    out = tf.reshape(tf.linalg.transpose(out, tf.constant(new int[] {0, 2, 1, 3})),
-        tf.constant(new long[] {-1, positions, hidden}));
-    out = switch (axes) {
-      case SPACE -> tf.reshape(out, tf.constant(new long[] {-1, shape[1], shape[2], shape[3], hidden}));
+    Operand<TFloat32> attended = tf.train.batchMatMul(tf.nn.softmax(sim), v, TFloat32.class);
+    // channel = head * dim_head + d, back in the activation's layout
+    Operand<TFloat32> out = switch (axes) {
+      case SPACE -> Heads.merge(tf, attended, new long[] {-1, shape[1], shape[2], shape[3], hidden}, hidden);
       case TIME -> tf.linalg.transpose(
-          tf.reshape(out, tf.constant(new long[] {-1, shape[2], shape[3], shape[1], hidden})),
+          Heads.merge(tf, attended, new long[] {-1, shape[2], shape[3], shape[1], hidden}, hidden),
           tf.constant(new int[] {0, 3, 1, 2, 4}));
-      default -> tf.reshape(out, tf.constant(withChannels(shape, hidden)));
+      default -> Heads.merge(tf, attended, shape, hidden);
     };
     return Mp.add(tf, toOut.apply(tf, out), x, mpAddT);
   }
@@ -122,23 +120,9 @@ public final class MpAttention {
     return List.of(toQkv.renormalize(tf), toOut.renormalize(tf));
   }
 
-  private Operand<TFloat32> splitHeads(Ops tf, Operand<TFloat32> t, long positions) {
-    Operand<TFloat32> r = tf.reshape(t, tf.constant(new long[] {-1, positions, heads, dimHead}));
-    return tf.linalg.transpose(r, tf.constant(new int[] {0, 2, 1, 3}));
-  }
-
   /** mem_kv[index] ([heads, M, dim_head]) repeated over the batch of {@code like}. */
   private Operand<TFloat32> memory(Ops tf, int index, Operand<TFloat32> like) {
-    Operand<TFloat32> m = tf.gather(memKv, tf.constant(index), tf.constant(0));
-    Operand<TInt32> batch = tf.slice(tf.shape(like), tf.constant(new int[] {0}), tf.constant(new int[] {1}));
-    Operand<TInt32> multiples = tf.concat(List.of(batch, tf.constant(new int[] {1, 1, 1})), tf.constant(0));
-    return tf.tile(tf.expandDims(m, tf.constant(0)), multiples);
+    return Heads.overBatch(tf, tf.gather(memKv, tf.constant(index), tf.constant(0)), like);
   }
 
-  private static long[] withChannels(long[] shape, long channels) {
-    long[] s = shape.clone();
-    s[0] = -1;
-    s[s.length - 1] = channels;
-    return s;
-  }
 }
