@@ -1,5 +1,6 @@
 package io.diffusion4j.models;
 
+import io.diffusion4j.Close;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -91,7 +92,7 @@ class KarrasUnetFixturesTest {
         try (Result result = r.fetch(out).run()) {
           FloatArray actual = Tensors.toArray((TFloat32) result.get(0));
           assertArrayEquals(expected.shape(), actual.shape());
-          assertClose(expected.data(), actual.data(), 1e-5);
+          Close.assertClose(expected.data(), actual.data(), 1e-5);
         }
       } finally {
         feeds.forEach(Tensor::close);
@@ -99,18 +100,4 @@ class KarrasUnetFixturesTest {
     }
   }
 
-  static void assertClose(float[] expected, float[] actual, double tol) {
-    assertEquals(expected.length, actual.length);
-    double worst = 0;
-    int at = -1;
-    for (int i = 0; i < expected.length; i++) {
-      double err = Math.abs(expected[i] - actual[i]);
-      if (err > worst || Double.isNaN(err)) {
-        worst = Double.isNaN(err) ? Double.POSITIVE_INFINITY : err;
-        at = i;
-      }
-    }
-    assertTrue(worst <= tol, "max |difference| " + worst + " at " + at + " (expected "
-        + (at < 0 ? 0 : expected[at]) + ", got " + (at < 0 ? 0 : actual[at]) + ")");
-  }
 }

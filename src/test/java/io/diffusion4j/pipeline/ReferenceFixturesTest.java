@@ -1,5 +1,6 @@
 package io.diffusion4j.pipeline;
 
+import io.diffusion4j.Close;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -44,7 +45,7 @@ class ReferenceFixturesTest {
       FloatArray out = m.forward(x, Npy.read(dir.resolve("time.npy")).data(), selfCond);
       FloatArray expected = Npy.read(dir.resolve("out.npy"));
       assertArrayEquals(expected.shape(), out.shape());
-      assertClose(expected.data(), out.data(), 2e-4);
+      Close.assertClose(expected.data(), out.data(), 2e-4);
     }
   }
 
@@ -68,7 +69,7 @@ class ReferenceFixturesTest {
       FloatArray samples = m.sampler().sample(Sampler.DDIM, noise, 0, 5, 0, null);
       // 1-D: the reference does not re-derive the noise after clipping x0; here every rank does
       String expectedFile = name.contains("1d") ? "ddim_rederived.npy" : "ddim.npy";
-      assertClose(Npy.read(dir.resolve(expectedFile)).data(), samples.data(), 1e-3);
+      Close.assertClose(Npy.read(dir.resolve(expectedFile)).data(), samples.data(), 1e-3);
     }
   }
 
@@ -97,18 +98,4 @@ class ReferenceFixturesTest {
     }
   }
 
-  static void assertClose(float[] expected, float[] actual, double tol) {
-    assertEquals(expected.length, actual.length);
-    double worst = 0;
-    int at = -1;
-    for (int i = 0; i < expected.length; i++) {
-      double err = Math.abs(expected[i] - actual[i]);
-      if (err > worst) {
-        worst = err;
-        at = i;
-      }
-    }
-    assertTrue(worst <= tol, "max |difference| " + worst + " at " + at + " (expected " + (at < 0 ? 0 : expected[at])
-        + ", got " + (at < 0 ? 0 : actual[at]) + ")");
-  }
 }
