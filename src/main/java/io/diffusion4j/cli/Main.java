@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 /** {@code tools/diffusion4j <command>}: the command line of the contracts. */
 @Command(name = "diffusion4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Train, sample and serve denoising diffusion models on TensorFlow Java.",
-    subcommands = {TrainCommand.class, SampleCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {TrainCommand.class, SampleCommand.class, ExportCommand.class, InspectCommand.class,
+        CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
@@ -32,7 +33,7 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(new CommandLine(this), "a command is required: train or sample");
+    throw new CommandLine.ParameterException(new CommandLine(this), "a command is required: train, sample, export or inspect");
   }
 
   private static String commandName(CommandLine c) {

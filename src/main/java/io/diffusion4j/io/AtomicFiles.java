@@ -86,4 +86,16 @@ public final class AtomicFiles {
       // Best effort: the file itself is already synced and in place.
     }
   }
+
+  /** Deletes a file or a folder with everything in it; nothing happens when it does not exist. */
+  public static void deleteTree(Path path) throws IOException {
+    if (!Files.exists(path)) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> walk = Files.walk(path)) {
+      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
 }

@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.Locale;
 import java.util.stream.Stream;
 import org.tensorflow.Session;
@@ -46,11 +45,11 @@ public final class Checkpoints {
       AtomicFiles.writeString(tmp.resolve(TRAINER), info.toString());
       Path target = folder.resolve(name);
       if (Files.exists(target)) {
-        deleteTree(target);
+        AtomicFiles.deleteTree(target);
       }
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException | RuntimeException e) {
-      deleteTree(tmp);
+      AtomicFiles.deleteTree(tmp);
       throw e;
     }
     JsonObject pointer = new JsonObject();
@@ -60,7 +59,7 @@ public final class Checkpoints {
     try (Stream<Path> old = Files.list(folder)) {
       for (Path p : old.filter(p -> p.getFileName().toString().startsWith("checkpoint-")
           && !p.getFileName().toString().equals(name)).toList()) {
-        deleteTree(p);
+        AtomicFiles.deleteTree(p);
       }
     }
   }
@@ -85,14 +84,4 @@ public final class Checkpoints {
     session.restore(info.directory().resolve(STATE).toString());
   }
 
-  static void deleteTree(Path p) throws IOException {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(p)) {
-      for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(q);
-      }
-    }
-  }
 }

@@ -200,7 +200,7 @@ public final class Trainer implements AutoCloseable {
       }
     } catch (IOException | RuntimeException e) {
       if (!saved && createdFolder) {
-        Checkpoints.deleteTree(folder);
+        AtomicFiles.deleteTree(folder);
       }
       throw e;
     }

@@ -1,0 +1,35 @@
+package io.diffusion4j.cli;
+
+import io.diffusion4j.export.SavedModelExport;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code export}: a model folder as a SavedModel for TensorFlow Serving. */
+@Command(name = "export", mixinStandardHelpOptions = true,
+    description = {"Export a model folder as a SavedModel that TensorFlow Serving serves as it is:",
+        "OUT/VERSION/ with tag serve and the signature 'denoise' (x, time[, x_self_cond][, class_labels] -> out).",
+        "The EMA weights are used when the folder has them."})
+final class ExportCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--model", required = true, paramLabel = "DIR", description = "model folder")
+  Path model;
+
+  @Option(names = "--out", required = true, paramLabel = "DIR", description = "SavedModel root, e.g. saved_models/NAME")
+  Path out;
+
+  @Option(names = "--version", paramLabel = "V", description = "version folder (default: one more than the highest)")
+  Long version;
+
+  @Override
+  public Integer call() throws Exception {
+    Path written = SavedModelExport.export(model, out, version);
+    spec.commandLine().getOut().println("wrote " + written);
+    return 0;
+  }
+}

@@ -1,0 +1,136 @@
+package io.diffusion4j.export;
+
+import io.diffusion4j.io.AtomicFiles;
+import io.diffusion4j.models.Network;
+import io.diffusion4j.nn.Forward;
+import io.diffusion4j.pipeline.DiffusionModel;
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.tensorflow.Operand;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Signature;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt64;
+
+/**
+ * Writes a model folder as a SavedModel that TensorFlow Serving serves as it is:
+ * {@code <root>/<version>/saved_model.pb} and {@code variables/}, tag {@code serve}, and the
+ * {@code denoise} signature (inputs {@code x}, {@code time}, and {@code x_self_cond} /
+ * {@code class_labels} where the network takes them; output {@code out}, the raw network output)
+ * with the method name TF Serving expects. The model's config.json goes to {@code assets.extra/}
+ * so that clients can rebuild the diffusion around {@code denoise}. The version folder is written
+ * under a temporary name and renamed into place.
+ */
+public final class SavedModelExport {
+  public static final String TAG = "serve";
+  public static final String METHOD = "tensorflow/serving/predict";
+  public static final String DENOISE = "denoise";
+  private static final Pattern VERSION = Pattern.compile("\\d+");
+
+  private SavedModelExport() {}
+
+  /**
+   * Exports {@code modelFolder} (its EMA weights when it has them) to {@code root}/{@code version}.
+   *
+   * @param version null for one more than the highest existing version (1 for a new root)
+   * @return the version folder written
+   */
+  public static Path export(Path modelFolder, Path root, Long version) throws IOException {
+    long v = version != null ? version : nextVersion(root);
+    if (v < 1) {
+      throw new IllegalArgumentException("--version " + v + " must be a positive integer");
+    }
+    Path target = root.resolve(Long.toString(v));
+    if (Files.exists(target)) {
+      throw new FileAlreadyExistsException(target.toString(), null,
+          "version " + v + " exists already: choose another --version or leave it out for the next one");
+    }
+    try (DiffusionModel model = DiffusionModel.load(modelFolder, DiffusionModel.Weights.PREFER_EMA)) {
+      createDirectories(root);
+      Path tmp = Files.createTempDirectory(root, "." + v + ".tmp-");
+      try {
+        Signature denoise = denoiseSignature(model);
+        SavedModelBundle.exporter(tmp.toString()).withTags(TAG).withSession(model.session())
+            .withSignature(denoise).export();
+        Path extra = Files.createDirectories(tmp.resolve("assets.extra"));
+        Files.copy(modelFolder.resolve(DiffusionModel.CONFIG), extra.resolve(DiffusionModel.CONFIG));
+        // temporary folders are private; a served model must be readable by the server's user
+        if (tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+          Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+      } catch (IOException | RuntimeException e) {
+        AtomicFiles.deleteTree(tmp);
+        throw e;
+      }
+    }
+    return target;
+  }
+
+  /** The raw network on placeholders: x [N, ..., C], time [N], and the conditioning it takes. */
+  static Signature denoiseSignature(DiffusionModel model) {
+    Network net = model.network();
+    Ops tf = model.ops().withSubScope("denoise");
+    long[] perExample = model.config().diffusion() != null ? model.config().sampleShape() : null;
+    long[] shape = new long[net.spatialRank() + 2];
+    java.util.Arrays.fill(shape, -1);
+    shape[shape.length - 1] = net.channels();
+    if (perExample != null) {
+      System.arraycopy(perExample, 0, shape, 1, perExample.length);
+    } else if (model.config().network() instanceof io.diffusion4j.models.KarrasUnetConfig k) {
+      long[] spatial = k.spatialShape();
+      System.arraycopy(spatial, 0, shape, 1, spatial.length);
+    } else {
+      throw new IllegalArgumentException("a bare " + net.spatialRank() + "-D Unet has no fixed size: export a model"
+          + " folder whose config.json has a \"diffusion\" section (it gives image_size or seq_length)");
+    }
+    Placeholder<TFloat32> x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(shape)));
+    Placeholder<TFloat32> time = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1)));
+    Signature.Builder sig = Signature.builder().key(DENOISE).methodName(METHOD).input("x", x).input("time", time);
+    Placeholder<TFloat32> selfCond = null;
+    if (net.selfCondition()) {
+      selfCond = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(shape)));
+      sig.input("x_self_cond", selfCond);
+    }
+    Placeholder<TInt64> labels = null;
+    if (net.numClasses() > 0) {
+      labels = tf.placeholder(TInt64.class, Placeholder.shape(Shape.of(-1)));
+      sig.input("class_labels", labels);
+    }
+    Operand<TFloat32> out = net.apply(tf, x, time, selfCond, labels, Forward.inference());
+    return sig.output("out", out).build();
+  }
+
+  /** One more than the highest numeric folder in {@code root} (1 when there is none). */
+  static long nextVersion(Path root) throws IOException {
+    if (!Files.isDirectory(root)) {
+      return 1;
+    }
+    try (Stream<Path> entries = Files.list(root)) {
+      return entries.map(p -> p.getFileName().toString()).filter(n -> VERSION.matcher(n).matches())
+          .mapToLong(Long::parseLong).max().orElse(0) + 1;
+    }
+  }
+
+  private static void createDirectories(Path root) throws IOException {
+    try {
+      Files.createDirectories(root);
+    } catch (AccessDeniedException e) {
+      throw new AccessDeniedException(root.toString(), null, "cannot create the export folder");
+    }
+    if (!Files.isWritable(root)) {
+      throw new AccessDeniedException(root.toString(), null, "the export folder is not writable");
+    }
+  }
+
+}

@@ -1,0 +1,155 @@
+package io.diffusion4j.export;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.diffusion4j.Close;
+import io.diffusion4j.diffusion.ElucidatedDiffusionConfig;
+import io.diffusion4j.diffusion.GaussianDiffusionConfig;
+import io.diffusion4j.io.FloatArray;
+import io.diffusion4j.models.KarrasUnetConfig;
+import io.diffusion4j.models.NetworkConfig;
+import io.diffusion4j.models.UnetConfig;
+import io.diffusion4j.pipeline.DiffusionModel;
+import io.diffusion4j.pipeline.ModelConfig;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.proto.MetaGraphDef;
+import org.tensorflow.proto.SavedModel;
+import org.tensorflow.proto.SignatureDef;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt64;
+
+class SavedModelExportTest {
+  @TempDir
+  Path dir;
+
+  private Path modelFolder(ModelConfig config) throws IOException {
+    Path folder = Files.createTempDirectory(dir, "model");
+    try (DiffusionModel m = DiffusionModel.create(config, 4)) {
+      m.save(folder);
+    }
+    return folder;
+  }
+
+  static final ModelConfig UNET = new ModelConfig(
+      UnetConfig.builder(8).dimMults(1, 2).channels(3).attnHeads(1).attnDimHead(8).build(),
+      GaussianDiffusionConfig.builder(8, 12).timesteps(100).build());
+
+  /** A fresh JVM with only TensorFlow Java on the job gives the model folder's outputs. */
+  @Test
+  void denoiseRunsInAPlainTensorFlowJvm() throws Exception {
+    Path folder = modelFolder(UNET);
+    Path saved = SavedModelExport.export(folder, dir.resolve("saved/unet"), null);
+    assertEquals(dir.resolve("saved/unet/1"), saved);
+    Path out = dir.resolve("out.bin");
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), PlainTensorFlowDenoise.class.getName(),
+        saved.toString(), out.toString(), "2", "8", "12", "3").redirectErrorStream(true)
+        .redirectOutput(dir.resolve("jvm.log").toFile()).start();
+    assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the plain JVM did not finish");
+    assertEquals(0, p.exitValue(), Files.readString(dir.resolve("jvm.log")));
+    float[] fromSavedModel = new float[2 * 8 * 12 * 3];
+    try (DataInputStream in = new DataInputStream(Files.newInputStream(out))) {
+      for (int i = 0; i < fromSavedModel.length; i++) {
+        fromSavedModel[i] = in.readFloat();
+      }
+    }
+    long[] shape = {2, 8, 12, 3};
+    try (DiffusionModel m = DiffusionModel.load(folder, DiffusionModel.Weights.PREFER_EMA)) {
+      FloatArray expected = m.forward(new FloatArray(shape, PlainTensorFlowDenoise.input(shape)),
+          PlainTensorFlowDenoise.times(2), null);
+      Close.assertClose(expected.data(), fromSavedModel, 1e-5);
+    }
+  }
+
+  /** saved_model.pb: tag serve, the denoise signature with TF Serving's method name and its tensors. */
+  @Test
+  void protoCarriesTagsSignatureAndMethodName() throws IOException {
+    Path saved = SavedModelExport.export(modelFolder(UNET), dir.resolve("saved/unet"), 7L);
+    SavedModel proto = SavedModelInfo.read(saved);
+    MetaGraphDef meta = proto.getMetaGraphs(0);
+    assertEquals(List.of("serve"), meta.getMetaInfoDef().getTagsList());
+    SignatureDef denoise = meta.getSignatureDefOrThrow("denoise");
+    assertEquals("tensorflow/serving/predict", denoise.getMethodName());
+    assertEquals(List.of("time", "x"), denoise.getInputsMap().keySet().stream().sorted().toList());
+    assertEquals(List.of("out"), List.copyOf(denoise.getOutputsMap().keySet()));
+    assertEquals("[?, 8, 12, 3]", SavedModelInfo.shape(denoise.getInputsOrThrow("x").getTensorShape()));
+    assertTrue(Files.exists(saved.resolve("assets.extra/config.json")));
+    assertTrue(SavedModelInfo.describe(proto).contains("signature 'denoise' (method tensorflow/serving/predict)"));
+  }
+
+  /** Every network type exports, with the conditioning inputs it takes, and runs. */
+  @Test
+  void everyNetworkTypeExports() throws IOException {
+    Map<String, ModelConfig> configs = Map.of(
+        "unet1d", new ModelConfig(UnetConfig.builder1d(8).dimMults(1, 2).channels(2).selfCondition(true).build(),
+            GaussianDiffusionConfig.builder1d(16).timesteps(10).build()),
+        "karras2d", new ModelConfig(KarrasUnetConfig.builder(8).dim(8).dimMax(16).channels(1).numClasses(3)
+            .numDownsamples(1).numBlocksPerStage(1).attnRes(4).build(),
+            ElucidatedDiffusionConfig.builder(8, 8).channels(1).build()),
+        "karras1d", new ModelConfig(KarrasUnetConfig.builder1d(16).dim(8).dimMax(16).channels(2).numDownsamples(1)
+            .numBlocksPerStage(1).attnRes(8).build(), null),
+        "karras3d", new ModelConfig(KarrasUnetConfig.builder3d(2, 8).dim(8).dimMax(16).channels(3).numDownsamples(1)
+            .numBlocksPerStage(1).attnRes(4).build(), null));
+    for (var e : configs.entrySet()) {
+      Path saved = SavedModelExport.export(modelFolder(e.getValue()), dir.resolve("saved/" + e.getKey()), null);
+      NetworkConfig net = e.getValue().network();
+      SignatureDef sig = SavedModelInfo.read(saved).getMetaGraphs(0).getSignatureDefOrThrow("denoise");
+      assertEquals(net instanceof UnetConfig u && u.selfCondition(), sig.containsInputs("x_self_cond"), e.getKey());
+      assertEquals(net.numClasses() > 0, sig.containsInputs("class_labels"), e.getKey());
+      long[] shape = sig.getInputsOrThrow("x").getTensorShape().getDimList().stream().mapToLong(d -> d.getSize()).toArray();
+      shape[0] = 2;
+      try (SavedModelBundle b = SavedModelBundle.load(saved.toString(), "serve");
+          TFloat32 x = TFloat32.tensorOf(Shape.of(shape)); TFloat32 t = TFloat32.vectorOf(0.1f, 0.5f);
+          TInt64 labels = TInt64.vectorOf(0, 2); TFloat32 selfCond = TFloat32.tensorOf(Shape.of(shape))) {
+        Map<String, Tensor> in = new java.util.HashMap<>(Map.of("x", x, "time", t));
+        if (sig.containsInputs("class_labels")) {
+          in.put("class_labels", labels);
+        }
+        if (sig.containsInputs("x_self_cond")) {
+          in.put("x_self_cond", selfCond);
+        }
+        try (Result r = b.function("denoise").call(in)) {
+          assertEquals(Shape.of(shape), r.get("out").orElseThrow().shape(), e.getKey());
+        }
+      }
+    }
+  }
+
+  @Test
+  void failuresAreClearAndLeaveNothingBehind() throws IOException {
+    Path folder = modelFolder(UNET);
+    Path root = dir.resolve("saved/unet");
+    SavedModelExport.export(folder, root, 1L);
+    var exists = assertThrows(java.nio.file.FileAlreadyExistsException.class,
+        () -> SavedModelExport.export(folder, root, 1L));
+    assertTrue(exists.getMessage().contains("version 1 exists already"), exists.getMessage());
+
+    Path file = Files.writeString(dir.resolve("a-file"), "x");
+    assertThrows(IOException.class, () -> SavedModelExport.export(folder, file.resolve("models"), null));
+
+    Path broken = Files.createTempDirectory(dir, "broken");
+    Files.writeString(broken.resolve("config.json"), "{\"model\": {\"type\": \"Unet\", \"dim\": 8, \"dim_mults\": [1, 2]}}");
+    Files.writeString(broken.resolve("model.safetensors"), "not safetensors");
+    assertThrows(IOException.class, () -> SavedModelExport.export(broken, root, null));
+    try (Stream<Path> left = Files.list(root)) {
+      assertEquals(List.of("1"), left.map(p -> p.getFileName().toString()).toList(), "only the good export remains");
+    }
+    assertFalse(Files.exists(root.resolve("2")));
+  }
+}
