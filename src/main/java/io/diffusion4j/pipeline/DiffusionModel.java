@@ -101,10 +101,16 @@ public final class DiffusionModel implements AutoCloseable {
     return m;
   }
 
-  /** Loads a model folder: config.json and the weights asked for. */
+  /**
+   * Loads a model folder (config.json and the weights asked for), or a SavedModel version folder
+   * written by {@code export} (its config in assets.extra, its weights in variables/).
+   */
   public static DiffusionModel load(Path folder, Weights weights) throws IOException {
     if (!Files.isDirectory(folder)) {
       throw new java.io.FileNotFoundException("model folder " + folder + " does not exist");
+    }
+    if (Files.exists(folder.resolve("saved_model.pb"))) {
+      return loadSavedModel(folder);
     }
     ModelConfig config = ModelConfig.read(folder.resolve(CONFIG));
     Path file = weightsFile(folder, weights);
@@ -115,6 +121,26 @@ public final class DiffusionModel implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       m.close();
       throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+    }
+    return m;
+  }
+
+  /**
+   * A SavedModel exported by diffusion4j: the graph is rebuilt from the config it carries and the
+   * variables, named as the network's parameters, are restored from its checkpoint.
+   */
+  private static DiffusionModel loadSavedModel(Path folder) throws IOException {
+    Path config = folder.resolve("assets.extra").resolve(CONFIG);
+    if (!Files.isRegularFile(config)) {
+      throw new java.io.FileNotFoundException("SavedModel " + folder + " has no assets.extra/config.json: only"
+          + " SavedModels written by diffusion4j export can be sampled here");
+    }
+    DiffusionModel m = new DiffusionModel(ModelConfig.read(config), false);
+    try {
+      m.session.restore(folder.resolve("variables").resolve("variables").toString());
+    } catch (RuntimeException e) {
+      m.close();
+      throw new IOException("SavedModel " + folder + ": its variables do not fit its config: " + e.getMessage(), e);
     }
     return m;
   }

@@ -77,6 +77,20 @@ class SavedModelExportTest {
     }
   }
 
+  /** A SavedModel written by export samples exactly as the model folder it came from. */
+  @Test
+  void savedModelSamplesLikeItsModelFolder() throws IOException {
+    Path folder = modelFolder(UNET);
+    Path saved = SavedModelExport.export(folder, dir.resolve("saved/unet"), null);
+    float[] fromFolder;
+    try (DiffusionModel m = DiffusionModel.load(folder, DiffusionModel.Weights.PREFER_EMA)) {
+      fromFolder = m.sampler().sample(m.sampler().initialNoise(2, 3), 3).data();
+    }
+    try (DiffusionModel m = DiffusionModel.load(saved, DiffusionModel.Weights.PREFER_EMA)) {
+      assertTrue(java.util.Arrays.equals(fromFolder, m.sampler().sample(m.sampler().initialNoise(2, 3), 3).data()));
+    }
+  }
+
   /** saved_model.pb: tag serve, the denoise signature with TF Serving's method name and its tensors. */
   @Test
   void protoCarriesTagsSignatureAndMethodName() throws IOException {
