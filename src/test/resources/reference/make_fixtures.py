@@ -252,13 +252,15 @@ def import_reference(ref_dir):
 # ---------------------------------------------------------------------------
 
 def save_safetensors(path, state_dict):
+    """F32 safetensors in state_dict order; 0-dimensional tensors keep shape [] (np.ascontiguousarray
+    would make them [1])."""
     header = {}
     blobs = []
     offset = 0
     for name, t in state_dict.items():
-        arr = np.ascontiguousarray(t.detach().cpu().to(torch.float32).numpy()).astype('<f4')
+        arr = t.detach().cpu().to(torch.float32).contiguous().numpy().astype('<f4')
         data = arr.tobytes()
-        header[name] = {'dtype': 'F32', 'shape': list(arr.shape), 'data_offsets': [offset, offset + len(data)]}
+        header[name] = {'dtype': 'F32', 'shape': list(t.shape), 'data_offsets': [offset, offset + len(data)]}
         blobs.append(data)
         offset += len(data)
     hjson = json.dumps(header, separators=(',', ':')).encode('utf-8')

@@ -128,25 +128,6 @@ def import_karras(ref_dir):
 # helpers
 # ---------------------------------------------------------------------------
 
-def save_safetensors(path, state_dict):
-    """As make_fixtures.save_safetensors, but 0-dimensional tensors (the gains) keep shape []
-    (np.ascontiguousarray would make them [1])."""
-    header = {}
-    blobs = []
-    offset = 0
-    for name, t in state_dict.items():
-        arr = t.detach().cpu().to(torch.float32).contiguous().numpy().astype('<f4')
-        data = arr.tobytes()
-        header[name] = {'dtype': 'F32', 'shape': list(t.shape), 'data_offsets': [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    hjson = json.dumps(header, separators=(',', ':')).encode('utf-8')
-    hjson += b' ' * ((8 - len(hjson) % 8) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(hjson)))
-        f.write(hjson)
-        for b in blobs:
-            f.write(b)
 
 
 def channels_last(t):
@@ -197,7 +178,7 @@ def forward_case(out_dir, name, seed, cls, cfg, x_shape, times, self_cond=False,
         out = model(x, time, self_cond=xsc, class_labels=cl)
     assert out.shape == x.shape
     mf.write_json(os.path.join(case_dir, 'config.json'), {'model': cfg})
-    save_safetensors(os.path.join(case_dir, 'model.safetensors'), model.state_dict())
+    mf.save_safetensors(os.path.join(case_dir, 'model.safetensors'), model.state_dict())
     mf.save_npy(os.path.join(case_dir, 'x.npy'), channels_last(x))
     mf.save_npy(os.path.join(case_dir, 'time.npy'), time.numpy())
     if self_cond:
