@@ -232,19 +232,23 @@ def install_stubs():
         raise SystemExit('python3-packaging is required (used by attend.py)')
 
 
-def import_reference(ref_dir):
+def import_modules(ref_dir, *names):
+    """The reference's sub-modules `names` and its version. The package is registered without
+    executing its __init__ (which pulls in many unrelated sub-modules)."""
     pkg_dir = os.path.join(ref_dir, 'denoising_diffusion_pytorch')
     if not os.path.isdir(pkg_dir):
         raise SystemExit(f'no denoising_diffusion_pytorch package under {ref_dir}')
-    # Register the package without executing its __init__ (which pulls in
-    # many unrelated sub-modules); sub-modules are then imported normally.
     pkg = types.ModuleType('denoising_diffusion_pytorch')
     pkg.__path__ = [pkg_dir]
     sys.modules['denoising_diffusion_pytorch'] = pkg
-    ddp = importlib.import_module('denoising_diffusion_pytorch.denoising_diffusion_pytorch')
-    ddp1 = importlib.import_module('denoising_diffusion_pytorch.denoising_diffusion_pytorch_1d')
+    modules = [importlib.import_module('denoising_diffusion_pytorch.' + n) for n in names]
     ver = importlib.import_module('denoising_diffusion_pytorch.version')
-    return ddp, ddp1, ver.__version__
+    return modules, ver.__version__
+
+
+def import_reference(ref_dir):
+    (ddp, ddp1), version = import_modules(ref_dir, 'denoising_diffusion_pytorch', 'denoising_diffusion_pytorch_1d')
+    return ddp, ddp1, version
 
 
 # ---------------------------------------------------------------------------

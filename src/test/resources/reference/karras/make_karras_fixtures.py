@@ -17,12 +17,8 @@ Writes, under OUT_DIR (default: this script's directory):
 """
 
 import argparse
-import importlib
-import json
 import os
-import struct
 import sys
-import types
 
 import numpy as np
 import torch
@@ -111,17 +107,8 @@ def _extend_einops():
 
 
 def import_karras(ref_dir):
-    pkg_dir = os.path.join(ref_dir, 'denoising_diffusion_pytorch')
-    if not os.path.isdir(pkg_dir):
-        raise SystemExit(f'no denoising_diffusion_pytorch package under {ref_dir}')
-    pkg = types.ModuleType('denoising_diffusion_pytorch')
-    pkg.__path__ = [pkg_dir]
-    sys.modules['denoising_diffusion_pytorch'] = pkg
-    k2 = importlib.import_module('denoising_diffusion_pytorch.karras_unet')
-    k1 = importlib.import_module('denoising_diffusion_pytorch.karras_unet_1d')
-    k3 = importlib.import_module('denoising_diffusion_pytorch.karras_unet_3d')
-    ver = importlib.import_module('denoising_diffusion_pytorch.version')
-    return k1, k2, k3, ver.__version__
+    (k1, k2, k3), version = mf.import_modules(ref_dir, 'karras_unet_1d', 'karras_unet', 'karras_unet_3d')
+    return k1, k2, k3, version
 
 
 # ---------------------------------------------------------------------------
