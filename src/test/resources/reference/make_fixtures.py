@@ -55,12 +55,14 @@ class _Unavailable:
         raise RuntimeError(f'{type(self).__name__} is stubbed out in make_fixtures.py')
 
 
+def norm_pattern(p):
+    """An einops pattern with canonical spacing, as the shims' lookup key."""
+    return ' '.join(p.replace('(', ' ( ').replace(')', ' ) ').split()).replace('( ', '(').replace(' )', ')')
+
+
 def _install_einops_shim():
     """Minimal einops replacement covering exactly the patterns used by the
     2-D and 1-D modules of the reference (raises on any other pattern)."""
-
-    def _norm(p):
-        return ' '.join(p.replace('(', ' ( ').replace(')', ' ) ').split()).replace('( ', '(').replace(' )', ')')
 
     def r_b_1(t):                                   # 'b -> b 1'
         return t.reshape(t.shape[0], 1)
@@ -134,20 +136,20 @@ def _install_einops_shim():
     }
 
     def rearrange(t, pattern, **axes):
-        key = _norm(pattern)
+        key = norm_pattern(pattern)
         if key not in table:
             raise NotImplementedError(f'einops shim: unsupported rearrange pattern {pattern!r}')
         return table[key](t, **axes)
 
     def repeat(t, pattern, **axes):
-        key = _norm(pattern)
+        key = norm_pattern(pattern)
         if key in ('h c n -> b h c n', 'h n d -> b h n d'):
             b = axes['b']
             return t.unsqueeze(0).expand(b, *t.shape).contiguous()
         raise NotImplementedError(f'einops shim: unsupported repeat pattern {pattern!r}')
 
     def reduce(t, pattern, reduction, **axes):
-        key = _norm(pattern)
+        key = norm_pattern(pattern)
         if key == 'b ... -> b' and reduction == 'mean':
             return t.reshape(t.shape[0], -1).mean(dim=-1)
         raise NotImplementedError(f'einops shim: unsupported reduce {pattern!r} / {reduction!r}')

@@ -40,9 +40,6 @@ def _extend_einops():
         return  # real einops is installed: nothing to add
     base_rearrange, base_repeat = einops.rearrange, einops.repeat
 
-    def norm(p):
-        return ' '.join(p.replace('(', ' ( ').replace(')', ' ) ').split()).replace('( ', '(').replace(' )', ')')
-
     def split_heads_1d_nc(t, h):                       # 'b (h c) n -> b h n c'
         b, hc, n = t.shape
         assert hc % h == 0
@@ -85,18 +82,18 @@ def _extend_einops():
     }
 
     def rearrange(tensor, pattern, **axes):
-        key = norm(pattern)
+        key = mf.norm_pattern(pattern)
         if key in table:
             return table[key](tensor, **axes)
         return base_rearrange(tensor, pattern, **axes)
 
     def pack(tensors, pattern):                        # only 'o *' (normalize_weight)
-        assert norm(pattern) == 'o *' and len(tensors) == 1, pattern
+        assert mf.norm_pattern(pattern) == 'o *' and len(tensors) == 1, pattern
         t = tensors[0]
         return t.reshape(t.shape[0], -1), [t.shape[1:]]
 
     def unpack(t, ps, pattern):
-        assert norm(pattern) == 'o *' and len(ps) == 1, pattern
+        assert mf.norm_pattern(pattern) == 'o *' and len(ps) == 1, pattern
         return [t.reshape(t.shape[0], *ps[0])]
 
     einops.rearrange = rearrange
