@@ -1,5 +1,6 @@
 package io.diffusion4j.data;
 
+import io.diffusion4j.io.FloatArray;
 import java.io.IOException;
 
 /**
@@ -32,6 +33,20 @@ public interface Dataset {
    * [0, 1]. Errors name the file at fault.
    */
   void read(int index, float[] dst, int offset) throws IOException;
+
+  /** The examples at {@code indices}, stacked: [indices.length, ...exampleShape]. */
+  default FloatArray examples(int[] indices) throws IOException {
+    long[] example = exampleShape();
+    long[] shape = new long[example.length + 1];
+    shape[0] = indices.length;
+    System.arraycopy(example, 0, shape, 1, example.length);
+    int length = exampleLength();
+    float[] out = new float[indices.length * length];
+    for (int i = 0; i < indices.length; i++) {
+      read(indices[i], out, i * length);
+    }
+    return new FloatArray(shape, out);
+  }
 
   /** The class label of each example (a copy), or null when the source has none. */
   int[] labels();

@@ -64,17 +64,25 @@ public final class SavedModelExport {
             .withSignature(denoise).export();
         Path extra = Files.createDirectories(tmp.resolve("assets.extra"));
         Files.copy(modelFolder.resolve(DiffusionModel.CONFIG), extra.resolve(DiffusionModel.CONFIG));
-        // temporary folders are private; a served model must be readable by the server's user
-        if (tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-          Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-        }
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        publish(tmp, target);
       } catch (IOException | RuntimeException e) {
         AtomicFiles.deleteTree(tmp);
         throw e;
       }
     }
     return target;
+  }
+
+  /**
+   * Renames a SavedModel written in the temporary folder {@code tmp} (beside {@code target}) into
+   * place, readable by all: temporary folders are private, and a served model must be readable by
+   * the server's user.
+   */
+  public static void publish(Path tmp, Path target) throws IOException {
+    if (tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+      Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
   }
 
   /** The raw network on placeholders: x [N, ..., C], time [N], and the conditioning it takes. */

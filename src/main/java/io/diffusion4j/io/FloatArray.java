@@ -10,6 +10,11 @@ import java.util.Arrays;
 public record FloatArray(long[] shape, float[] data) {
 
   public FloatArray {
+    checkShape(shape, data.length);
+  }
+
+  /** Fails unless {@code shape} has no negative dimension and holds {@code length} values. */
+  static void checkShape(long[] shape, int length) {
     long n = 1;
     for (long d : shape) {
       if (d < 0) {
@@ -17,9 +22,9 @@ public record FloatArray(long[] shape, float[] data) {
       }
       n *= d;
     }
-    if (n != data.length) {
+    if (n != length) {
       throw new IllegalArgumentException(
-          "shape " + Arrays.toString(shape) + " holds " + n + " values, data has " + data.length);
+          "shape " + Arrays.toString(shape) + " holds " + n + " values, data has " + length);
     }
   }
 

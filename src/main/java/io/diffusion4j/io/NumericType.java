@@ -43,6 +43,17 @@ enum NumericType {
     return out;
   }
 
+  /** Reads {@code count} F64 values at {@code position} exactly; only for F64. */
+  double[] readDoubles(Path file, FileChannel ch, long position, int count, ByteOrder order)
+      throws IOException {
+    if (this != F64) {
+      throw new IllegalStateException(this + " is not F64");
+    }
+    double[] out = new double[count];
+    readChunks(file, ch, position, count, order, (buf, first, n) -> buf.asDoubleBuffer().get(out, first, n));
+    return out;
+  }
+
   /** Reads {@code count} integer values at {@code position}; only for {@link #isInteger()} types. */
   long[] readLongs(Path file, FileChannel ch, long position, int count, ByteOrder order)
       throws IOException {
@@ -55,7 +66,6 @@ enum NumericType {
     return out;
   }
 
-  /** Writes {@code data} as little-endian float32, through a small buffer. */
   /** The number of elements of a shape, or Long.MAX_VALUE when that overflows a long. */
   static long elementCount(long[] shape) {
     long count = 1;
@@ -69,14 +79,24 @@ enum NumericType {
     return count;
   }
 
+  /** Writes {@code data} as little-endian float32, through a small buffer. */
   static void writeF32(OutputStream out, float[] data) throws IOException {
+    writeChunks(out, data.length, 4, (buf, first, n) -> buf.asFloatBuffer().put(data, first, n));
+  }
+
+  /** Writes {@code data} as little-endian float64, through a small buffer. */
+  static void writeF64(OutputStream out, double[] data) throws IOException {
+    writeChunks(out, data.length, 8, (buf, first, n) -> buf.asDoubleBuffer().put(data, first, n));
+  }
+
+  private static void writeChunks(OutputStream out, int count, int size, Chunk fill) throws IOException {
     ByteBuffer buf = ByteBuffer.allocate(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-    int perChunk = CHUNK_BYTES / 4;
-    for (int first = 0; first < data.length; first += perChunk) {
-      int n = Math.min(perChunk, data.length - first);
+    int perChunk = CHUNK_BYTES / size;
+    for (int first = 0; first < count; first += perChunk) {
+      int n = Math.min(perChunk, count - first);
       buf.clear();
-      buf.asFloatBuffer().put(data, first, n);
-      out.write(buf.array(), 0, 4 * n);
+      fill.transfer(buf, first, n);
+      out.write(buf.array(), 0, size * n);
     }
   }
 
@@ -119,8 +139,9 @@ enum NumericType {
     return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mantissa << 13));
   }
 
+  /** Moves values first .. first + n - 1 between a buffer and an array, one way or the other. */
   private interface Chunk {
-    void decode(ByteBuffer buf, int first, int n);
+    void transfer(ByteBuffer buf, int first, int n);
   }
 
   private void readChunks(
@@ -139,7 +160,7 @@ enum NumericType {
         }
       }
       buf.flip();
-      chunk.decode(buf, first, n);
+      chunk.transfer(buf, first, n);
     }
   }
 }

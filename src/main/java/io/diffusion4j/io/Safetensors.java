@@ -26,7 +26,7 @@ import java.util.Map;
  * The safetensors format (an 8-byte little-endian header length, a JSON header, raw
  * little-endian data), so that weights move between this project and PyTorch / Hugging Face
  * without pickle. Reads the common dtypes as float; writes F32 exactly as the reference writer
- * lays files out.
+ * lays files out, and F64 where float32 would round (statistics).
  */
 public final class Safetensors {
   private static final String METADATA = "__metadata__";
@@ -86,6 +86,12 @@ public final class Safetensors {
    */
   public static void write(Path path, Map<String, FloatArray> tensors, Map<String, String> metadata)
       throws IOException {
+    write(path, tensors, Map.of(), metadata);
+  }
+
+  /** As {@link #write(Path, Map, Map)}, followed by {@code doubles} as F64. */
+  public static void write(Path path, Map<String, FloatArray> tensors, Map<String, DoubleArray> doubles,
+      Map<String, String> metadata) throws IOException {
     JsonObject json = new JsonObject();
     if (metadata != null && !metadata.isEmpty()) {
       JsonObject meta = new JsonObject();
@@ -99,16 +105,10 @@ public final class Safetensors {
     }
     long offset = 0;
     for (Map.Entry<String, FloatArray> e : tensors.entrySet()) {
-      if (e.getKey().equals(METADATA)) {
-        throw new IllegalArgumentException("tensor name " + METADATA + " is reserved");
-      }
-      JsonObject t = new JsonObject();
-      t.addProperty("dtype", "F32");
-      t.add("shape", longs(e.getValue().shape()));
-      long end = offset + 4L * e.getValue().data().length;
-      t.add("data_offsets", longs(offset, end));
-      json.add(e.getKey(), t);
-      offset = end;
+      offset = describe(json, e.getKey(), NumericType.F32, e.getValue().shape(), offset);
+    }
+    for (Map.Entry<String, DoubleArray> e : doubles.entrySet()) {
+      offset = describe(json, e.getKey(), NumericType.F64, e.getValue().shape(), offset);
     }
     byte[] text = GSON.toJson(json).getBytes(StandardCharsets.UTF_8);
     int padded = (text.length + 7) / 8 * 8;
@@ -120,7 +120,42 @@ public final class Safetensors {
       for (FloatArray a : tensors.values()) {
         NumericType.writeF32(out, a.data());
       }
+      for (DoubleArray a : doubles.values()) {
+        NumericType.writeF64(out, a.data());
+      }
     });
+  }
+
+  /** Adds one tensor's header entry at {@code offset}; returns where the next one starts. */
+  private static long describe(JsonObject json, String name, NumericType type, long[] shape, long offset) {
+    if (name.equals(METADATA) || json.has(name)) {
+      throw new IllegalArgumentException("tensor name " + name + (name.equals(METADATA) ? " is reserved" : " is used twice"));
+    }
+    JsonObject t = new JsonObject();
+    t.addProperty("dtype", type.name());
+    t.add("shape", longs(shape));
+    long end = offset + type.size * NumericType.elementCount(shape);
+    t.add("data_offsets", longs(offset, end));
+    json.add(name, t);
+    return end;
+  }
+
+  /** The F64 tensors at full precision ({@link #read} gives every tensor as float). */
+  public static Map<String, DoubleArray> readDoubles(Path path) throws IOException {
+    Map<String, DoubleArray> out = new LinkedHashMap<>();
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+      Header header = readHeader(path, ch);
+      for (Map.Entry<String, JsonElement> e : header.json.entrySet()) {
+        if (!e.getKey().equals(METADATA)) {
+          Entry t = entry(path, e.getKey(), e.getValue(), header.dataBytes);
+          if (t.type == NumericType.F64) {
+            out.put(t.name, new DoubleArray(t.shape,
+                t.type.readDoubles(path, ch, header.dataStart + t.begin, (int) t.count, ByteOrder.LITTLE_ENDIAN)));
+          }
+        }
+      }
+    }
+    return out;
   }
 
   private static JsonArray longs(long... values) {

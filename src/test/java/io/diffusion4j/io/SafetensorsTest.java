@@ -32,6 +32,19 @@ class SafetensorsTest {
   }
 
   @Test
+  void float64TensorsKeepFullPrecision() throws IOException {
+    Path file = dir.resolve("stats.safetensors");
+    DoubleArray cov = new DoubleArray(new long[] {2, 2}, new double[] {1 + 1e-12, Math.PI, Math.PI, -1e-300});
+    FloatArray features = new FloatArray(new long[] {1, 2}, new float[] {0.5f, -3f});
+    Safetensors.write(file, Map.of("features", features), Map.of("covariance", cov), Map.of("k", "v"));
+    assertEquals(Map.of("covariance", cov), Safetensors.readDoubles(file));
+    Map<String, FloatArray> asFloat = Safetensors.read(file);
+    assertEquals(features, asFloat.get("features"));
+    assertArrayEquals(new float[] {1f, (float) Math.PI, (float) Math.PI, -0f}, asFloat.get("covariance").data());
+    assertEquals(Map.of("k", "v"), Safetensors.readMetadata(file));
+  }
+
+  @Test
   void roundTripIsExactAndKeepsOrder() throws IOException {
     Random r = new Random(1);
     Map<String, FloatArray> in = new LinkedHashMap<>();
