@@ -26,11 +26,15 @@ final class DataArgument {
    * (its labels file beside it is used when present), a .npy array, or a single WAV file.
    */
   static Dataset open(Path data, ModelConfig config, String convertImageTo) throws IOException {
+    return open(data, config.sampleShape(), convertImageTo);
+  }
+
+  /** As above, for examples of {@code shape} ([H, W, C] images, [L, C] sequences). */
+  static Dataset open(Path data, long[] shape, String convertImageTo) throws IOException {
     if (!Files.exists(data)) {
       throw new FileNotFoundException("--data " + data + " does not exist");
     }
-    long[] shape = config.sampleShape();
-    int rank = config.network().spatialRank();
+    int rank = shape.length - 1;
     String name = data.getFileName().toString().toLowerCase(Locale.ROOT);
     if (Files.isDirectory(data)) {
       return rank == 2

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "diffusion4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Train, sample and serve denoising diffusion models on TensorFlow Java.",
     subcommands = {TrainCommand.class, SampleCommand.class, ExportCommand.class, InspectCommand.class,
-        TrainClassifierCommand.class,
+        FidCommand.class, TrainClassifierCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

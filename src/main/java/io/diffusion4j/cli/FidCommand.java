@@ -1,0 +1,158 @@
+package io.diffusion4j.cli;
+
+import com.google.gson.JsonObject;
+import io.diffusion4j.data.Dataset;
+import io.diffusion4j.data.NpyDataset;
+import io.diffusion4j.eval.FeatureNetwork;
+import io.diffusion4j.eval.FeatureStatistics;
+import io.diffusion4j.eval.FrechetDistance;
+import io.diffusion4j.eval.GeneratedImages;
+import io.diffusion4j.eval.KernelDistance;
+import io.diffusion4j.eval.StatisticsCache;
+import io.diffusion4j.pipeline.DiffusionModel;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+import java.util.function.Consumer;
+import java.util.stream.IntStream;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code fid}: FD and KID of a model's samples, or of given samples, against data, as one JSON line. */
+@Command(name = "fid", mixinStandardHelpOptions = true,
+    description = {"Score samples against data: the Frechet distance (FD) and the kernel distance (KID) of their",
+        "features in a feature network, printed as one JSON line that names the network. Only",
+        "inception-2015-12-05 (--network classify_image_graph_def.pb) gives FIDs comparable with published",
+        "ones; for 28x28 grey images the default is the built-in fashion-mnist-classifier-v1."})
+final class FidCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Source source;
+
+  static final class Source {
+    @Option(names = "--model", required = true, paramLabel = "DIR",
+        description = "model folder (or SavedModel written by export) to draw samples from (EMA weights when present)")
+    Path model;
+
+    @Option(names = "--samples", required = true, paramLabel = "FILE.npy",
+        description = "samples to score: [N, H, W, C] (or [N, H, W]) float in [0, 1]")
+    Path samples;
+  }
+
+  @Option(names = "--data", paramLabel = "PATH",
+      description = "the data to compare with: image folder, idx image file or .npy (default: the embedded dataset)")
+  Path data;
+
+  @Option(names = "--num", paramLabel = "N",
+      description = "samples to draw with --model (default 1000), or to use from --samples (default all)")
+  Integer num;
+
+  @Option(names = "--num-data", paramLabel = "M", description = "data examples, spread evenly (default all)")
+  Integer numData;
+
+  @Option(names = "--network", paramLabel = "PATH", description = "feature network: the Inception GraphDef"
+      + " classify_image_graph_def.pb or a SavedModel with a 'features' output (default for 28x28 grey images:"
+      + " the built-in fashion-mnist-classifier-v1)")
+  Path network;
+
+  @Option(names = "--inception-block-idx", paramLabel = "D",
+      description = "the feature layer, by its size (default: the network's standard one)")
+  Integer layer;
+
+  @Option(names = "--seed", paramLabel = "S", description = "seed of the samples drawn and of the KID subsets (default 0)")
+  long seed;
+
+  @Option(names = "--batch-size", paramLabel = "B", description = "samples drawn at a time (default 250)")
+  int batchSize = 250;
+
+  @Option(names = "--stats", paramLabel = "FILE",
+      description = "the data statistics cache (default: fid-stats-NETWORK.safetensors beside the samples or in the model folder)")
+  Path stats;
+
+  @Option(names = "--kid-subsets", paramLabel = "K", description = "default " + KernelDistance.DEFAULT_SUBSETS)
+  int kidSubsets = KernelDistance.DEFAULT_SUBSETS;
+
+  @Option(names = "--kid-subset-size", paramLabel = "M", description = "default " + KernelDistance.DEFAULT_SUBSET_SIZE)
+  int kidSubsetSize = KernelDistance.DEFAULT_SUBSET_SIZE;
+
+  @Option(names = "--convert-image-to", paramLabel = "L|RGB|RGBA", description = "mode image folders are read in")
+  String convertImageTo;
+
+  @Override
+  public Integer call() throws Exception {
+    if (num != null && num < 2 || numData != null && numData < 2) {
+      throw new ParameterException(spec.commandLine(), "--num and --num-data must be at least 2 (a covariance needs two)");
+    }
+    if (batchSize < 1) {
+      throw new ParameterException(spec.commandLine(), "--batch-size " + batchSize + " must be at least 1");
+    }
+    PrintWriter err = spec.commandLine().getErr();
+    Consumer<String> log = m -> err.println("diffusion4j: " + m);
+    if (source.samples != null) {
+      Dataset samples = NpyDataset.open(source.samples, 3);
+      int count = num == null ? samples.size() : num;
+      if (count > samples.size()) {
+        throw new IllegalArgumentException("--num " + count + ": " + source.samples + " holds " + samples.size() + " samples");
+      }
+      Path folder = source.samples.toAbsolutePath().getParent();
+      return score(samples.exampleShape(), folder, log,
+          net -> FeatureStatistics.of(net, (first, n) -> samples.examples(IntStream.range(first, first + n).toArray()),
+              count, batchSize));
+    }
+    try (DiffusionModel model = DiffusionModel.load(source.model, DiffusionModel.Weights.PREFER_EMA)) {
+      if (model.network().spatialRank() != 2) {
+        throw new IllegalArgumentException("--model " + source.model + " makes sequences, not images: FD and KID score images");
+      }
+      int count = num == null ? 1000 : num;
+      var images = GeneratedImages.of(model.sampler(), model.network().numClasses(), seed);
+      return score(model.config().sampleShape(), source.model, log, net -> FeatureStatistics.of(net, (first, n) -> {
+        log.accept("sampling " + (first + 1) + "-" + (first + n) + " of " + count);
+        return images.images(first, n);
+      }, count, batchSize));
+    }
+  }
+
+  /** What computes the samples' statistics once the network is open. */
+  private interface SampleStatistics {
+    FeatureStatistics of(FeatureNetwork net) throws IOException;
+  }
+
+  private int score(long[] shape, Path resultsFolder, Consumer<String> log, SampleStatistics samples) throws IOException {
+    Dataset dataset = data == null ? EmbeddedDefault.dataset() : DataArgument.open(data, shape, convertImageTo);
+    if (!Arrays.equals(dataset.exampleShape(), shape)) {
+      throw new IllegalArgumentException("the samples are " + Arrays.toString(shape) + " but the data's examples are "
+          + Arrays.toString(dataset.exampleShape()));
+    }
+    try (FeatureNetwork net = FeatureNetwork.open(network, layer, shape)) {
+      Path cache = stats != null ? stats : StatisticsCache.file(resultsFolder, net);
+      FeatureStatistics real = StatisticsCache.dataStatistics(net, dataset, numData == null ? Integer.MAX_VALUE : numData,
+          cache, log);
+      FeatureStatistics fake = samples.of(net);
+      fake.conditionWarning("samples").ifPresent(w -> log.accept("warning: " + w));
+      real.conditionWarning("data examples").ifPresent(w -> log.accept("warning: " + w));
+      KernelDistance.Result kid = KernelDistance.between(fake.features(), real.features(), kidSubsets, kidSubsetSize, seed);
+      JsonObject line = new JsonObject();
+      line.addProperty("network", net.name());
+      line.addProperty("feature_dim", net.dimension());
+      line.addProperty("fd", FrechetDistance.between(fake, real));
+      line.addProperty("kid", kid.mean());
+      line.addProperty("kid_std", kid.std());
+      line.addProperty("kid_subsets", kid.subsets());
+      line.addProperty("kid_subset_size", kid.subsetSize());
+      line.addProperty("num_samples", fake.count());
+      line.addProperty("num_data", real.count());
+      line.addProperty("samples", (source.model != null ? source.model : source.samples).toString());
+      line.addProperty("data", data == null ? "embedded" : data.toString());
+      spec.commandLine().getOut().println(line);
+    }
+    return 0;
+  }
+}
