@@ -66,6 +66,18 @@ final class TrainCommand implements Callable<Integer> {
       description = "inv_sqrt: train_lr * lr_sigma_ref / sqrt(max(step / lr_t_ref, 1)) (Karras et al. 2023)") String lrSchedule;
   @Option(names = "--lr-t-ref", paramLabel = "T", description = "default 70000") Double lrTRef;
   @Option(names = "--lr-sigma-ref", paramLabel = "S", description = "default 0.01") Double lrSigmaRef;
+  @Option(names = "--calculate-fid", description = "score the EMA weights at every save: the FD of --num-fid-samples"
+      + " samples against as many training examples, in the features of --fid-network") boolean calculateFid;
+  @Option(names = "--num-fid-samples", paramLabel = "N", description = "default 50000") Integer numFidSamples;
+  @Option(names = "--inception-block-idx", paramLabel = "D",
+      description = "the feature layer by its size (default: the network's standard one, 2048 for Inception)")
+  Integer inceptionBlockIdx;
+  @Option(names = "--save-best-and-latest-only",
+      description = "keep the latest checkpoint and the one with the lowest FD (checkpoint-best, also a model folder)")
+  boolean saveBestAndLatestOnly;
+  @Option(names = "--fid-network", paramLabel = "PATH", description = "feature network: the Inception GraphDef"
+      + " classify_image_graph_def.pb or a SavedModel with a 'features' output (default for 28x28 grey images:"
+      + " the built-in fashion-mnist-classifier-v1)") String fidNetwork;
 
   @Override
   public Integer call() throws Exception {
@@ -91,7 +103,8 @@ final class TrainCommand implements Callable<Integer> {
     if (config != null || batchSize != null || lr != null || seed != null || accumulate != null || flip != null
         || emaDecay != null || emaUpdateEvery != null || adamBetas != null || maxGradNorm != null
         || saveEvery != null || numSamples != null || amp || mixedPrecisionType != null || logEvery != null
-        || loaderThreads != null || lrSchedule != null || lrTRef != null || lrSigmaRef != null) {
+        || loaderThreads != null || lrSchedule != null || lrTRef != null || lrSigmaRef != null || calculateFid
+        || numFidSamples != null || inceptionBlockIdx != null || saveBestAndLatestOnly || fidNetwork != null) {
       throw new ParameterException(spec.commandLine(), "--resume continues a run with the options it was started with;"
           + " only --data, --out and --steps may be given");
     }
@@ -127,6 +140,12 @@ final class TrainCommand implements Callable<Integer> {
     if (lrSchedule != null) b.lrSchedule(lrSchedule);
     if (lrTRef != null) b.lrTRef(lrTRef);
     if (lrSigmaRef != null) b.lrSigmaRef(lrSigmaRef);
+    if (calculateFid) b.calculateFid(true);
+    if (numFidSamples != null) b.numFidSamples(numFidSamples);
+    if (inceptionBlockIdx != null) b.inceptionBlockIdx(inceptionBlockIdx);
+    if (saveBestAndLatestOnly) b.saveBestAndLatestOnly(true);
+    // absolute, so that --resume finds it from any folder
+    if (fidNetwork != null) b.fidNetwork(Path.of(fidNetwork).toAbsolutePath().toString());
     return b;
   }
 

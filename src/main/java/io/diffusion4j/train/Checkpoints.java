@@ -4,11 +4,13 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.diffusion4j.Version;
 import io.diffusion4j.io.AtomicFiles;
+import io.diffusion4j.io.IOConsumer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.tensorflow.Session;
 
@@ -18,9 +20,14 @@ import org.tensorflow.Session;
  * {@code trainer.json} (step, options, library version); {@code checkpoint.json} names the latest.
  * Each checkpoint is written under a temporary name and renamed into place, and the pointer is
  * replaced atomically, so an interruption at any moment leaves the previous checkpoint usable.
+ *
+ * <p>With save_best_and_latest_only, {@code checkpoint-best/} is kept besides the latest: the
+ * checkpoint of the lowest FD so far (its trainer.json says which step and which score), which
+ * also holds the model files (config.json and weights) so that it can be sampled as it is.
  */
 public final class Checkpoints {
   public static final String POINTER = "checkpoint.json";
+  public static final String BEST = "checkpoint-best";
   static final String STATE = "variables";
   static final String TRAINER = "trainer.json";
 
@@ -29,12 +36,58 @@ public final class Checkpoints {
   /** What a checkpoint says about the run besides its variables. */
   public record Info(long step, TrainerOptions options, String version, Path directory) {}
 
+  /** The best checkpoint's step and FD. */
+  public record Best(long step, double fd) {}
+
   public static boolean exists(Path folder) {
     return Files.isRegularFile(folder.resolve(POINTER));
   }
 
+  /** Writes checkpoint {@code step}, points checkpoint.json at it and removes the older ones. */
   public static void save(Path folder, Session session, long step, TrainerOptions options) throws IOException {
     String name = String.format(Locale.ROOT, "checkpoint-%09d", step);
+    write(folder, name, session, step, options, new JsonObject(), dir -> {});
+    JsonObject pointer = new JsonObject();
+    pointer.addProperty("latest", name);
+    pointer.addProperty("step", step);
+    AtomicFiles.writeString(folder.resolve(POINTER), pointer.toString() + "\n");
+    try (Stream<Path> old = Files.list(folder)) {
+      for (Path p : old.filter(p -> p.getFileName().toString().matches("checkpoint-\\d+")
+          && !p.getFileName().toString().equals(name)).toList()) {
+        AtomicFiles.deleteTree(p);
+      }
+    }
+  }
+
+  /**
+   * Replaces {@value #BEST} with the checkpoint of {@code step}, whose FD was {@code fd};
+   * {@code modelFiles} adds the files that make it a model folder.
+   */
+  public static void saveBest(Path folder, Session session, long step, TrainerOptions options, double fd,
+      IOConsumer<Path> modelFiles) throws IOException {
+    JsonObject extra = new JsonObject();
+    extra.addProperty("fd", fd);
+    write(folder, BEST, session, step, options, extra, modelFiles);
+  }
+
+  /** The best checkpoint's step and FD, when the folder has one. */
+  public static Optional<Best> best(Path folder) throws IOException {
+    Path info = folder.resolve(BEST).resolve(TRAINER);
+    if (!Files.isRegularFile(info)) {
+      return Optional.empty();
+    }
+    try {
+      JsonObject json = JsonParser.parseString(Files.readString(info)).getAsJsonObject();
+      return Optional.of(new Best(json.get("step").getAsLong(), json.get("fd").getAsDouble()));
+    } catch (IllegalStateException | NullPointerException | UnsupportedOperationException
+        | com.google.gson.JsonParseException e) {
+      throw new IOException(info + " is damaged: " + e.getMessage(), e);
+    }
+  }
+
+  /** Checkpoint {@code name}: variables, trainer.json (with {@code extra}) and {@code files}, renamed into place. */
+  private static void write(Path folder, String name, Session session, long step, TrainerOptions options,
+      JsonObject extra, IOConsumer<Path> files) throws IOException {
     Path tmp = Files.createTempDirectory(folder, "." + name + ".tmp-");
     try {
       session.save(tmp.resolve(STATE).toString());
@@ -42,7 +95,9 @@ public final class Checkpoints {
       info.addProperty("step", step);
       info.addProperty("version", Version.current());
       info.add("options", options.toJson());
+      extra.entrySet().forEach(e -> info.add(e.getKey(), e.getValue()));
       AtomicFiles.writeString(tmp.resolve(TRAINER), info.toString());
+      files.accept(tmp);
       Path target = folder.resolve(name);
       if (Files.exists(target)) {
         AtomicFiles.deleteTree(target);
@@ -51,16 +106,6 @@ public final class Checkpoints {
     } catch (IOException | RuntimeException e) {
       AtomicFiles.deleteTree(tmp);
       throw e;
-    }
-    JsonObject pointer = new JsonObject();
-    pointer.addProperty("latest", name);
-    pointer.addProperty("step", step);
-    AtomicFiles.writeString(folder.resolve(POINTER), pointer.toString() + "\n");
-    try (Stream<Path> old = Files.list(folder)) {
-      for (Path p : old.filter(p -> p.getFileName().toString().startsWith("checkpoint-")
-          && !p.getFileName().toString().equals(name)).toList()) {
-        AtomicFiles.deleteTree(p);
-      }
     }
   }
 

@@ -20,6 +20,8 @@ public final class ProgressLine {
   private long lastPrint;
   private long lastLogged = -1;
   private double lastLoss = Double.NaN;
+  private String score = "";
+  private boolean midLine;
 
   public ProgressLine(PrintStream out, boolean terminal, long firstStep, long totalSteps) {
     this.out = out;
@@ -45,6 +47,7 @@ public final class ProgressLine {
       }
       out.print("\r" + render(step, lastLoss, lr, now) + (last ? "\n" : ""));
       out.flush();
+      midLine = !last;
     } else {
       long tenth = Math.max(1, (total - first) / 10);
       boolean due = (step - first) / tenth != (lastLogged - first) / tenth || now - lastPrint > 60_000_000_000L;
@@ -57,14 +60,25 @@ public final class ProgressLine {
     lastPrint = now;
   }
 
+  /** Shows {@code label value} on every later line, e.g. the latest FD under its network's name. */
+  public void score(String label, double value) {
+    score = String.format(Locale.ROOT, "  %s %.4g", label, value);
+  }
+
+  /** Prints a message on a line of its own, below the progress line when one is being redrawn. */
+  public void note(String message) {
+    out.println((midLine ? "\n" : "") + message);
+    midLine = false;
+  }
+
   String render(long step, double loss, double lr, long now) {
     double seconds = (now - startNanos) / 1e9;
     double rate = seconds > 0 ? (step - first) / seconds : 0;
     int filled = (int) Math.min(WIDTH, WIDTH * step / Math.max(1, total));
     String bar = "#".repeat(filled) + ".".repeat(WIDTH - filled);
     String left = rate > 0 ? format(Duration.ofSeconds((long) ((total - step) / rate))) : "--:--";
-    return String.format(Locale.ROOT, "step %d/%d [%s] loss %s  lr %.2e  %.2f steps/s  %s left",
-        step, total, bar, Double.isNaN(loss) ? "-" : String.format(Locale.ROOT, "%.4f", loss), lr, rate, left);
+    return String.format(Locale.ROOT, "step %d/%d [%s] loss %s  lr %.2e%s  %.2f steps/s  %s left",
+        step, total, bar, Double.isNaN(loss) ? "-" : String.format(Locale.ROOT, "%.4f", loss), lr, score, rate, left);
   }
 
   static String format(Duration d) {

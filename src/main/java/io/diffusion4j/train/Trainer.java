@@ -4,6 +4,11 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.diffusion4j.data.BatchLoader;
 import io.diffusion4j.data.Dataset;
+import io.diffusion4j.eval.FeatureNetwork;
+import io.diffusion4j.eval.FeatureStatistics;
+import io.diffusion4j.eval.FrechetDistance;
+import io.diffusion4j.eval.GeneratedImages;
+import io.diffusion4j.eval.StatisticsCache;
 import io.diffusion4j.io.AtomicFiles;
 import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.io.ImageGrid;
@@ -22,6 +27,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * Trains a diffusion model on a dataset, as the reference's Trainer and Trainer1D do (one class
@@ -30,9 +36,15 @@ import java.util.Locale;
  * <pre>
  *   config.json, model.safetensors, ema.safetensors   always the latest save
  *   sample-STEP.png                                    a grid from the EMA weights at each save
- *   metrics.jsonl                                      step, loss, lr, time at every logged step
+ *   metrics.jsonl                                      step, loss, lr, time at every logged step;
+ *                                                      step, fd, network at every save with calculate_fid
  *   checkpoint.json, checkpoint-STEP/                  what {@link #resume} continues from
+ *   checkpoint-best/                                   with save_best_and_latest_only: the lowest FD's
+ *   fid-stats-NETWORK.safetensors                      the data's feature statistics (calculate_fid)
  * </pre>
+ * With calculate_fid, every save also scores num_fid_samples samples of the EMA weights against
+ * as many training examples: the Fréchet distance in the features of the run's feature network,
+ * logged and shown under that network's name.
  * A run is a pure function of its seed: the batches, every random draw and the EMA schedule
  * depend only on (seed, step), so a run stopped and resumed ends bit for bit where an
  * uninterrupted one does.
@@ -48,6 +60,9 @@ public final class Trainer implements AutoCloseable {
   private final long startStep;
   private final TrainStep step;
   private final Ema ema;
+  private final FeatureNetwork fidNetwork;
+  private FeatureStatistics dataStatistics;
+  private double bestFd = Double.POSITIVE_INFINITY;
   private LearningRateSchedule schedule;
   private PrintStream log = System.err;
 
@@ -55,7 +70,8 @@ public final class Trainer implements AutoCloseable {
   public record Result(Path folder, Path lastSampleGrid, long steps, float lastLoss) {}
 
   private Trainer(DiffusionModel model, Dataset data, TrainerOptions options, Path folder, boolean createdFolder,
-      long startStep) {
+      long startStep, FeatureNetwork fidNetwork) {
+    this.fidNetwork = fidNetwork;
     this.model = model;
     this.data = data;
     this.options = options;
@@ -83,8 +99,35 @@ public final class Trainer implements AutoCloseable {
     }
     checkData(config, data, options);
     boolean created = !Files.exists(resultsFolder);
-    DiffusionModel model = DiffusionModel.create(config, options.seed(), true);
-    return new Trainer(model, data, options, resultsFolder, created, 0);
+    return start(config, data, options, resultsFolder, created, 0);
+  }
+
+  /** The model, the feature network when scoring, and the trainer over them; nothing leaks on failure. */
+  private static Trainer start(ModelConfig config, Dataset data, TrainerOptions options, Path folder, boolean created,
+      long step) throws IOException {
+    FeatureNetwork net = options.calculateFid() ? fidNetwork(config, options) : null;
+    DiffusionModel model = null;
+    try {
+      model = DiffusionModel.create(config, options.seed(), true);
+      return new Trainer(model, data, options, folder, created, step, net);
+    } catch (RuntimeException e) {
+      if (model != null) {
+        model.close();
+      }
+      if (net != null) {
+        net.close();
+      }
+      throw e;
+    }
+  }
+
+  private static FeatureNetwork fidNetwork(ModelConfig config, TrainerOptions options) throws IOException {
+    if (config.network().spatialRank() != 2) {
+      throw new IllegalArgumentException("calculate_fid = true needs a model of images; this one makes sequences "
+          + Arrays.toString(config.sampleShape()));
+    }
+    return FeatureNetwork.open(options.fidNetwork() == null ? null : Path.of(options.fidNetwork()),
+        options.inceptionBlockIdx(), config.sampleShape());
   }
 
   /**
@@ -97,16 +140,18 @@ public final class Trainer implements AutoCloseable {
     TrainerOptions options = trainNumSteps == null ? info.options()
         : info.options().toBuilder().trainNumSteps(trainNumSteps).build();
     checkData(config, data, options);
-    DiffusionModel model = DiffusionModel.create(config, options.seed(), true);
-    Trainer t;
+    Trainer t = start(config, data, options, resultsFolder, false, info.step());
     try {
-      t = new Trainer(model, data, options, resultsFolder, false, info.step());
-    } catch (RuntimeException e) {
-      model.close();
+      Checkpoints.restore(info, t.model.session());
+      t.truncateMetrics(info.step());
+      Optional<Checkpoints.Best> best = Checkpoints.best(resultsFolder);
+      if (best.isPresent()) {
+        t.bestFd = best.get().fd();
+      }
+    } catch (IOException | RuntimeException e) {
+      t.close();
       throw e;
     }
-    Checkpoints.restore(info, model.session());
-    t.truncateMetrics(info.step());
     return t;
   }
 
@@ -194,7 +239,7 @@ public final class Trainer implements AutoCloseable {
         }
         progress.update(s + 1, logged ? loss : Double.NaN, lr);
         if ((s + 1) % options.saveAndSampleEvery() == 0 || s + 1 == total) {
-          lastGrid = save(s + 1);
+          lastGrid = save(s + 1, progress);
           saved = true;
         }
       }
@@ -210,8 +255,11 @@ public final class Trainer implements AutoCloseable {
     return new Result(folder, lastGrid, total, lastLoss);
   }
 
-  /** Updates the model folder, draws a sample grid from the EMA weights, then checkpoints. */
-  private Path save(long stepsDone) throws IOException {
+  /**
+   * Updates the model folder, draws a sample grid from the EMA weights, scores the EMA weights when
+   * asked to, then checkpoints (the best first, so that the latest never points past it).
+   */
+  private Path save(long stepsDone, ProgressLine progress) throws IOException {
     Files.createDirectories(folder);
     model.save(folder);
     DiffusionSampler sampler = model.emaSampler();
@@ -228,12 +276,43 @@ public final class Trainer implements AutoCloseable {
       grid = folder.resolve(String.format(Locale.ROOT, "sample-%d.npy", stepsDone));
       io.diffusion4j.io.Npy.write(grid, samples);
     }
+    if (fidNetwork != null) {
+      double fd = frechetDistance(stepsDone, progress);
+      if (options.saveBestAndLatestOnly() && fd < bestFd) {
+        bestFd = fd;
+        Checkpoints.saveBest(folder, model.session(), stepsDone, options, fd, model::save);
+      }
+    }
     Checkpoints.save(folder, model.session(), stepsDone, options);
     return grid;
   }
 
+  /** The FD of num_fid_samples EMA samples against as many training examples, logged under the network's name. */
+  private double frechetDistance(long stepsDone, ProgressLine progress) throws IOException {
+    int count = options.numFidSamples();
+    if (dataStatistics == null) {
+      dataStatistics = StatisticsCache.dataStatistics(fidNetwork, data, count,
+          StatisticsCache.file(folder, fidNetwork), progress::note);
+      dataStatistics.conditionWarning("data examples").ifPresent(w -> progress.note("warning: " + w));
+    }
+    progress.note("step " + stepsDone + ": sampling " + count + " images for the FD");
+    FeatureStatistics samples = FeatureStatistics.of(fidNetwork,
+        GeneratedImages.of(model.emaSampler(), model.network().numClasses(), options.seed()), count,
+        options.trainBatchSize());
+    samples.conditionWarning("samples").ifPresent(w -> progress.note("warning: " + w));
+    double fd = FrechetDistance.between(samples, dataStatistics);
+    JsonObject line = new JsonObject();
+    line.addProperty("step", stepsDone);
+    line.addProperty("fd", fd);
+    line.addProperty("network", fidNetwork.name());
+    line.addProperty("num_samples", samples.count());
+    line.addProperty("num_data", dataStatistics.count());
+    appendMetrics(line);
+    progress.score("fd[" + fidNetwork.name() + "]", fd);
+    return fd;
+  }
+
   private void appendMetrics(long stepsDone, float loss, double lr, double elapsed) throws IOException {
-    Files.createDirectories(folder);
     JsonObject line = new JsonObject();
     line.addProperty("step", stepsDone);
     line.addProperty("loss", loss);
@@ -241,6 +320,11 @@ public final class Trainer implements AutoCloseable {
     // plain decimals: Gson would print large doubles in scientific notation
     line.addProperty("time", BigDecimal.valueOf(System.currentTimeMillis(), 3));
     line.addProperty("elapsed", BigDecimal.valueOf(Math.round(elapsed * 1000), 3));
+    appendMetrics(line);
+  }
+
+  private void appendMetrics(JsonObject line) throws IOException {
+    Files.createDirectories(folder);
     Files.writeString(folder.resolve(METRICS), line + "\n", StandardCharsets.UTF_8,
         StandardOpenOption.CREATE, StandardOpenOption.APPEND);
   }
@@ -267,5 +351,8 @@ public final class Trainer implements AutoCloseable {
   @Override
   public void close() {
     model.close();
+    if (fidNetwork != null) {
+      fidNetwork.close();
+    }
   }
 }

@@ -6,9 +6,16 @@ import io.diffusion4j.io.JsonOptions;
 /**
  * The reference Trainer's options with its names and defaults (train_batch_size 16, train_lr
  * 1e-4, adam_betas (0.9, 0.99), ema_decay 0.995 every 10 steps, max_grad_norm 1, a sample grid of
- * 25 every 1000 steps), plus what a reproducible JVM run needs: the seed, how often the loss is
- * logged, and the number of data-loading threads; and the learning-rate schedule (constant, or
- * Karras et al. 2023's inverse square root with t_ref 70000 and sigma_ref 0.01).
+ * 25 every 1000 steps, num_fid_samples 50000), plus what a reproducible JVM run needs: the seed,
+ * how often the loss is logged, and the number of data-loading threads; and the learning-rate
+ * schedule (constant, or Karras et al. 2023's inverse square root with t_ref 70000 and sigma_ref
+ * 0.01).
+ *
+ * <p>Scoring differs from the reference where it must: calculate_fid is off unless asked for (the
+ * reference's Inception cannot be downloaded here); fid_network names the feature network (the
+ * Inception GraphDef or a SavedModel; null: the built-in Fashion-MNIST classifier, for 28x28 grey
+ * images only); inception_block_idx null means that network's standard features (2048 for
+ * Inception, the reference's default).
  */
 public record TrainerOptions(
     int trainBatchSize,
@@ -30,7 +37,12 @@ public record TrainerOptions(
     int loaderThreads,
     String lrSchedule,
     double lrTRef,
-    double lrSigmaRef) {
+    double lrSigmaRef,
+    boolean calculateFid,
+    int numFidSamples,
+    Integer inceptionBlockIdx,
+    boolean saveBestAndLatestOnly,
+    String fidNetwork) {
 
   public TrainerOptions {
     positive("train_batch_size", trainBatchSize);
@@ -65,6 +77,16 @@ public record TrainerOptions(
       throw new IllegalArgumentException("lr_schedule = \"" + lrSchedule + "\" is not allowed: expected constant or inv_sqrt");
     }
     LearningRateSchedule.inverseSqrt(lrTRef, lrSigmaRef);
+    if (numFidSamples < 2) {
+      throw new IllegalArgumentException("num_fid_samples = " + numFidSamples + " must be at least 2 (a covariance needs two)");
+    }
+    if (inceptionBlockIdx != null) {
+      positive("inception_block_idx", inceptionBlockIdx);
+    }
+    if (saveBestAndLatestOnly && !calculateFid) {
+      throw new IllegalArgumentException("save_best_and_latest_only = true needs calculate_fid = true: the best"
+          + " checkpoint is the one with the lowest FD");
+    }
   }
 
   /** The schedule these options name: constant, or the inverse square root of Karras et al. 2023. */
@@ -106,6 +128,11 @@ public record TrainerOptions(
     b.lrSchedule = lrSchedule;
     b.lrTRef = lrTRef;
     b.lrSigmaRef = lrSigmaRef;
+    b.calculateFid = calculateFid;
+    b.numFidSamples = numFidSamples;
+    b.inceptionBlockIdx = inceptionBlockIdx;
+    b.saveBestAndLatestOnly = saveBestAndLatestOnly;
+    b.fidNetwork = fidNetwork;
     return b;
   }
 
@@ -137,6 +164,15 @@ public record TrainerOptions(
     j.addProperty("lr_schedule", lrSchedule);
     j.addProperty("lr_t_ref", lrTRef);
     j.addProperty("lr_sigma_ref", lrSigmaRef);
+    j.addProperty("calculate_fid", calculateFid);
+    j.addProperty("num_fid_samples", numFidSamples);
+    if (inceptionBlockIdx != null) {
+      j.addProperty("inception_block_idx", inceptionBlockIdx);
+    }
+    j.addProperty("save_best_and_latest_only", saveBestAndLatestOnly);
+    if (fidNetwork != null) {
+      j.addProperty("fid_network", fidNetwork);
+    }
     return j;
   }
 
@@ -166,6 +202,11 @@ public record TrainerOptions(
     b.lrSchedule = o.getString("lr_schedule", b.lrSchedule);
     b.lrTRef = o.getDouble("lr_t_ref", b.lrTRef);
     b.lrSigmaRef = o.getDouble("lr_sigma_ref", b.lrSigmaRef);
+    b.calculateFid = o.getBool("calculate_fid", b.calculateFid);
+    b.numFidSamples = o.getInt("num_fid_samples", b.numFidSamples);
+    b.inceptionBlockIdx = o.getIntOrNull("inception_block_idx");
+    b.saveBestAndLatestOnly = o.getBool("save_best_and_latest_only", b.saveBestAndLatestOnly);
+    b.fidNetwork = o.getString("fid_network", b.fidNetwork);
     o.finish();
     return b.build();
   }
@@ -192,6 +233,11 @@ public record TrainerOptions(
     private String lrSchedule = "constant";
     private double lrTRef = 70_000;
     private double lrSigmaRef = 0.01;
+    private boolean calculateFid;
+    private int numFidSamples = 50_000;
+    private Integer inceptionBlockIdx;
+    private boolean saveBestAndLatestOnly;
+    private String fidNetwork;
 
     public Builder trainBatchSize(int v) { trainBatchSize = v; return this; }
     public Builder gradientAccumulateEvery(int v) { gradientAccumulateEvery = v; return this; }
@@ -212,11 +258,19 @@ public record TrainerOptions(
     public Builder lrSchedule(String v) { lrSchedule = v; return this; }
     public Builder lrTRef(double v) { lrTRef = v; return this; }
     public Builder lrSigmaRef(double v) { lrSigmaRef = v; return this; }
+    public Builder calculateFid(boolean v) { calculateFid = v; return this; }
+    public Builder numFidSamples(int v) { numFidSamples = v; return this; }
+    /** The feature layer by its size; null: the network's standard features. */
+    public Builder inceptionBlockIdx(Integer v) { inceptionBlockIdx = v; return this; }
+    public Builder saveBestAndLatestOnly(boolean v) { saveBestAndLatestOnly = v; return this; }
+    /** The feature network's path (Inception GraphDef or SavedModel); null: the built-in classifier. */
+    public Builder fidNetwork(String v) { fidNetwork = v; return this; }
 
     public TrainerOptions build() {
       return new TrainerOptions(trainBatchSize, gradientAccumulateEvery, augmentHorizontalFlip, trainLr,
           trainNumSteps, emaUpdateEvery, emaDecay, adamBeta1, adamBeta2, saveAndSampleEvery, numSamples,
-          amp, mixedPrecisionType, maxGradNorm, seed, logEvery, loaderThreads, lrSchedule, lrTRef, lrSigmaRef);
+          amp, mixedPrecisionType, maxGradNorm, seed, logEvery, loaderThreads, lrSchedule, lrTRef, lrSigmaRef,
+          calculateFid, numFidSamples, inceptionBlockIdx, saveBestAndLatestOnly, fidNetwork);
     }
   }
 }

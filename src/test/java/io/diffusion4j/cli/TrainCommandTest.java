@@ -76,6 +76,15 @@ class TrainCommandTest {
   }
 
   @Test
+  void bestCheckpointsNeedScores() {
+    Path out = dir.resolve("out");
+    assertFailsCleanly(CliRun.of("train", "--out", out.toString(), "--save-best-and-latest-only"), 1,
+        "save_best_and_latest_only = true needs calculate_fid = true", out);
+    assertFailsCleanly(CliRun.of("train", "--out", out.toString(), "--calculate-fid", "--fid-network",
+        dir.resolve("missing.pb").toString()), 1, "missing.pb does not exist", out);
+  }
+
+  @Test
   void resumeWithoutARun() {
     Path out = dir.resolve("out");
     assertFailsCleanly(CliRun.of("train", "--resume", "--out", out.toString()), 1, "holds no training run", out);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.diffusion4j.data.ArrayDataset;
 import io.diffusion4j.data.Dataset;
 import io.diffusion4j.io.FloatArray;
 import java.io.IOException;
@@ -80,15 +81,7 @@ class StatisticsCacheTest {
     if (changed) {
       values[values.length - 1] = 0.5f;
     }
-    return new Dataset() {
-      public int size() { return n; }
-      public long[] exampleShape() { return new long[] {4, 4, 1}; }
-      public void read(int index, float[] dst, int offset) {
-        System.arraycopy(values, index * 16, dst, offset, 16);
-      }
-      public int[] labels() { return null; }
-      public String describe() { return n + " random images"; }
-    };
+    return new ArrayDataset(new FloatArray(new long[] {n, 4, 4, 1}, values), n + " random images");
   }
 
   @Test

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.diffusion4j.data.ArrayDataset;
 import io.diffusion4j.data.Dataset;
 import io.diffusion4j.diffusion.GaussianDiffusionConfig;
-import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.models.UnetConfig;
 import io.diffusion4j.pipeline.ModelConfig;
 import java.io.ByteArrayOutputStream;
@@ -28,16 +28,7 @@ class TrainerResumeTest {
 
   /** Random bars in memory: 40 examples of 8x8x1. */
   static Dataset bars() {
-    FloatArray all = ToyTrainingTest.bars(new SplittableRandom(1), 40, 8);
-    return new Dataset() {
-      public int size() { return 40; }
-      public long[] exampleShape() { return new long[] {8, 8, 1}; }
-      public void read(int index, float[] dst, int offset) {
-        System.arraycopy(all.data(), index * 64, dst, offset, 64);
-      }
-      public int[] labels() { return null; }
-      public String describe() { return "40 random bars"; }
-    };
+    return new ArrayDataset(ToyTrainingTest.bars(new SplittableRandom(1), 40, 8), "40 random bars");
   }
 
   static TrainerOptions options(long steps) {
