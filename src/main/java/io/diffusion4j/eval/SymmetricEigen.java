@@ -28,29 +28,31 @@ public final class SymmetricEigen {
         throw new IllegalArgumentException("the matrix must be square, got " + n + " rows of " + row.length);
       }
     }
-    double[][] v = new double[n][];
+    double[][] w = new double[n][];
     for (int i = 0; i < n; i++) {
-      v[i] = a[i].clone();
+      w[i] = a[i].clone();
     }
     double[] d = new double[n];
     double[] e = new double[n];
     if (n == 0) {
-      return new Result(d, withVectors ? v : null);
+      return new Result(d, withVectors ? w : null);
     }
-    tridiagonalize(v, d, e, withVectors);
-    // QL rotates pairs of columns: held transposed, each rotation runs along two rows
-    double[][] columns = withVectors ? Matrices.transpose(v) : null;
-    ql(d, e, columns);
-    return sorted(d, columns);
+    tridiagonalize(w, d, e, withVectors);
+    ql(d, e, withVectors ? w : null);
+    return sorted(d, withVectors ? w : null);
   }
 
   /**
    * Householder reduction: on return d is the diagonal, e the sub-diagonal (e[0] = 0) and, when
-   * asked for, v the orthogonal transformation.
+   * asked for, row k of w the k-th column of the orthogonal transformation. EISPACK's tred2 walks
+   * down the columns of its matrix; this is tred2 on the transpose (which a symmetric matrix
+   * equals), so that every inner loop runs along a row, in memory order.
    */
-  private static void tridiagonalize(double[][] v, double[] d, double[] e, boolean accumulate) {
+  private static void tridiagonalize(double[][] w, double[] d, double[] e, boolean accumulate) {
     int n = d.length;
-    System.arraycopy(v[n - 1], 0, d, 0, n);
+    for (int j = 0; j < n; j++) {
+      d[j] = w[j][n - 1];
+    }
     for (int i = n - 1; i > 0; i--) {
       double scale = 0;
       double h = 0;
@@ -60,9 +62,9 @@ public final class SymmetricEigen {
       if (scale == 0) {
         e[i] = d[i - 1];
         for (int j = 0; j < i; j++) {
-          d[j] = v[i - 1][j];
-          v[i][j] = 0;
-          v[j][i] = 0;
+          d[j] = w[j][i - 1];
+          w[j][i] = 0;
+          w[i][j] = 0;
         }
       } else {
         for (int k = 0; k < i; k++) {
@@ -76,12 +78,13 @@ public final class SymmetricEigen {
         d[i - 1] = f - g;
         Arrays.fill(e, 0, i, 0);
         for (int j = 0; j < i; j++) {
+          double[] wj = w[j];
           f = d[j];
-          v[j][i] = f;
-          g = e[j] + v[j][j] * f;
+          w[i][j] = f;
+          g = e[j] + wj[j] * f;
           for (int k = j + 1; k < i; k++) {
-            g += v[k][j] * d[k];
-            e[k] += v[k][j] * f;
+            g += wj[k] * d[k];
+            e[k] += wj[k] * f;
           }
           e[j] = g;
         }
@@ -95,49 +98,47 @@ public final class SymmetricEigen {
           e[j] -= hh * d[j];
         }
         for (int j = 0; j < i; j++) {
+          double[] wj = w[j];
           f = d[j];
           g = e[j];
           for (int k = j; k < i; k++) {
-            v[k][j] -= f * e[k] + g * d[k];
+            wj[k] -= f * e[k] + g * d[k];
           }
-          d[j] = v[i - 1][j];
-          v[i][j] = 0;
+          d[j] = wj[i - 1];
+          wj[i] = 0;
         }
       }
       d[i] = h;
     }
-    // the diagonal moves to the last row, where the accumulation below leaves it alone
+    // the diagonal moves to the last column, where the accumulation below leaves it alone
     for (int i = 0; i < n - 1; i++) {
-      v[n - 1][i] = v[i][i];
+      w[i][n - 1] = w[i][i];
     }
     if (accumulate) {
       for (int i = 0; i < n - 1; i++) {
-        v[i][i] = 1;
+        w[i][i] = 1;
         double h = d[i + 1];
+        double[] next = w[i + 1];
         if (h != 0) {
           for (int k = 0; k <= i; k++) {
-            d[k] = v[k][i + 1] / h;
+            d[k] = next[k] / h;
           }
           for (int j = 0; j <= i; j++) {
-            double g = 0;
+            double[] wj = w[j];
+            double g = Matrices.dot(next, wj, i + 1);
             for (int k = 0; k <= i; k++) {
-              g += v[k][i + 1] * v[k][j];
-            }
-            for (int k = 0; k <= i; k++) {
-              v[k][j] -= g * d[k];
+              wj[k] -= g * d[k];
             }
           }
         }
-        for (int k = 0; k <= i; k++) {
-          v[k][i + 1] = 0;
-        }
+        Arrays.fill(next, 0, i + 1, 0);
       }
     }
     for (int j = 0; j < n; j++) {
-      d[j] = v[n - 1][j];
-      v[n - 1][j] = 0;
+      d[j] = w[j][n - 1];
+      w[j][n - 1] = 0;
     }
-    v[n - 1][n - 1] = 1;
+    w[n - 1][n - 1] = 1;
     e[0] = 0;
   }
 
