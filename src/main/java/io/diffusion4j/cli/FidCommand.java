@@ -94,6 +94,10 @@ final class FidCommand implements Callable<Integer> {
     if (batchSize < 1) {
       throw new ParameterException(spec.commandLine(), "--batch-size " + batchSize + " must be at least 1");
     }
+    if (kidSubsets < 1 || kidSubsetSize < 2) {
+      throw new ParameterException(spec.commandLine(), "--kid-subsets " + kidSubsets + " must be at least 1 and"
+          + " --kid-subset-size " + kidSubsetSize + " at least 2");
+    }
     PrintWriter err = spec.commandLine().getErr();
     Consumer<String> log = m -> err.println("diffusion4j: " + m);
     if (source.samples != null) {

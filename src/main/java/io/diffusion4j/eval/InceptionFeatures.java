@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import org.tensorflow.Graph;
-import org.tensorflow.GraphOperation;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.exceptions.TensorFlowException;
@@ -62,24 +61,24 @@ public final class InceptionFeatures implements FeatureNetwork {
     }
     Graph graph = new Graph();
     try {
-      graph.importGraphDef(def);
+      try {
+        graph.importGraphDef(def);
+      } catch (IllegalArgumentException | TensorFlowException e) {
+        throw new IOException("feature network " + file + ": TensorFlow cannot import it: " + e.getMessage(), e);
+      }
       for (String tensor : new String[] {INPUT, OUTPUT}) {
         if (graph.operation(tensor.substring(0, tensor.indexOf(':'))) == null) {
           throw new IllegalArgumentException("feature network " + file + " has no tensor " + tensor + ": it is not"
               + " classify_image_graph_def.pb from inception-2015-12-05");
         }
       }
-      GraphOperation pool = graph.operation(OUTPUT.substring(0, OUTPUT.indexOf(':')));
-      Shape shape = pool.output(0).shape();
+      Shape shape = graph.operation(OUTPUT.substring(0, OUTPUT.indexOf(':'))).output(0).shape();
       if (shape.numDimensions() < 1 || shape.get(shape.numDimensions() - 1) != DIMENSION) {
         throw new IllegalArgumentException("feature network " + file + ": " + OUTPUT + " has shape " + shape
             + ", the 2015 Inception graph's has " + DIMENSION + " values per image");
       }
       return new InceptionFeatures(graph, NAME + "/pool_3/" + Hashes.ofFile(file));
-    } catch (TensorFlowException e) {
-      graph.close();
-      throw new IOException("feature network " + file + ": TensorFlow cannot import it: " + e.getMessage(), e);
-    } catch (RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       graph.close();
       throw e;
     }

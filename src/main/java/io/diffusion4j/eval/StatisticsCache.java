@@ -18,8 +18,8 @@ import java.util.function.Consumer;
 /**
  * A dataset's feature statistics, kept in one safetensors file next to the results so that the
  * data's features are computed once: {@code mean} (F64 [d]), {@code covariance} (F64 [d, d]) and
- * the {@code features} themselves (F32 [n, d], for the kernel distance), with the network's name,
- * the count and a key in the metadata. The key is a SHA-256 of the feature network's id (name,
+ * the {@code features} themselves (F32 [n, d], for the kernel distance), with the network's name
+ * and id, the count and a key in the metadata. The key is a SHA-256 of the feature network's id (name,
  * layer and a hash of its weights), the examples' shape and count and every value of every example
  * used; a file whose key differs is recomputed and replaced, so changed data, another network or
  * another count never reuse stale statistics.
@@ -54,7 +54,7 @@ public final class StatisticsCache {
     FeatureStatistics stats = FeatureStatistics.of(net,
         (first, n) -> data.examples(Arrays.copyOfRange(indices, first, first + n)), indices.length, BATCH);
     try {
-      write(file, key, stats, data.describe());
+      write(file, key, stats, net.id(), data.describe());
     } catch (IOException e) {
       log.accept("warning: cannot cache the data statistics in " + file + ": " + e.getMessage());
     }
@@ -114,7 +114,7 @@ public final class StatisticsCache {
     }
   }
 
-  static void write(Path file, String key, FeatureStatistics s, String source) throws IOException {
+  static void write(Path file, String key, FeatureStatistics s, String networkId, String source) throws IOException {
     int d = s.dimension();
     double[] cov = new double[d * d];
     for (int i = 0; i < d; i++) {
@@ -127,6 +127,7 @@ public final class StatisticsCache {
     meta.put("format", FORMAT);
     meta.put("key", key);
     meta.put("network", s.network());
+    meta.put("network_id", networkId);
     meta.put("count", Integer.toString(s.count()));
     meta.put("data", source);
     Safetensors.write(file, Map.of("features", s.features()), doubles, meta);

@@ -257,7 +257,8 @@ public final class Trainer implements AutoCloseable {
 
   /**
    * Updates the model folder, draws a sample grid from the EMA weights, scores the EMA weights when
-   * asked to, then checkpoints (the best first, so that the latest never points past it).
+   * asked to, then checkpoints: the best (when this score is the lowest) before the latest, so that
+   * a run resumed from the latest always finds the best it had reached.
    */
   private Path save(long stepsDone, ProgressLine progress) throws IOException {
     Files.createDirectories(folder);
