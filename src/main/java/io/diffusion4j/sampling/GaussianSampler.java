@@ -81,7 +81,12 @@ public final class GaussianSampler implements DiffusionSampler {
     Operand<TFloat32> q2 = diffusion.qSample(tf, diffusion.normalize(tf, x2), tq,
         tf.random.statelessRandomNormal(tf.shape(x1), tf.math.add(seed, tf.constant(new long[] {0, 1}))));
     mixed = tf.math.add(tf.math.mul(tf.math.sub(tf.constant(1f), lambda), q1), tf.math.mul(lambda, q2));
-    readout = new Carry.Readout(session, x, diffusion.unnormalize(tf, x));
+    readout = new Carry.Readout(session, x, images(tf, diffusion, x));
+  }
+
+  /** A finished sample in data space (the x0 clamping of each step already bounds it). */
+  static Operand<TFloat32> images(Ops tf, GaussianDiffusion diffusion, Operand<TFloat32> x) {
+    return diffusion.unnormalize(tf, x);
   }
 
   @Override
@@ -194,7 +199,8 @@ public final class GaussianSampler implements DiffusionSampler {
         labels, classLabels, diffusion);
   }
 
-  private static long[] concat(long first, long[] rest) {
+  /** [first, rest...]: a batch shape from one example's. */
+  static long[] concat(long first, long[] rest) {
     long[] s = new long[rest.length + 1];
     s[0] = first;
     System.arraycopy(rest, 0, s, 1, rest.length);

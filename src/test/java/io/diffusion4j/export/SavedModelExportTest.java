@@ -32,6 +32,7 @@ import org.tensorflow.proto.MetaGraphDef;
 import org.tensorflow.proto.SavedModel;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 
 class SavedModelExportTest {
@@ -88,6 +89,43 @@ class SavedModelExportTest {
     }
     try (DiffusionModel m = DiffusionModel.load(saved, DiffusionModel.Weights.PREFER_EMA)) {
       assertTrue(java.util.Arrays.equals(fromFolder, m.sampler().sample(m.sampler().initialNoise(2, 3), 3).data()));
+    }
+  }
+
+  /**
+   * serving_default runs the whole sampler in the graph and gives the images of
+   * {@code diffusion4j sample} for the same seed, at the default step count (5) and another.
+   */
+  @Test
+  void servingDefaultGivesTheImagesOfTheSampleCommand() throws IOException {
+    ModelConfig ddim = new ModelConfig(UNET.network(),
+        GaussianDiffusionConfig.builder(8, 12).timesteps(100).samplingTimesteps(5).ddimSamplingEta(0.3).build());
+    Path folder = modelFolder(ddim);
+    Path saved = SavedModelExport.export(folder, dir.resolve("saved/ddim"), null);
+    SignatureDef serving = SavedModelInfo.read(saved).getMetaGraphs(0).getSignatureDefOrThrow("serving_default");
+    assertEquals("tensorflow/serving/predict", serving.getMethodName());
+    assertEquals(List.of("num", "seed", "steps"), serving.getInputsMap().keySet().stream().sorted().toList());
+    assertEquals(List.of("images"), List.copyOf(serving.getOutputsMap().keySet()));
+    try (SavedModelBundle b = SavedModelBundle.load(saved.toString(), "serve")) {
+      for (Integer steps : new Integer[] {null, 3}) {
+        Path npy = dir.resolve("cli-" + steps + ".npy");
+        List<String> args = new java.util.ArrayList<>(List.of("sample", "--model", folder.toString(), "--seed", "5",
+            "--num", "3", "--out", npy.toString()));
+        if (steps != null) {
+          args.addAll(List.of("--steps", steps.toString()));
+        }
+        java.io.StringWriter err = new java.io.StringWriter();
+        assertEquals(0, io.diffusion4j.cli.Main.run(args.toArray(String[]::new),
+            new java.io.PrintWriter(new java.io.StringWriter()), new java.io.PrintWriter(err, true)), err.toString());
+        FloatArray fromCli = io.diffusion4j.io.Npy.read(npy);
+        try (TInt64 seed = TInt64.scalarOf(5); TInt32 num = TInt32.scalarOf(3);
+            TInt32 k = TInt32.scalarOf(steps == null ? 5 : steps);
+            Result r = b.function("serving_default").call(Map.of("seed", seed, "num", num, "steps", k))) {
+            FloatArray images = io.diffusion4j.nn.Tensors.toArray((TFloat32) r.get("images").orElseThrow());
+            assertTrue(java.util.Arrays.equals(fromCli.shape(), images.shape()), java.util.Arrays.toString(images.shape()));
+            Close.assertClose(fromCli.data(), images.data(), 1e-4);
+        }
+      }
     }
   }
 
