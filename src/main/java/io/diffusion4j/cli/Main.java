@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** {@code tools/diffusion4j <command>}: the command line of the contracts. */
 @Command(name = "diffusion4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Train, sample and serve denoising diffusion models on TensorFlow Java.",
-    subcommands = {TrainCommand.class, SampleCommand.class, ExportCommand.class, InspectCommand.class,
+    subcommands = {TrainCommand.class, SampleCommand.class, ExportCommand.class, InspectCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
