@@ -49,6 +49,10 @@ public final class SavedModelExport {
    * @return the version folder written
    */
   public static Path export(Path modelFolder, Path root, Long version) throws IOException {
+    if (Files.exists(modelFolder.resolve("saved_model.pb"))) {
+      throw new IllegalArgumentException(modelFolder + " is a SavedModel already: export takes a model folder"
+          + " (config.json and model.safetensors)");
+    }
     long v = version != null ? version : nextVersion(root);
     if (v < 1) {
       throw new IllegalArgumentException("--version " + v + " must be a positive integer");

@@ -145,11 +145,11 @@ public final class EdmSampler implements DiffusionSampler {
       EdmSteps.Churn step = steps.get(i);
       try (TFloat32 th = TFloat32.scalarOf(step.sigmaHat()); TFloat32 tn = TFloat32.scalarOf(step.sigmaNext());
           TFloat32 tc = TFloat32.scalarOf(step.churnStd()); TInt64 sd = TInt64.vectorOf(seedValue, i)) {
-        Session.Runner run = conditioned(session.runner(), carry, first, l).feed(x, carry.get(0))
+        StepRun run = conditioned(step(), carry, first, l).feed(x, carry.get(0))
             .feed(sigmaHat, th).feed(sigmaNext, tn).feed(churnStd, tc).feed(seed, sd);
         carry.advance(run.fetch(euler.next()).fetch(euler.denoised()).fetch(euler.xHat()).fetch(euler.slope()).run());
         if (correct && step.sigmaNext() > 0) {
-          Session.Runner fix = conditioned(session.runner(), carry, false, l).feed(x, carry.get(0))
+          StepRun fix = conditioned(step(), carry, false, l).feed(x, carry.get(0))
               .feed(xHat, carry.get(2)).feed(slope, carry.get(3)).feed(sigmaHat, th).feed(sigmaNext, tn);
           carry.advance(fix.fetch(heun.next()).fetch(heun.denoised()).run());
         }
@@ -167,7 +167,7 @@ public final class EdmSampler implements DiffusionSampler {
       try (TFloat32 ts = TFloat32.scalarOf(step.sigma()); TFloat32 ta = TFloat32.scalarOf(step.a());
           TFloat32 tb = TFloat32.scalarOf(step.b()); TFloat32 tn = TFloat32.scalarOf(step.wNew());
           TFloat32 to = TFloat32.scalarOf(step.wOld())) {
-        Session.Runner run = conditioned(session.runner(), carry, i == 0, l).feed(x, carry.get(0)).feed(sigma, ts)
+        StepRun run = conditioned(step(), carry, i == 0, l).feed(x, carry.get(0)).feed(sigma, ts)
             .feed(a, ta).feed(b, tb).feed(wNew, tn).feed(wOld, to);
         if (i > 0) {
           run.feed(previous, carry.get(1));
@@ -179,7 +179,11 @@ public final class EdmSampler implements DiffusionSampler {
   }
 
   /** Feeds the labels and, after the first evaluation, the last denoised estimate as self-conditioning. */
-  private Session.Runner conditioned(Session.Runner runner, Carry carry, boolean first, TInt64 l) {
+  private StepRun step() {
+    return StepRun.of(session, diffusion.network());
+  }
+
+  private StepRun conditioned(StepRun runner, Carry carry, boolean first, TInt64 l) {
     return Samplers.condition(runner, selfCond, first ? null : carry.get(1), labels, l, diffusion);
   }
 }

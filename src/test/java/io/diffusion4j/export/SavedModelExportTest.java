@@ -78,17 +78,47 @@ class SavedModelExportTest {
     }
   }
 
-  /** A SavedModel written by export samples exactly as the model folder it came from. */
+  /**
+   * A SavedModel samples through its denoise signature with every Java sampler as the model folder
+   * it came from does, with self-conditioning and class labels.
+   */
   @Test
-  void savedModelSamplesLikeItsModelFolder() throws IOException {
-    Path folder = modelFolder(UNET);
-    Path saved = SavedModelExport.export(folder, dir.resolve("saved/unet"), null);
-    float[] fromFolder;
-    try (DiffusionModel m = DiffusionModel.load(folder, DiffusionModel.Weights.PREFER_EMA)) {
-      fromFolder = m.sampler().sample(m.sampler().initialNoise(2, 3), 3).data();
-    }
-    try (DiffusionModel m = DiffusionModel.load(saved, DiffusionModel.Weights.PREFER_EMA)) {
-      assertTrue(java.util.Arrays.equals(fromFolder, m.sampler().sample(m.sampler().initialNoise(2, 3), 3).data()));
+  void savedModelSamplesThroughDenoiseLikeItsModelFolder() throws IOException {
+    ModelConfig selfCond = new ModelConfig(UnetConfig.builder(8).dimMults(1, 2).channels(1).selfCondition(true)
+        .learnedSinusoidalCond(true).attnHeads(1).attnDimHead(8).build(),
+        ElucidatedDiffusionConfig.builder(8, 8).channels(1).numSampleSteps(3).build());
+    ModelConfig classes = new ModelConfig(KarrasUnetConfig.builder(8).dim(8).dimMax(16).channels(1).numClasses(3)
+        .numDownsamples(1).numBlocksPerStage(1).attnRes(4).build(),
+        ElucidatedDiffusionConfig.builder(8, 8).channels(1).numSampleSteps(3).build());
+    record Case(String name, ModelConfig config, io.diffusion4j.sampling.Sampler sampler, long[] labels) {}
+    List<Case> cases = List.of(new Case("unet", UNET, io.diffusion4j.sampling.Sampler.DDPM, null),
+        new Case("unet", UNET, io.diffusion4j.sampling.Sampler.DDIM, null),
+        new Case("selfcond", selfCond, io.diffusion4j.sampling.Sampler.HEUN, null),
+        new Case("selfcond", selfCond, io.diffusion4j.sampling.Sampler.DPMPP, null),
+        new Case("classes", classes, io.diffusion4j.sampling.Sampler.EULER, new long[] {2, 1}));
+    Map<String, Path> folders = new java.util.HashMap<>();
+    for (Case c : cases) {
+      Path folder = folders.computeIfAbsent(c.name(), k -> {
+        try {
+          return modelFolder(c.config());
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      Path saved = dir.resolve("saved/" + c.name() + "/1");
+      if (!Files.exists(saved)) {
+        SavedModelExport.export(folder, saved.getParent(), 1L);
+      }
+      float[] expected;
+      try (DiffusionModel m = DiffusionModel.load(folder, DiffusionModel.Weights.PREFER_EMA)) {
+        expected = m.sampler().sample(c.sampler(), m.sampler().initialNoise(2, 3), 3, 3, 0.5, c.labels(), null).data();
+      }
+      try (DiffusionModel m = DiffusionModel.load(saved, DiffusionModel.Weights.PREFER_EMA)) {
+        float[] actual = m.sampler().sample(c.sampler(), m.sampler().initialNoise(2, 3), 3, 3, 0.5, c.labels(), null)
+            .data();
+        Close.assertClose(expected, actual, 1e-5);
+        assertThrows(IllegalStateException.class, m::weights, "the weights stay in the SavedModel");
+      }
     }
   }
 
@@ -191,6 +221,10 @@ class SavedModelExportTest {
     var exists = assertThrows(java.nio.file.FileAlreadyExistsException.class,
         () -> SavedModelExport.export(folder, root, 1L));
     assertTrue(exists.getMessage().contains("version 1 exists already"), exists.getMessage());
+
+    var again = assertThrows(IllegalArgumentException.class,
+        () -> SavedModelExport.export(root.resolve("1"), dir.resolve("saved/again"), null));
+    assertTrue(again.getMessage().contains("is a SavedModel already"), again.getMessage());
 
     Path file = Files.writeString(dir.resolve("a-file"), "x");
     assertThrows(IOException.class, () -> SavedModelExport.export(folder, file.resolve("models"), null));
