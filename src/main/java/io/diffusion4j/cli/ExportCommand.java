@@ -11,7 +11,8 @@ import picocli.CommandLine.Spec;
 /** {@code export}: a model folder as a SavedModel for TensorFlow Serving. */
 @Command(name = "export", mixinStandardHelpOptions = true,
     description = {"Export a model folder as a SavedModel that TensorFlow Serving serves as it is:",
-        "OUT/VERSION/ with tag serve and the signature 'denoise' (x, time[, x_self_cond][, class_labels] -> out).",
+        "OUT/VERSION/ with tag serve and the signatures 'denoise' (x, time[, x_self_cond][, class_labels] -> out)",
+        "and, when the config has a diffusion, 'serving_default' (seed, num[, steps][, class_labels] -> images).",
         "The EMA weights are used when the folder has them."})
 final class ExportCommand implements Callable<Integer> {
   @Spec

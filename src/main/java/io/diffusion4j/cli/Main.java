@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** {@code tools/diffusion4j <command>}: the command line of the contracts. */
 @Command(name = "diffusion4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Train, sample and serve denoising diffusion models on TensorFlow Java.",
-    subcommands = {TrainCommand.class, SampleCommand.class, ExportCommand.class, InspectCommand.class,
+    subcommands = {TrainCommand.class, SampleCommand.class, ExportCommand.class, InspectCommand.class, BenchCommand.class,
         FidCommand.class, TrainClassifierCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
@@ -34,7 +34,7 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(new CommandLine(this), "a command is required: train, sample, export, inspect or fid");
+    throw new CommandLine.ParameterException(new CommandLine(this), "a command is required: train, sample, export, inspect, bench or fid");
   }
 
   private static String commandName(CommandLine c) {

@@ -4,6 +4,7 @@ import io.diffusion4j.io.AtomicFiles;
 import io.diffusion4j.models.Network;
 import io.diffusion4j.nn.Forward;
 import io.diffusion4j.pipeline.DiffusionModel;
+import io.diffusion4j.sampling.LoopSampler;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
@@ -20,6 +21,7 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 
 /**
@@ -27,7 +29,8 @@ import org.tensorflow.types.TInt64;
  * {@code <root>/<version>/saved_model.pb} and {@code variables/}, tag {@code serve}, and the
  * {@code denoise} signature (inputs {@code x}, {@code time}, and {@code x_self_cond} /
  * {@code class_labels} where the network takes them; output {@code out}, the raw network output)
- * with the method name TF Serving expects. The model's config.json goes to {@code assets.extra/}
+ * and, for models with a diffusion part, {@code serving_default} (the whole sampler in the graph,
+ * see {@link #servingSignature}), with the method name TF Serving expects. The model's config.json goes to {@code assets.extra/}
  * so that clients can rebuild the diffusion around {@code denoise}. The version folder is written
  * under a temporary name and renamed into place.
  */
@@ -46,6 +49,10 @@ public final class SavedModelExport {
    * @return the version folder written
    */
   public static Path export(Path modelFolder, Path root, Long version) throws IOException {
+    if (Files.exists(modelFolder.resolve("saved_model.pb"))) {
+      throw new IllegalArgumentException(modelFolder + " is a SavedModel already: export takes a model folder"
+          + " (config.json and model.safetensors)");
+    }
     long v = version != null ? version : nextVersion(root);
     if (v < 1) {
       throw new IllegalArgumentException("--version " + v + " must be a positive integer");
@@ -59,9 +66,12 @@ public final class SavedModelExport {
       createDirectories(root);
       Path tmp = Files.createTempDirectory(root, "." + v + ".tmp-");
       try {
-        Signature denoise = denoiseSignature(model);
-        SavedModelBundle.exporter(tmp.toString()).withTags(TAG).withSession(model.session())
-            .withSignature(denoise).export();
+        SavedModelBundle.Exporter exporter = SavedModelBundle.exporter(tmp.toString()).withTags(TAG)
+            .withSession(model.session()).withSignature(denoiseSignature(model));
+        if (model.diffusion().isPresent()) {
+          exporter.withSignature(servingSignature(model));
+        }
+        exporter.export();
         Path extra = Files.createDirectories(tmp.resolve("assets.extra"));
         Files.copy(modelFolder.resolve(DiffusionModel.CONFIG), extra.resolve(DiffusionModel.CONFIG));
         publish(tmp, target);
@@ -117,6 +127,32 @@ public final class SavedModelExport {
     }
     Operand<TFloat32> out = net.apply(tf, x, time, selfCond, labels, Forward.inference());
     return sig.output("out", out).build();
+  }
+
+  /**
+   * The whole default sampler as a while loop: inputs seed (int64 scalar), num (int32 scalar),
+   * steps (int32 scalar) where the sampler takes a step count (callers of a signature give every
+   * input, TF Serving included, so it has no default), and
+   * class_labels (int64 [num]) for class-conditional networks; output images in [0, 1].
+   */
+  static Signature servingSignature(DiffusionModel model) {
+    Ops tf = model.ops().withSubScope("serving_default");
+    LoopSampler loop = new LoopSampler(model.sampler(), model.sampler().defaultSampler(), model.config().network());
+    Placeholder<TInt64> seed = tf.placeholder(TInt64.class, Placeholder.shape(Shape.scalar()));
+    Placeholder<TInt32> num = tf.placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
+    Signature.Builder sig = Signature.builder().key(Signature.DEFAULT_KEY).methodName(METHOD)
+        .input("seed", seed).input("num", num);
+    Operand<TInt32> steps = null;
+    if (loop.takesSteps()) {
+      steps = tf.placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
+      sig.input("steps", steps);
+    }
+    Placeholder<TInt64> labels = null;
+    if (model.network().numClasses() > 0) {
+      labels = tf.placeholder(TInt64.class, Placeholder.shape(Shape.of(-1)));
+      sig.input("class_labels", labels);
+    }
+    return sig.output("images", loop.sample(tf, model.network(), seed, num, steps, labels)).build();
   }
 
   /** One more than the highest numeric folder in {@code root} (1 when there is none). */

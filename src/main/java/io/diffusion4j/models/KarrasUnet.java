@@ -65,7 +65,12 @@ public final class KarrasUnet implements Network {
 
   /** Creates the network's variables in {@code tf}'s graph, named as the reference's state_dict. */
   public static KarrasUnet create(Ops tf, KarrasUnetConfig config) {
-    return new KarrasUnet(new Parameters(tf), config);
+    return create(new Parameters(tf), config);
+  }
+
+  /** Builds the network on {@code parameters}, variables or operands bound by name. */
+  public static KarrasUnet create(Parameters parameters, KarrasUnetConfig config) {
+    return new KarrasUnet(parameters, config);
   }
 
   private KarrasUnet(Parameters parameters, KarrasUnetConfig c) {

@@ -5,9 +5,9 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import io.diffusion4j.io.JsonOptions;
+import io.diffusion4j.nn.Parameters;
 import java.util.Arrays;
 import java.util.Set;
-import org.tensorflow.op.Ops;
 
 /**
  * The options of the reference's magnitude-preserving U-Nets {@code KarrasUnet} (2-D),
@@ -72,8 +72,8 @@ public record KarrasUnetConfig(
   }
 
   @Override
-  public Network create(Ops tf) {
-    return KarrasUnet.create(tf, this);
+  public Network create(Parameters parameters) {
+    return KarrasUnet.create(parameters, this);
   }
 
   /** The spatial shape of the data: [seq_len], [image_size, image_size] or [frames, image_size, image_size]. */

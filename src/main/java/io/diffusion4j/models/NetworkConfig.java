@@ -2,6 +2,7 @@ package io.diffusion4j.models;
 
 import com.google.gson.JsonObject;
 import io.diffusion4j.io.JsonOptions;
+import io.diffusion4j.nn.Parameters;
 import org.tensorflow.op.Ops;
 
 /** The options of one network type: they name it in config.json and build it in a graph. */
@@ -23,7 +24,12 @@ public interface NetworkConfig {
   JsonObject toJson();
 
   /** Creates the network's variables in {@code tf}'s graph. */
-  Network create(Ops tf);
+  default Network create(Ops tf) {
+    return create(new Parameters(tf));
+  }
+
+  /** Builds the network on {@code parameters}: variables, or operands bound by name. */
+  Network create(Parameters parameters);
 
   /** Reads the "model" section of config.json. */
   static NetworkConfig fromJson(JsonObject json) {

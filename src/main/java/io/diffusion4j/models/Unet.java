@@ -59,7 +59,12 @@ public final class Unet implements Network {
 
   /** Creates the network's variables in {@code tf}'s graph, named as the reference's state_dict. */
   public static Unet create(Ops tf, UnetConfig config) {
-    return new Unet(new Parameters(tf), config);
+    return create(new Parameters(tf), config);
+  }
+
+  /** Builds the network on {@code parameters}, variables or operands bound by name. */
+  public static Unet create(Parameters parameters, UnetConfig config) {
+    return new Unet(parameters, config);
   }
 
   private Unet(Parameters parameters, UnetConfig c) {

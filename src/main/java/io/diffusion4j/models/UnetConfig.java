@@ -3,6 +3,7 @@ package io.diffusion4j.models;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import io.diffusion4j.io.JsonOptions;
+import io.diffusion4j.nn.Parameters;
 import java.util.Arrays;
 
 /**
@@ -46,8 +47,8 @@ public record UnetConfig(
   }
 
   @Override
-  public Network create(org.tensorflow.op.Ops tf) {
-    return Unet.create(tf, this);
+  public Network create(Parameters parameters) {
+    return Unet.create(parameters, this);
   }
 
   public int stages() {

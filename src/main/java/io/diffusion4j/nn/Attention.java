@@ -4,7 +4,6 @@ import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
 import org.tensorflow.op.Ops;
-import org.tensorflow.op.core.Variable;
 import org.tensorflow.op.train.BatchMatMul;
 import org.tensorflow.types.TFloat32;
 
@@ -26,7 +25,7 @@ public final class Attention {
   private final int dimHead;
   private final int numMemKv;
   private final Conv toQkv;
-  private final Variable<TFloat32> memKv;
+  private final Operand<TFloat32> memKv;
   private final Conv toOut;
   private final RmsNorm outNorm;
 

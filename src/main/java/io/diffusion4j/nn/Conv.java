@@ -5,7 +5,6 @@ import java.util.Collections;
 import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
-import org.tensorflow.op.core.Variable;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -19,8 +18,8 @@ public final class Conv {
   private final int kernel;
   private final int stride;
   private final int padding;
-  private final Variable<TFloat32> weight;
-  private final Variable<TFloat32> bias;
+  private final Operand<TFloat32> weight;
+  private final Operand<TFloat32> bias;
 
   /** A convolution whose weight layout is the standard one. */
   public Conv(ParamScope s, int spatialRank, int in, int out, int kernel, int stride, int padding,

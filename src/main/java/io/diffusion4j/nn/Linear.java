@@ -2,13 +2,12 @@ package io.diffusion4j.nn;
 
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
-import org.tensorflow.op.core.Variable;
 import org.tensorflow.types.TFloat32;
 
 /** nn.Linear: {@code x @ weight + bias} on [N, in]. */
 public final class Linear {
-  private final Variable<TFloat32> weight;
-  private final Variable<TFloat32> bias;
+  private final Operand<TFloat32> weight;
+  private final Operand<TFloat32> bias;
 
   public Linear(ParamScope s, int in, int out) {
     double bound = 1 / Math.sqrt(in);

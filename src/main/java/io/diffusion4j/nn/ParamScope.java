@@ -1,6 +1,6 @@
 package io.diffusion4j.nn;
 
-import org.tensorflow.op.core.Variable;
+import org.tensorflow.Operand;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -24,12 +24,12 @@ public final class ParamScope {
     return child(Integer.toString(index));
   }
 
-  public Variable<TFloat32> param(String name, ParamLayout layout, Init init) {
+  public Operand<TFloat32> param(String name, ParamLayout layout, Init init) {
     return store.create(child(name).prefix, layout, init, true);
   }
 
   /** A parameter that is saved and counted but not trained (requires_grad=False in PyTorch). */
-  public Variable<TFloat32> frozenParam(String name, ParamLayout layout, Init init) {
+  public Operand<TFloat32> frozenParam(String name, ParamLayout layout, Init init) {
     return store.create(child(name).prefix, layout, init, false);
   }
 

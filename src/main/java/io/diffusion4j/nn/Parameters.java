@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.function.Function;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
@@ -29,19 +30,48 @@ import org.tensorflow.types.TInt64;
  */
 public final class Parameters {
 
-  /** One parameter: its variable, how its layouts relate, how it starts, whether it trains. */
-  public record Param(String name, Variable<TFloat32> variable, ParamLayout layout, Init init,
-      boolean trainable) {}
+  /**
+   * One parameter: its value in the graph (a variable, or a bound operand), how its layouts
+   * relate, how it starts, whether it trains.
+   */
+  public record Param(String name, Operand<TFloat32> value, ParamLayout layout, Init init,
+      boolean trainable) {
+
+    /** The variable that holds this parameter; bound parameters have none. */
+    public Variable<TFloat32> variable() {
+      if (value instanceof Variable<TFloat32> v) {
+        return v;
+      }
+      throw new IllegalStateException("parameter " + name + " is bound to an operand, not held in a variable");
+    }
+  }
 
   private final Ops tf;
+  private final Function<String, Operand<TFloat32>> bound;
   private final Map<String, Param> params = new LinkedHashMap<>();
   private Placeholder<TInt64> initSeed;
   private Op initOp;
   private final Map<String, Placeholder<TFloat32>> loadFeeds = new LinkedHashMap<>();
   private Op loadOp;
 
+  /** Parameters held in variables of {@code tf}'s graph. */
   public Parameters(Ops tf) {
+    this(tf, null);
+  }
+
+  private Parameters(Ops tf, Function<String, Operand<TFloat32>> bound) {
     this.tf = tf;
+    this.bound = bound;
+  }
+
+  /**
+   * Parameters whose values are given operands, looked up by name as the network asks for them:
+   * a network built on these evaluates with weights that flow in as tensors, as inside a while
+   * loop's body, which cannot read the outer graph's variables. Each operand gets the
+   * parameter's static shape, which layers rely on.
+   */
+  public static Parameters bound(Ops tf, Function<String, Operand<TFloat32>> values) {
+    return new Parameters(tf, values);
   }
 
   /** The root scope: parameter names start here. */
@@ -49,14 +79,16 @@ public final class Parameters {
     return new ParamScope(this, "");
   }
 
-  Variable<TFloat32> create(String name, ParamLayout layout, Init init, boolean trainable) {
+  Operand<TFloat32> create(String name, ParamLayout layout, Init init, boolean trainable) {
     if (params.containsKey(name)) {
       throw new IllegalStateException("parameter " + name + " is defined twice");
     }
     if (initOp != null) {
       throw new IllegalStateException("parameter " + name + " added after initialisation was built");
     }
-    Variable<TFloat32> v = tf.withName(name).variable(Shape.of(layout.tfShape()), TFloat32.class);
+    Shape shape = Shape.of(layout.tfShape());
+    Operand<TFloat32> v = bound != null ? tf.ensureShape(bound.apply(name), shape)
+        : tf.withName(name).variable(shape, TFloat32.class);
     params.put(name, new Param(name, v, layout, init, trainable));
     return v;
   }

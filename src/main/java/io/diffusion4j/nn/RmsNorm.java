@@ -2,7 +2,6 @@ package io.diffusion4j.nn;
 
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
-import org.tensorflow.op.core.Variable;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -10,7 +9,7 @@ import org.tensorflow.types.TFloat32;
  * sqrt(dim). PyTorch keeps {@code g} as [1, dim, 1(, 1)]; here it is [dim].
  */
 public final class RmsNorm {
-  private final Variable<TFloat32> g;
+  private final Operand<TFloat32> g;
   private final float scale;
 
   /** @param spatialRank 1 or 2: only the PyTorch shape of {@code g} depends on it */

@@ -3,7 +3,6 @@ package io.diffusion4j.nn;
 import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
-import org.tensorflow.op.core.Variable;
 import org.tensorflow.types.TFloat32;
 
 /** Embeddings of the scalar time (or noise level) input of the networks. */
@@ -52,7 +51,7 @@ public final class TimeEmbedding {
       throw new IllegalArgumentException("learned_sinusoidal_dim must be even, got " + dim);
     }
     int half = dim / 2;
-    Variable<TFloat32> w = frozen
+    Operand<TFloat32> w = frozen
         ? s.frozenParam("weights", ParamLayout.same(half), Init.normal(1))
         : s.param("weights", ParamLayout.same(half), Init.normal(1));
     return new Embedding() {

@@ -4,11 +4,13 @@ import io.diffusion4j.diffusion.Diffusion;
 import io.diffusion4j.io.AtomicFiles;
 import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.io.Safetensors;
+import io.diffusion4j.models.DeferredNetwork;
 import io.diffusion4j.models.Network;
 import io.diffusion4j.nn.Forward;
 import io.diffusion4j.nn.Tensors;
 import io.diffusion4j.sampling.DiffusionSampler;
 import io.diffusion4j.sampling.Samplers;
+import io.diffusion4j.sampling.StepRun;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,16 +64,27 @@ public final class DiffusionModel implements AutoCloseable {
   private DiffusionSampler sampler;
   private DiffusionSampler emaSampler;
   private final Map<String, ForwardGraph> forwardGraphs = new HashMap<>();
+  private final AutoCloseable owned;
 
   private record ForwardGraph(Placeholder<TFloat32> x, Placeholder<TFloat32> time,
       Placeholder<TFloat32> selfCond, Operand<TFloat32> out) {}
 
   private DiffusionModel(ModelConfig config, boolean withEma) {
+    this(config, withEma, tf -> config.network().create(tf), null);
+  }
+
+  /**
+   * @param networkFactory builds the network in this model's graph
+   * @param owned closed with this model (the SavedModel a deferred network evaluates in), or null
+   */
+  private DiffusionModel(ModelConfig config, boolean withEma, java.util.function.Function<Ops, Network> networkFactory,
+      AutoCloseable owned) {
     this.config = config;
+    this.owned = owned;
     this.graph = new Graph();
     try {
       this.tf = Ops.create(graph);
-      this.network = config.network().create(tf);
+      this.network = networkFactory.apply(tf);
       this.diffusion = config.diffusion() == null ? null : config.diffusion().create(network);
       // the EMA copy: same parameter names, its own variables
       this.emaNetwork = withEma ? config.network().create(tf.withSubScope("ema")) : null;
@@ -125,24 +138,67 @@ public final class DiffusionModel implements AutoCloseable {
     return m;
   }
 
-  /**
-   * A SavedModel exported by diffusion4j: the graph is rebuilt from the config it carries and the
-   * variables, named as the network's parameters, are restored from its checkpoint.
-   */
+  /** A SavedModel written by {@code export}, described by the config.json it carries in assets.extra. */
   private static DiffusionModel loadSavedModel(Path folder) throws IOException {
     Path config = folder.resolve("assets.extra").resolve(CONFIG);
     if (!Files.isRegularFile(config)) {
-      throw new java.io.FileNotFoundException("SavedModel " + folder + " has no assets.extra/config.json: only"
-          + " SavedModels written by diffusion4j export can be sampled here");
+      throw new java.io.FileNotFoundException("SavedModel " + folder + " has no assets.extra/config.json: give the"
+          + " config of its network and diffusion (DiffusionModel.loadSavedModel(folder, config))");
     }
-    DiffusionModel m = new DiffusionModel(ModelConfig.read(config), false);
+    return loadSavedModel(folder, ModelConfig.read(config));
+  }
+
+  /**
+   * Any SavedModel with a {@code denoise} signature as the contract describes (inputs x, time,
+   * and x_self_cond / class_labels where the network takes them; output out), sampled through
+   * that signature: the samplers' step maths run in this model's graph and every network
+   * evaluation is a call of the signature in the SavedModel's own session. {@code config} tells
+   * what the network takes and which diffusion to run around it; no weights are needed here.
+   */
+  public static DiffusionModel loadSavedModel(Path folder, ModelConfig config) throws IOException {
+    if (!Files.isRegularFile(folder.resolve("saved_model.pb"))) {
+      throw new java.io.FileNotFoundException(folder + " is not a SavedModel folder (it has no saved_model.pb)");
+    }
+    org.tensorflow.SavedModelBundle bundle = org.tensorflow.SavedModelBundle.load(folder.toString(), "serve");
+    org.tensorflow.Signature signature;
+    DiffusionModel m;
     try {
-      m.session.restore(folder.resolve("variables").resolve("variables").toString());
+      signature = bundle.signatures().stream().filter(s -> s.key().equals("denoise")).findFirst()
+          .orElseThrow(() -> new IllegalArgumentException("SavedModel " + folder + " has no 'denoise' signature; it has "
+              + bundle.signatures().stream().map(org.tensorflow.Signature::key).toList()));
+      DeferredNetwork.Evaluator evaluator = denoiseEvaluator(bundle.function("denoise"));
+      m = new DiffusionModel(config, false, tf -> new DeferredNetwork(config.network(), tf, evaluator), bundle);
     } catch (RuntimeException e) {
+      bundle.close();
+      throw e;
+    }
+    // from here the model owns the bundle
+    java.util.Set<String> expected = new java.util.TreeSet<>(java.util.List.of("x", "time"));
+    if (m.network.selfCondition()) {
+      expected.add("x_self_cond");
+    }
+    if (m.network.numClasses() > 0) {
+      expected.add("class_labels");
+    }
+    if (!expected.equals(new java.util.TreeSet<>(signature.inputNames()))) {
       m.close();
-      throw new IOException("SavedModel " + folder + ": its variables do not fit its config: " + e.getMessage(), e);
+      throw new IllegalArgumentException("SavedModel " + folder + ": its 'denoise' signature takes "
+          + new java.util.TreeSet<>(signature.inputNames()) + ", the config's network takes " + expected);
     }
     return m;
+  }
+
+  private static DeferredNetwork.Evaluator denoiseEvaluator(org.tensorflow.SessionFunction denoise) {
+    return (x, time, selfCond, labels) -> {
+      Map<String, org.tensorflow.Tensor> in = new HashMap<>(Map.of("x", x, "time", time));
+      if (selfCond != null) {
+        in.put("x_self_cond", selfCond);
+      }
+      if (labels != null) {
+        in.put("class_labels", labels);
+      }
+      return denoise.call(in);
+    };
   }
 
   static Path weightsFile(Path folder, Weights weights) throws IOException {
@@ -181,11 +237,19 @@ public final class DiffusionModel implements AutoCloseable {
 
   /** The weights in PyTorch's names and layout. */
   public Map<String, FloatArray> weights() {
-    return network.parameters().read(session);
+    return requireWeights().read(session);
   }
 
   public void loadWeights(Map<String, FloatArray> arrays) {
-    network.parameters().write(session, arrays);
+    requireWeights().write(session, arrays);
+  }
+
+  private io.diffusion4j.nn.Parameters requireWeights() {
+    if (network instanceof DeferredNetwork) {
+      throw new IllegalStateException("this model samples through a SavedModel's signature: its weights stay in the"
+          + " SavedModel and cannot be read or written here");
+    }
+    return network.parameters();
   }
 
   /** The EMA network, present when the model was created for training. */
@@ -209,8 +273,9 @@ public final class DiffusionModel implements AutoCloseable {
    * temporary name renamed into place.
    */
   public void save(Path folder) throws IOException {
+    Map<String, FloatArray> weights = weights();
     Files.createDirectories(folder);
-    Safetensors.write(folder.resolve(MODEL_WEIGHTS), weights(), Map.of("format", "pt"));
+    Safetensors.write(folder.resolve(MODEL_WEIGHTS), weights, Map.of("format", "pt"));
     if (emaNetwork != null) {
       Safetensors.write(folder.resolve(EMA_WEIGHTS), emaWeights(), Map.of("format", "pt"));
     }
@@ -257,7 +322,7 @@ public final class DiffusionModel implements AutoCloseable {
     ForwardGraph g = forwardGraphs.computeIfAbsent(key, k -> buildForward(perExample, selfCond != null));
     try (TFloat32 tx = Tensors.of(x); TFloat32 tt = TFloat32.vectorOf(time);
         TFloat32 ts = selfCond == null ? null : Tensors.of(selfCond)) {
-      Session.Runner r = session.runner().feed(g.x(), tx).feed(g.time(), tt);
+      StepRun r = StepRun.of(session, network).feed(g.x(), tx).feed(g.time(), tt);
       if (ts != null) {
         r.feed(g.selfCond(), ts);
       }
@@ -284,5 +349,12 @@ public final class DiffusionModel implements AutoCloseable {
   public void close() {
     session.close();
     graph.close();
+    if (owned != null) {
+      try {
+        owned.close();
+      } catch (Exception e) {
+        throw new IllegalStateException("closing " + owned + " failed", e);
+      }
+    }
   }
 }

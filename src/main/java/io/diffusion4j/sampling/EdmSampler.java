@@ -73,8 +73,12 @@ public final class EdmSampler implements DiffusionSampler {
     heun = EdmSteps.heunCorrection(tf, diffusion, x, xHat, slope, sigmaHat, sigmaNext, selfCond, labels);
     dpmpp = EdmSteps.dpmpp2m(tf, diffusion, x, sigma, previous, a, b, wNew, wOld, selfCond, labels);
     scaled = tf.math.mul(x, sigma);
-    readout = new Carry.Readout(session, x,
-        diffusion.unnormalize(tf, tf.clipByValue(x, tf.constant(-1f), tf.constant(1f))));
+    readout = new Carry.Readout(session, x, images(tf, diffusion, x));
+  }
+
+  /** A finished sample in data space: clamped to [-1, 1], then unnormalised. */
+  static Operand<TFloat32> images(Ops tf, ElucidatedDiffusion diffusion, Operand<TFloat32> x) {
+    return diffusion.unnormalize(tf, tf.clipByValue(x, tf.constant(-1f), tf.constant(1f)));
   }
 
   private static Placeholder<TFloat32> scalar(Ops tf) {
@@ -135,20 +139,17 @@ public final class EdmSampler implements DiffusionSampler {
   /** Algorithm 2 (Heun), or its first-order part alone (Euler), with churn. */
   private void churnLoop(Carry carry, double[] sigmas, boolean correct, long seedValue, TInt64 l,
       List<FloatArray> everyStep) {
-    double[] gammas = diffusion.churn(sigmas);
+    List<EdmSteps.Churn> steps = EdmSteps.churnSteps(diffusion, sigmas);
     boolean first = true;
-    for (int i = 0; i < sigmas.length - 1; i++) {
-      double s = sigmas[i];
-      double next = sigmas[i + 1];
-      double hat = s * (1 + gammas[i]);
-      double std = Math.sqrt(Math.max(hat * hat - s * s, 0)) * diffusion.config().sNoise();
-      try (TFloat32 th = TFloat32.scalarOf((float) hat); TFloat32 tn = TFloat32.scalarOf((float) next);
-          TFloat32 tc = TFloat32.scalarOf((float) std); TInt64 sd = TInt64.vectorOf(seedValue, i)) {
-        Session.Runner run = conditioned(session.runner(), carry, first, l).feed(x, carry.get(0))
+    for (int i = 0; i < steps.size(); i++) {
+      EdmSteps.Churn step = steps.get(i);
+      try (TFloat32 th = TFloat32.scalarOf(step.sigmaHat()); TFloat32 tn = TFloat32.scalarOf(step.sigmaNext());
+          TFloat32 tc = TFloat32.scalarOf(step.churnStd()); TInt64 sd = TInt64.vectorOf(seedValue, i)) {
+        StepRun run = conditioned(step(), carry, first, l).feed(x, carry.get(0))
             .feed(sigmaHat, th).feed(sigmaNext, tn).feed(churnStd, tc).feed(seed, sd);
         carry.advance(run.fetch(euler.next()).fetch(euler.denoised()).fetch(euler.xHat()).fetch(euler.slope()).run());
-        if (correct && next > 0) {
-          Session.Runner fix = conditioned(session.runner(), carry, false, l).feed(x, carry.get(0))
+        if (correct && step.sigmaNext() > 0) {
+          StepRun fix = conditioned(step(), carry, false, l).feed(x, carry.get(0))
               .feed(xHat, carry.get(2)).feed(slope, carry.get(3)).feed(sigmaHat, th).feed(sigmaNext, tn);
           carry.advance(fix.fetch(heun.next()).fetch(heun.denoised()).run());
         }
@@ -158,21 +159,15 @@ public final class EdmSampler implements DiffusionSampler {
     }
   }
 
-  /** DPM-Solver++(2M) in log-sigma time t = -ln(sigma); its last step lands on the denoised estimate. */
+  /** DPM-Solver++(2M) (see EdmSteps#dpmppSteps). */
   private void dpmppLoop(Carry carry, double[] sigmas, TInt64 l, List<FloatArray> everyStep) {
-    for (int i = 0; i < sigmas.length - 1; i++) {
-      double s = sigmas[i];
-      double next = sigmas[i + 1];
-      double h = -Math.log(next) + Math.log(s);
-      double weightOld = 0;
-      if (i > 0 && next > 0) {
-        double hLast = Math.log(sigmas[i - 1]) - Math.log(s);
-        weightOld = -1 / (2 * hLast / h);
-      }
-      try (TFloat32 ts = TFloat32.scalarOf((float) s); TFloat32 ta = TFloat32.scalarOf((float) (next / s));
-          TFloat32 tb = TFloat32.scalarOf((float) -Math.expm1(-h)); TFloat32 tn = TFloat32.scalarOf((float) (1 - weightOld));
-          TFloat32 to = TFloat32.scalarOf((float) weightOld)) {
-        Session.Runner run = conditioned(session.runner(), carry, i == 0, l).feed(x, carry.get(0)).feed(sigma, ts)
+    List<EdmSteps.Dpmpp> steps = EdmSteps.dpmppSteps(sigmas);
+    for (int i = 0; i < steps.size(); i++) {
+      EdmSteps.Dpmpp step = steps.get(i);
+      try (TFloat32 ts = TFloat32.scalarOf(step.sigma()); TFloat32 ta = TFloat32.scalarOf(step.a());
+          TFloat32 tb = TFloat32.scalarOf(step.b()); TFloat32 tn = TFloat32.scalarOf(step.wNew());
+          TFloat32 to = TFloat32.scalarOf(step.wOld())) {
+        StepRun run = conditioned(step(), carry, i == 0, l).feed(x, carry.get(0)).feed(sigma, ts)
             .feed(a, ta).feed(b, tb).feed(wNew, tn).feed(wOld, to);
         if (i > 0) {
           run.feed(previous, carry.get(1));
@@ -184,7 +179,11 @@ public final class EdmSampler implements DiffusionSampler {
   }
 
   /** Feeds the labels and, after the first evaluation, the last denoised estimate as self-conditioning. */
-  private Session.Runner conditioned(Session.Runner runner, Carry carry, boolean first, TInt64 l) {
+  private StepRun step() {
+    return StepRun.of(session, diffusion.network());
+  }
+
+  private StepRun conditioned(StepRun runner, Carry carry, boolean first, TInt64 l) {
     return Samplers.condition(runner, selfCond, first ? null : carry.get(1), labels, l, diffusion);
   }
 }

@@ -2,6 +2,8 @@ package io.diffusion4j.sampling;
 
 import io.diffusion4j.diffusion.ElucidatedDiffusion;
 import io.diffusion4j.nn.Forward;
+import java.util.ArrayList;
+import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
@@ -9,12 +11,52 @@ import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 
 /**
- * The EDM sampler steps as graph maths, each holding one network evaluation; the schedule's
- * scalars (sigmas, churn, solver coefficients) are computed in Java and fed. Noise levels are
- * scalars, broadcast over the batch.
+ * The EDM sampler steps as graph maths, each holding one network evaluation, and the per-step
+ * scalars they take (sigmas, churn, solver coefficients), computed in Java in double precision
+ * and rounded to float once, so that the session loop and the in-graph loop see the same values.
+ * Noise levels are scalars, broadcast over the batch.
  */
 public final class EdmSteps {
   private EdmSteps() {}
+
+  /** Step i of Algorithm 2: the raised level (1 + gamma_i) sigma_i, the next level, the churn noise's std. */
+  public record Churn(float sigmaHat, float sigmaNext, float churnStd) {}
+
+  /** Step i of DPM-Solver++(2M): x_next = a x + b (wNew D(x; sigma) + wOld D_previous). */
+  public record Dpmpp(float sigma, float a, float b, float wNew, float wOld) {}
+
+  /** The churn steps over {@code sigmas} (the sampling schedule, ending in 0). */
+  public static List<Churn> churnSteps(ElucidatedDiffusion d, double[] sigmas) {
+    double[] gammas = d.churn(sigmas);
+    List<Churn> steps = new ArrayList<>();
+    for (int i = 0; i < sigmas.length - 1; i++) {
+      double hat = sigmas[i] * (1 + gammas[i]);
+      double std = Math.sqrt(Math.max(hat * hat - sigmas[i] * sigmas[i], 0)) * d.config().sNoise();
+      steps.add(new Churn((float) hat, (float) sigmas[i + 1], (float) std));
+    }
+    return steps;
+  }
+
+  /**
+   * DPM-Solver++(2M) in log-sigma time t = -ln(sigma), first order on the first step; the last
+   * step (to sigma 0) lands on the denoised estimate (a = 0, b = 1).
+   */
+  public static List<Dpmpp> dpmppSteps(double[] sigmas) {
+    List<Dpmpp> steps = new ArrayList<>();
+    for (int i = 0; i < sigmas.length - 1; i++) {
+      double s = sigmas[i];
+      double next = sigmas[i + 1];
+      double h = -Math.log(next) + Math.log(s);
+      double weightOld = 0;
+      if (i > 0 && next > 0) {
+        double hLast = Math.log(sigmas[i - 1]) - Math.log(s);
+        weightOld = -1 / (2 * hLast / h);
+      }
+      steps.add(new Dpmpp((float) s, (float) (next / s), (float) -Math.expm1(-h), (float) (1 - weightOld),
+          (float) weightOld));
+    }
+    return steps;
+  }
 
   /** An Euler step from sigma to sigmaNext after churn: the new sample, its denoised estimate, and what Heun's correction needs. */
   public record Euler(Operand<TFloat32> next, Operand<TFloat32> denoised, Operand<TFloat32> xHat, Operand<TFloat32> slope) {}

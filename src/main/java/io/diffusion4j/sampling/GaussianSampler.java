@@ -81,7 +81,12 @@ public final class GaussianSampler implements DiffusionSampler {
     Operand<TFloat32> q2 = diffusion.qSample(tf, diffusion.normalize(tf, x2), tq,
         tf.random.statelessRandomNormal(tf.shape(x1), tf.math.add(seed, tf.constant(new long[] {0, 1}))));
     mixed = tf.math.add(tf.math.mul(tf.math.sub(tf.constant(1f), lambda), q1), tf.math.mul(lambda, q2));
-    readout = new Carry.Readout(session, x, diffusion.unnormalize(tf, x));
+    readout = new Carry.Readout(session, x, images(tf, diffusion, x));
+  }
+
+  /** A finished sample in data space (the x0 clamping of each step already bounds it). */
+  static Operand<TFloat32> images(Ops tf, GaussianDiffusion diffusion, Operand<TFloat32> x) {
+    return diffusion.unnormalize(tf, x);
   }
 
   @Override
@@ -157,7 +162,7 @@ public final class GaussianSampler implements DiffusionSampler {
       carry.record(everyStep);
       for (int t = fromTime; t >= 0; t--) {
         try (TInt32 tt = TInt32.scalarOf(t); TInt64 sd = TInt64.vectorOf(seed, t)) {
-          Session.Runner run = feed(session.runner(), carry, classLabels).feed(time, tt).feed(this.seed, sd);
+          StepRun run = feed(step(), carry, classLabels).feed(time, tt).feed(this.seed, sd);
           carry.advance(run.fetch(ddpm.next()).fetch(ddpm.xStart()).run());
         }
         carry.record(everyStep);
@@ -176,7 +181,7 @@ public final class GaussianSampler implements DiffusionSampler {
       for (int[] pair : pairs) {
         try (TInt32 tt = TInt32.scalarOf(pair[0]); TInt32 tn = TInt32.scalarOf(Math.max(pair[1], 0));
             TInt64 sd = TInt64.vectorOf(seed, pair[0])) {
-          Session.Runner run = feed(session.runner(), carry, classLabels).feed(time, tt).feed(timeNext, tn)
+          StepRun run = feed(step(), carry, classLabels).feed(time, tt).feed(timeNext, tn)
               .feed(eta, e).feed(this.seed, sd);
           // the last step (t_next = -1) returns the x0 estimate itself
           carry.advance(pair[1] < 0 ? run.fetch(ddim.xStart()).run()
@@ -189,12 +194,17 @@ public final class GaussianSampler implements DiffusionSampler {
   }
 
   /** Feeds the running sample, the last x0 estimate as self-conditioning, and the labels. */
-  private Session.Runner feed(Session.Runner runner, Carry carry, TInt64 classLabels) {
+  private StepRun step() {
+    return StepRun.of(session, diffusion.network());
+  }
+
+  private StepRun feed(StepRun runner, Carry carry, TInt64 classLabels) {
     return Samplers.condition(runner.feed(x, carry.get(0)), selfCond, carry.started() ? carry.get(1) : null,
         labels, classLabels, diffusion);
   }
 
-  private static long[] concat(long first, long[] rest) {
+  /** [first, rest...]: a batch shape from one example's. */
+  static long[] concat(long first, long[] rest) {
     long[] s = new long[rest.length + 1];
     s[0] = first;
     System.arraycopy(rest, 0, s, 1, rest.length);

@@ -27,8 +27,13 @@ final class NoiseSource {
     this.session = session;
     this.perExample = perExample.clone();
     shape = tf.placeholder(TInt32.class, Placeholder.shape(Shape.of(perExample.length + 1)));
-    seed = tf.placeholder(TInt64.class, Placeholder.shape(Shape.of(2)));
-    noise = tf.random.statelessRandomNormal(shape, seed);
+    seed = tf.placeholder(TInt64.class, Placeholder.shape(Shape.scalar()));
+    noise = startNoise(tf, shape, seed);
+  }
+
+  /** The start noise of shape {@code shape} (int32 [N, ...]) for an int64 scalar {@code seed}. */
+  static Operand<TFloat32> startNoise(Ops tf, Operand<TInt32> shape, Operand<TInt64> seed) {
+    return tf.random.statelessRandomNormal(shape, tf.stack(java.util.List.of(seed, tf.constant(STREAM))));
   }
 
   FloatArray draw(int num, long seedValue) {
@@ -40,7 +45,7 @@ final class NoiseSource {
     for (int i = 0; i < perExample.length; i++) {
       s[i + 1] = Math.toIntExact(perExample[i]);
     }
-    try (TInt32 st = TInt32.vectorOf(s); TInt64 sd = TInt64.vectorOf(seedValue, STREAM);
+    try (TInt32 st = TInt32.vectorOf(s); TInt64 sd = TInt64.scalarOf(seedValue);
         Result r = session.runner().feed(shape, st).feed(seed, sd).fetch(noise).run()) {
       return Tensors.toArray((TFloat32) r.get(0));
     }

@@ -56,7 +56,7 @@ public final class Samplers {
    * Feeds a network evaluation's conditioning: the previous x0 estimate as self-conditioning
    * (when there is one and the network takes it) and the class labels (when it takes them).
    */
-  static Session.Runner condition(Session.Runner runner, Operand<TFloat32> selfCond, Tensor estimate,
+  static StepRun condition(StepRun runner, Operand<TFloat32> selfCond, Tensor estimate,
       Operand<TInt64> labels, TInt64 classLabels, Diffusion diffusion) {
     if (selfCond != null && estimate != null) {
       runner.feed(selfCond, estimate);

@@ -133,6 +133,17 @@ public final class TrainStep {
     return constraints.isEmpty() ? update : tf.withControlDependencies(constraints).noOp();
   }
 
+  /**
+   * The op one step runs (without accumulation, in the variant without self-conditioning): what
+   * cost accounting counts.
+   */
+  public Op updateOp() {
+    if (accumulate > 1) {
+      throw new IllegalStateException("with gradient accumulation a step is several runs");
+    }
+    return plain.update();
+  }
+
   public DiffusionModel model() {
     return model;
   }

@@ -32,6 +32,7 @@ import org.tensorflow.proto.MetaGraphDef;
 import org.tensorflow.proto.SavedModel;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 
 class SavedModelExportTest {
@@ -77,17 +78,84 @@ class SavedModelExportTest {
     }
   }
 
-  /** A SavedModel written by export samples exactly as the model folder it came from. */
+  /**
+   * A SavedModel samples through its denoise signature with every Java sampler as the model folder
+   * it came from does, with self-conditioning and class labels.
+   */
   @Test
-  void savedModelSamplesLikeItsModelFolder() throws IOException {
-    Path folder = modelFolder(UNET);
-    Path saved = SavedModelExport.export(folder, dir.resolve("saved/unet"), null);
-    float[] fromFolder;
-    try (DiffusionModel m = DiffusionModel.load(folder, DiffusionModel.Weights.PREFER_EMA)) {
-      fromFolder = m.sampler().sample(m.sampler().initialNoise(2, 3), 3).data();
+  void savedModelSamplesThroughDenoiseLikeItsModelFolder() throws IOException {
+    ModelConfig selfCond = new ModelConfig(UnetConfig.builder(8).dimMults(1, 2).channels(1).selfCondition(true)
+        .learnedSinusoidalCond(true).attnHeads(1).attnDimHead(8).build(),
+        ElucidatedDiffusionConfig.builder(8, 8).channels(1).numSampleSteps(3).build());
+    ModelConfig classes = new ModelConfig(KarrasUnetConfig.builder(8).dim(8).dimMax(16).channels(1).numClasses(3)
+        .numDownsamples(1).numBlocksPerStage(1).attnRes(4).build(),
+        ElucidatedDiffusionConfig.builder(8, 8).channels(1).numSampleSteps(3).build());
+    record Case(String name, ModelConfig config, io.diffusion4j.sampling.Sampler sampler, long[] labels) {}
+    List<Case> cases = List.of(new Case("unet", UNET, io.diffusion4j.sampling.Sampler.DDPM, null),
+        new Case("unet", UNET, io.diffusion4j.sampling.Sampler.DDIM, null),
+        new Case("selfcond", selfCond, io.diffusion4j.sampling.Sampler.HEUN, null),
+        new Case("selfcond", selfCond, io.diffusion4j.sampling.Sampler.DPMPP, null),
+        new Case("classes", classes, io.diffusion4j.sampling.Sampler.EULER, new long[] {2, 1}));
+    Map<String, Path> folders = new java.util.HashMap<>();
+    for (Case c : cases) {
+      Path folder = folders.computeIfAbsent(c.name(), k -> {
+        try {
+          return modelFolder(c.config());
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      Path saved = dir.resolve("saved/" + c.name() + "/1");
+      if (!Files.exists(saved)) {
+        SavedModelExport.export(folder, saved.getParent(), 1L);
+      }
+      float[] expected;
+      try (DiffusionModel m = DiffusionModel.load(folder, DiffusionModel.Weights.PREFER_EMA)) {
+        expected = m.sampler().sample(c.sampler(), m.sampler().initialNoise(2, 3), 3, 3, 0.5, c.labels(), null).data();
+      }
+      try (DiffusionModel m = DiffusionModel.load(saved, DiffusionModel.Weights.PREFER_EMA)) {
+        float[] actual = m.sampler().sample(c.sampler(), m.sampler().initialNoise(2, 3), 3, 3, 0.5, c.labels(), null)
+            .data();
+        Close.assertClose(expected, actual, 1e-5);
+        assertThrows(IllegalStateException.class, m::weights, "the weights stay in the SavedModel");
+      }
     }
-    try (DiffusionModel m = DiffusionModel.load(saved, DiffusionModel.Weights.PREFER_EMA)) {
-      assertTrue(java.util.Arrays.equals(fromFolder, m.sampler().sample(m.sampler().initialNoise(2, 3), 3).data()));
+  }
+
+  /**
+   * serving_default runs the whole sampler in the graph and gives the images of
+   * {@code diffusion4j sample} for the same seed, at the default step count (5) and another.
+   */
+  @Test
+  void servingDefaultGivesTheImagesOfTheSampleCommand() throws IOException {
+    ModelConfig ddim = new ModelConfig(UNET.network(),
+        GaussianDiffusionConfig.builder(8, 12).timesteps(100).samplingTimesteps(5).ddimSamplingEta(0.3).build());
+    Path folder = modelFolder(ddim);
+    Path saved = SavedModelExport.export(folder, dir.resolve("saved/ddim"), null);
+    SignatureDef serving = SavedModelInfo.read(saved).getMetaGraphs(0).getSignatureDefOrThrow("serving_default");
+    assertEquals("tensorflow/serving/predict", serving.getMethodName());
+    assertEquals(List.of("num", "seed", "steps"), serving.getInputsMap().keySet().stream().sorted().toList());
+    assertEquals(List.of("images"), List.copyOf(serving.getOutputsMap().keySet()));
+    try (SavedModelBundle b = SavedModelBundle.load(saved.toString(), "serve")) {
+      for (Integer steps : new Integer[] {null, 3}) {
+        Path npy = dir.resolve("cli-" + steps + ".npy");
+        List<String> args = new java.util.ArrayList<>(List.of("sample", "--model", folder.toString(), "--seed", "5",
+            "--num", "3", "--out", npy.toString()));
+        if (steps != null) {
+          args.addAll(List.of("--steps", steps.toString()));
+        }
+        java.io.StringWriter err = new java.io.StringWriter();
+        assertEquals(0, io.diffusion4j.cli.Main.run(args.toArray(String[]::new),
+            new java.io.PrintWriter(new java.io.StringWriter()), new java.io.PrintWriter(err, true)), err.toString());
+        FloatArray fromCli = io.diffusion4j.io.Npy.read(npy);
+        try (TInt64 seed = TInt64.scalarOf(5); TInt32 num = TInt32.scalarOf(3);
+            TInt32 k = TInt32.scalarOf(steps == null ? 5 : steps);
+            Result r = b.function("serving_default").call(Map.of("seed", seed, "num", num, "steps", k))) {
+            FloatArray images = io.diffusion4j.nn.Tensors.toArray((TFloat32) r.get("images").orElseThrow());
+            assertTrue(java.util.Arrays.equals(fromCli.shape(), images.shape()), java.util.Arrays.toString(images.shape()));
+            Close.assertClose(fromCli.data(), images.data(), 1e-4);
+        }
+      }
     }
   }
 
@@ -153,6 +221,10 @@ class SavedModelExportTest {
     var exists = assertThrows(java.nio.file.FileAlreadyExistsException.class,
         () -> SavedModelExport.export(folder, root, 1L));
     assertTrue(exists.getMessage().contains("version 1 exists already"), exists.getMessage());
+
+    var again = assertThrows(IllegalArgumentException.class,
+        () -> SavedModelExport.export(root.resolve("1"), dir.resolve("saved/again"), null));
+    assertTrue(again.getMessage().contains("is a SavedModel already"), again.getMessage());
 
     Path file = Files.writeString(dir.resolve("a-file"), "x");
     assertThrows(IOException.class, () -> SavedModelExport.export(folder, file.resolve("models"), null));

@@ -5,7 +5,6 @@ import io.diffusion4j.nn.ParamLayout;
 import io.diffusion4j.nn.ParamScope;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
-import org.tensorflow.op.core.Variable;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -13,7 +12,7 @@ import org.tensorflow.types.TFloat32;
  * {@code gain}, a 0-dimensional tensor starting at 0, so the branch starts switched off.
  */
 public final class Gain {
-  private final Variable<TFloat32> gain;
+  private final Operand<TFloat32> gain;
 
   public Gain(ParamScope s) {
     gain = s.param("gain", ParamLayout.same(), Init.constant(0f));

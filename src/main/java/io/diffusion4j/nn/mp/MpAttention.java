@@ -9,7 +9,6 @@ import org.tensorflow.Operand;
 import org.tensorflow.Output;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
-import org.tensorflow.op.core.Variable;
 import org.tensorflow.op.train.BatchMatMul;
 import org.tensorflow.types.TFloat32;
 
@@ -42,7 +41,7 @@ public final class MpAttention {
   private final int dimHead;
   private final double mpAddT;
   private final Axes axes;
-  private final Variable<TFloat32> memKv;
+  private final Operand<TFloat32> memKv;
   private final MpConv toQkv;
   private final MpConv toOut;
 

@@ -31,7 +31,7 @@ public final class MpConv {
   private final int spatialRank;
   private final boolean concatOnes;
   private final double fanIn;
-  private final Variable<TFloat32> weight;
+  private final Operand<TFloat32> weight;
 
   private MpConv(ParamScope s, int spatialRank, ParamLayout layout, double fanIn, boolean concatOnes) {
     this.spatialRank = spatialRank;
@@ -89,11 +89,10 @@ public final class MpConv {
 
   /** {@code weight <- normalize_weight(weight)}: puts the stored weight back on its sphere. */
   public Op renormalize(Ops tf) {
-    return tf.assign(weight, Mp.normalizeWeight(tf, weight));
-  }
-
-  public Variable<TFloat32> weight() {
-    return weight;
+    if (!(weight instanceof Variable<TFloat32> v)) {
+      throw new IllegalStateException("only weights held in variables can be renormalised");
+    }
+    return tf.assign(v, Mp.normalizeWeight(tf, v));
   }
 
   /** The fan-in of the forward scaling 1/sqrt(fan_in): inputs times kernel taps, without the ones channel. */

@@ -6,7 +6,6 @@ import io.diffusion4j.nn.ParamScope;
 import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
-import org.tensorflow.op.core.Variable;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -17,7 +16,7 @@ import org.tensorflow.types.TFloat32;
  */
 public final class MpFourierEmbedding {
   private final int dim;
-  private final Variable<TFloat32> weights;
+  private final Operand<TFloat32> weights;
 
   public MpFourierEmbedding(ParamScope s, int dim) {
     if (dim <= 0 || dim % 2 != 0) {

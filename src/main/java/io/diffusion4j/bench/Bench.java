@@ -1,0 +1,301 @@
+package io.diffusion4j.bench;
+
+import com.google.gson.JsonObject;
+import io.diffusion4j.diffusion.ElucidatedDiffusion;
+import io.diffusion4j.io.FloatArray;
+import io.diffusion4j.models.KarrasUnetConfig;
+import io.diffusion4j.models.Network;
+import io.diffusion4j.nn.Forward;
+import io.diffusion4j.nn.Parameters;
+import io.diffusion4j.nn.Tensors;
+import io.diffusion4j.pipeline.DiffusionModel;
+import io.diffusion4j.pipeline.ModelConfig;
+import io.diffusion4j.sampling.DiffusionSampler;
+import io.diffusion4j.sampling.Sampler;
+import io.diffusion4j.train.Ema;
+import io.diffusion4j.train.TrainStep;
+import io.diffusion4j.train.TrainerOptions;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.tensorflow.Operand;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt64;
+
+/**
+ * Times a {@link BenchCase} after warm-up: each repeat is one training step, one evaluation or one
+ * whole sampling run, as a user's program would run it (inputs made once, outputs left native
+ * unless the API returns them), and reports the median, min and max with the FLOPs of one run.
+ */
+public final class Bench {
+  private static final long SEED = 1;
+
+  /** What one case measured. */
+  public record Measurement(BenchCase benchCase, long params, int threads, int repeats, double[] millis,
+      double flops, Sampler sampler, int evaluations, int steps) {
+
+    public double median() {
+      double[] s = millis.clone();
+      Arrays.sort(s);
+      return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    /** One JSON object per case, the line {@code bench} prints. */
+    public JsonObject toJson() {
+      JsonObject j = new JsonObject();
+      j.addProperty("case", benchCase.name());
+      j.addProperty("kind", benchCase.kind().jsonName());
+      j.addProperty("batch", benchCase.batch());
+      if (benchCase.kind() == BenchCase.Kind.SAMPLE) {
+        j.addProperty("sampler", sampler.cliName());
+        j.addProperty("steps", steps);
+        j.addProperty("evaluations", evaluations);
+      }
+      j.addProperty("params", params);
+      j.addProperty("threads", threads);
+      j.addProperty("repeats", repeats);
+      j.addProperty("median_ms", round(median()));
+      j.addProperty("min_ms", round(Arrays.stream(millis).min().orElse(0)));
+      j.addProperty("max_ms", round(Arrays.stream(millis).max().orElse(0)));
+      j.addProperty("gflop", Math.round(flops / 1e5) / 1e4);
+      j.addProperty("gflops", round(flops / 1e6 / median()));
+      if (benchCase.referenceMs() > 0) {
+        j.addProperty("reference_ms", benchCase.referenceMs());
+        j.addProperty("speedup", round(benchCase.referenceMs() / median()));
+      }
+      return j;
+    }
+
+    private static double round(double v) {
+      return Math.round(v * 100) / 100.0;
+    }
+  }
+
+  private Bench() {}
+
+  /** Runs {@code c}: {@code warmup} untimed runs, then {@code repeats} timed ones. */
+  public static Measurement run(BenchCase c, int warmup, int repeats) {
+    if (warmup < 0 || repeats < 1) {
+      throw new IllegalArgumentException("warmup = " + warmup + " must be >= 0 and repeats = " + repeats + " >= 1");
+    }
+    boolean ema = c.kind() == BenchCase.Kind.TRAIN;
+    try (DiffusionModel model = DiffusionModel.create(c.config(), SEED, ema)) {
+      Runner runner = switch (c.kind()) {
+        case TRAIN -> train(model, c);
+        case EVAL -> evaluate(model, c, false);
+        case FORWARD_BACKWARD -> evaluate(model, c, true);
+        case SAMPLE -> sample(model, c);
+      };
+      try (runner) {
+        for (int i = 0; i < warmup; i++) {
+          runner.run(i);
+        }
+        double[] millis = new double[repeats];
+        for (int i = 0; i < repeats; i++) {
+          long start = System.nanoTime();
+          runner.run(warmup + i);
+          millis[i] = (System.nanoTime() - start) / 1e6;
+        }
+        return new Measurement(c, model.network().parameters().count(), threads(), repeats, millis, runner.flops(),
+            runner.sampler(), runner.evaluations(), runner.steps());
+      }
+    }
+  }
+
+  /** The threads TensorFlow's kernels use: its intra-op pool, which defaults to the cores. */
+  static int threads() {
+    String env = System.getenv("TF_NUM_INTRAOP_THREADS");
+    return env != null && env.matches("\\d+") && Integer.parseInt(env) > 0 ? Integer.parseInt(env)
+        : Runtime.getRuntime().availableProcessors();
+  }
+
+  /** One timed unit of work, with its cost. */
+  private interface Runner extends AutoCloseable {
+    void run(int index);
+
+    double flops();
+
+    default Sampler sampler() {
+      return null;
+    }
+
+    default int evaluations() {
+      return 1;
+    }
+
+    default int steps() {
+      return 0;
+    }
+
+    @Override
+    default void close() {}
+  }
+
+  private static Runner train(DiffusionModel model, BenchCase c) {
+    TrainerOptions defaults = TrainerOptions.builder().build();
+    TrainStep step = new TrainStep(model, defaults.stepOptions());
+    Ema ema = new Ema(model.ops(), model.network().parameters(), model.emaNetwork().orElseThrow().parameters(),
+        defaults.emaDecay(), defaults.emaUpdateEvery());
+    FloatArray batch = uniform(concat(c.batch(), perExample(c.config())));
+    double flops = FlopCount.of(c.batch(), step.updateOp());
+    return new Runner() {
+      @Override
+      public void run(int index) {
+        step.run(batch, SEED, index, defaults.trainLr(), false);
+        ema.step(model.session(), index + 1);
+      }
+
+      @Override
+      public double flops() {
+        return flops;
+      }
+    };
+  }
+
+  /** One network evaluation, or one evaluation and its gradients, on inputs fed once per run. */
+  private static Runner evaluate(DiffusionModel model, BenchCase c, boolean backward) {
+    Ops tf = model.ops().withSubScope("bench");
+    Network net = model.network();
+    long[] shape = concat(c.batch(), perExample(c.config()));
+    Placeholder<TFloat32> x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(shape)));
+    Placeholder<TFloat32> time = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(c.batch())));
+    Operand<TInt64> labels = net.numClasses() > 0 ? tf.constant(new long[c.batch()]) : null;
+    Forward fwd = backward ? Forward.training(tf.constant(new long[] {SEED, 0})) : Forward.inference();
+    Operand<TFloat32> out = net.apply(tf, x, time, null, labels, fwd);
+    // fetched outputs stay native: closing the Result frees them without a copy to the JVM
+    List<Operand<?>> fetches = new ArrayList<>();
+    if (backward) {
+      Operand<TFloat32> loss = tf.math.mean(tf.math.square(tf.math.sub(out, x)), tf.constant(allAxes(shape.length)));
+      List<Operand<TFloat32>> vars = new ArrayList<>();
+      net.parameters().trainable().forEach(p -> vars.add(p.variable()));
+      fetches.addAll(tf.gradients(loss, vars).dy());
+    } else {
+      fetches.add(out);
+    }
+    double flops = FlopCount.of(c.batch(), fetches.toArray(Operand<?>[]::new));
+    float[] times = new float[c.batch()];
+    Arrays.fill(times, net.timeInput() == Network.TimeInput.DISCRETE ? 500 : 0.25f);
+    TFloat32 tx = Tensors.of(uniform(shape));
+    TFloat32 tt = TFloat32.vectorOf(times);
+    Session session = model.session();
+    return new Runner() {
+      @Override
+      public void run(int index) {
+        Session.Runner r = session.runner().feed(x, tx).feed(time, tt);
+        fetches.forEach(r::fetch);
+        r.run().close();
+      }
+
+      @Override
+      public double flops() {
+        return flops;
+      }
+
+      @Override
+      public void close() {
+        tx.close();
+        tt.close();
+      }
+    };
+  }
+
+  private static Runner sample(DiffusionModel model, BenchCase c) {
+    DiffusionSampler sampler = model.sampler();
+    Sampler kind = c.sampler() != null ? c.sampler() : sampler.defaultSampler();
+    int steps = c.steps() > 0 ? c.steps() : sampler.defaultSteps();
+    int evaluations = switch (kind) {
+      case DDPM -> model.config().diffusion() instanceof io.diffusion4j.diffusion.GaussianDiffusionConfig g
+          ? g.timesteps() : steps;
+      case HEUN -> 2 * steps - 1;
+      default -> steps;
+    };
+    double eta = 0;
+    FloatArray noise = sampler.initialNoise(c.batch(), SEED);
+    // the cost of one evaluation, from a graph with the batch size fixed
+    double perEvaluation;
+    try (DiffusionModel probe = DiffusionModel.create(c.config(), SEED)) {
+      Ops tf = probe.ops();
+      long[] shape = concat(c.batch(), perExample(c.config()));
+      Network net = probe.network();
+      Operand<TFloat32> out = net.apply(tf, tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(shape))),
+          tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(c.batch()))),
+          net.selfCondition() ? tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(shape))) : null,
+          net.numClasses() > 0 ? tf.constant(new long[c.batch()]) : null, Forward.inference());
+      perEvaluation = FlopCount.of(c.batch(), out);
+    }
+    long[] labels = model.network().numClasses() > 0 ? new long[c.batch()] : null;
+    return new Runner() {
+      @Override
+      public void run(int index) {
+        sampler.sample(kind, noise, SEED + index, steps, eta, labels, null);
+      }
+
+      @Override
+      public double flops() {
+        return perEvaluation * evaluations;
+      }
+
+      @Override
+      public Sampler sampler() {
+        return kind;
+      }
+
+      @Override
+      public int evaluations() {
+        return evaluations;
+      }
+
+      @Override
+      public int steps() {
+        return steps;
+      }
+    };
+  }
+
+  static long[] perExample(ModelConfig config) {
+    if (config.diffusion() != null) {
+      return config.sampleShape();
+    }
+    if (config.network() instanceof KarrasUnetConfig k) {
+      return concat(k.spatialShape(), k.channels());
+    }
+    throw new IllegalArgumentException("a bare Unet has no fixed size: give a config with a \"diffusion\" section");
+  }
+
+  private static FloatArray uniform(long[] shape) {
+    SplittableRandom r = new SplittableRandom(SEED);
+    float[] v = new float[Math.toIntExact(Arrays.stream(shape).reduce(1, (a, b) -> a * b))];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = (float) r.nextDouble();
+    }
+    return new FloatArray(shape, v);
+  }
+
+  private static long[] concat(long first, long[] rest) {
+    long[] s = new long[rest.length + 1];
+    s[0] = first;
+    System.arraycopy(rest, 0, s, 1, rest.length);
+    return s;
+  }
+
+  private static long[] concat(long[] first, long last) {
+    long[] s = Arrays.copyOf(first, first.length + 1);
+    s[first.length] = last;
+    return s;
+  }
+
+  private static int[] allAxes(int rank) {
+    int[] axes = new int[rank];
+    for (int i = 0; i < rank; i++) {
+      axes[i] = i;
+    }
+    return axes;
+  }
+}

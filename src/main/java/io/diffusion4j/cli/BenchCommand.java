@@ -1,0 +1,86 @@
+package io.diffusion4j.cli;
+
+import io.diffusion4j.bench.Bench;
+import io.diffusion4j.bench.BenchCase;
+import io.diffusion4j.pipeline.ModelConfig;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code bench}: times training steps, evaluations and sampling runs, one JSON line per case. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = {"Time training steps, network evaluations and whole sampling runs after warm-up; print one",
+        "JSON line per case (median/min/max ms, parameters, threads, GFLOP per run and GFLOP/s achieved,",
+        "and the PyTorch reference's median where there is one). Built-in cases: unet2d_train, unet2d_eval,",
+        "unet2d_ddim50, unet1d_train, edm_train, edm_heun32, karras_fwd_bwd."})
+final class BenchCommand implements Callable<Integer> {
+  /** Quick runs: batches and sampling runs cut to these, one warm-up and one timed run. */
+  private static final int QUICK_BATCH = 2;
+  private static final int QUICK_STEPS = 2;
+
+  @Spec
+  CommandSpec spec;
+
+  @Parameters(paramLabel = "CASE", arity = "0..*", description = "built-in cases to run (default: all)")
+  List<String> cases = new ArrayList<>();
+
+  @Option(names = "--config", paramLabel = "FILE", description = "time this config.json instead: a training step,"
+      + " an evaluation and a sampling run (a forward+backward pass for a bare network)")
+  Path config;
+
+  @Option(names = "--batch", paramLabel = "N", defaultValue = "16", description = "batch size for --config (default: ${DEFAULT-VALUE})")
+  int batch;
+
+  @Option(names = "--steps", paramLabel = "K", defaultValue = "0",
+      description = "sampling steps for --config (default: what its diffusion implies)")
+  int steps;
+
+  @Option(names = "--warmup", paramLabel = "N", defaultValue = "2", description = "untimed runs first (default: ${DEFAULT-VALUE})")
+  int warmup;
+
+  @Option(names = "--repeats", paramLabel = "N", defaultValue = "5",
+      description = "timed runs (default: ${DEFAULT-VALUE}; sampling runs: 3)")
+  int repeats;
+
+  @Option(names = "--quick", description = "a smoke run in under 30 s: batch " + QUICK_BATCH + ", sampling cut to "
+      + QUICK_STEPS + " steps, 1 warm-up and 1 timed run (its times are not comparable with the reference)")
+  boolean quick;
+
+  @Override
+  public Integer call() throws Exception {
+    if (batch < 1) {
+      throw new IllegalArgumentException("--batch " + batch + " must be at least 1");
+    }
+    if (steps < 0) {
+      throw new IllegalArgumentException("--steps " + steps + " must be at least 1 (or 0 for the config's default)");
+    }
+    List<BenchCase> todo = new ArrayList<>();
+    if (config != null) {
+      if (!cases.isEmpty()) {
+        throw new IllegalArgumentException("give either --config or built-in case names, not both");
+      }
+      String name = config.getFileName().toString().replaceFirst("\\.json$", "");
+      todo.addAll(BenchCase.forConfig(name, ModelConfig.read(config), batch, steps));
+    } else if (cases.isEmpty()) {
+      todo.addAll(BenchCase.BUILT_IN);
+    } else {
+      cases.forEach(n -> todo.add(BenchCase.named(n)));
+    }
+    var out = spec.commandLine().getOut();
+    for (BenchCase c : todo) {
+      boolean sampling = c.kind() == BenchCase.Kind.SAMPLE;
+      BenchCase run = quick ? c.reduced(QUICK_BATCH, QUICK_STEPS) : c;
+      int w = quick ? 1 : sampling ? Math.min(warmup, 1) : warmup;
+      int r = quick ? 1 : sampling ? Math.min(repeats, 3) : repeats;
+      out.println(Bench.run(run, w, r).toJson());
+      out.flush();
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,53 @@
+package io.diffusion4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.diffusion4j.diffusion.GaussianDiffusionConfig;
+import io.diffusion4j.models.UnetConfig;
+import io.diffusion4j.pipeline.ModelConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BenchCommandTest {
+  @TempDir
+  Path dir;
+
+  /** A config gives three JSON lines: a training step, an evaluation and a sampling run. */
+  @Test
+  void configCasesPrintOneJsonLineEach() throws IOException {
+    ModelConfig config = new ModelConfig(UnetConfig.builder(8).dimMults(1, 2).channels(1).attnHeads(1).attnDimHead(8)
+        .build(), GaussianDiffusionConfig.builder(8, 8).timesteps(10).samplingTimesteps(3).build());
+    Path file = Files.writeString(dir.resolve("tiny.json"), config.toJsonString());
+    CliRun run = CliRun.of("bench", "--config", file.toString(), "--batch", "2", "--warmup", "0", "--repeats", "2");
+    assertEquals(0, run.code(), run.err());
+    List<JsonObject> lines = run.out().lines().map(l -> JsonParser.parseString(l).getAsJsonObject()).toList();
+    assertEquals(List.of("tiny_train", "tiny_eval", "tiny_sample"), lines.stream().map(j -> j.get("case").getAsString()).toList());
+    for (JsonObject j : lines) {
+      assertEquals(2, j.get("batch").getAsInt());
+      assertEquals(2, j.get("repeats").getAsInt());
+      double min = j.get("min_ms").getAsDouble();
+      double median = j.get("median_ms").getAsDouble();
+      assertTrue(min > 0 && min <= median && median <= j.get("max_ms").getAsDouble(), j.toString());
+      assertTrue(j.get("gflop").getAsDouble() > 0 && j.get("params").getAsLong() > 0, j.toString());
+    }
+    JsonObject sample = lines.get(2);
+    assertEquals("ddim", sample.get("sampler").getAsString());
+    assertEquals(3, sample.get("evaluations").getAsInt());
+    // a sampling run of 3 evaluations costs 3 evaluations' FLOPs (the eval line is at the same batch)
+    assertEquals(3 * lines.get(1).get("gflop").getAsDouble(), sample.get("gflop").getAsDouble(), 2e-4);
+  }
+
+  @Test
+  void unknownCaseIsAClearError() {
+    CliRun run = CliRun.of("bench", "unet3d_train");
+    assertEquals(1, run.code());
+    assertTrue(run.err().contains("no bench case \"unet3d_train\": expected one of unet2d_train"), run.err());
+  }
+}
