@@ -68,7 +68,7 @@ public final class SavedModelFeatures implements FeatureNetwork {
     String name = name(dir);
     SavedModelBundle bundle;
     try {
-      bundle = SavedModelBundle.load(dir.toString(), "serve");
+      bundle = SavedModelBundle.load(dir.toString(), SavedModelBundle.DEFAULT_TAG);
     } catch (TensorFlowException e) {
       throw new IOException("feature network " + dir + ": TensorFlow cannot load it with tag serve: " + e.getMessage(), e);
     }

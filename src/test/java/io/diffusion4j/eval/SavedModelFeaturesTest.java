@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.diffusion4j.Close;
 import io.diffusion4j.io.FloatArray;
-import io.diffusion4j.nn.Tensors;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.file.Files;
