@@ -49,12 +49,14 @@ public final class Adam {
     this.options = options;
     Ops tf = root.withSubScope("adam");
     List<Op> inits = new ArrayList<>();
+    // Fill, not tf.zeros: tf.zeros opens a sub-scope, which scans every op of the graph
+    Operand<TFloat32> zero = tf.constant(0f);
     for (Parameters.Param p : params) {
       Shape shape = Shape.of(p.layout().tfShape());
       Variable<TFloat32> mv = tf.withName(p.name() + ".m").variable(shape, TFloat32.class);
       Variable<TFloat32> vv = tf.withName(p.name() + ".v").variable(shape, TFloat32.class);
-      inits.add(tf.assign(mv, tf.zeros(tf.constant(shape), TFloat32.class)));
-      inits.add(tf.assign(vv, tf.zeros(tf.constant(shape), TFloat32.class)));
+      inits.add(tf.assign(mv, tf.fill(tf.constant(shape), zero)));
+      inits.add(tf.assign(vv, tf.fill(tf.constant(shape), zero)));
       vars.add(p.variable());
       m.add(mv);
       v.add(vv);
