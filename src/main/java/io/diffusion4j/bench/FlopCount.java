@@ -1,9 +1,7 @@
 package io.diffusion4j.bench;
 
-import java.util.ArrayDeque;
-import java.util.Deque;
-import java.util.HashSet;
-import java.util.Set;
+import io.diffusion4j.nn.Upstream;
+import java.util.List;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
@@ -20,24 +18,7 @@ public final class FlopCount {
 
   /** FLOPs of everything the run of {@code targets} executes, at batch size {@code batch}. */
   public static double of(long batch, Op... targets) {
-    Set<GraphOperation> seen = new HashSet<>();
-    Deque<GraphOperation> todo = new ArrayDeque<>();
-    for (Op t : targets) {
-      todo.push((GraphOperation) t.op());
-    }
-    double total = 0;
-    while (!todo.isEmpty()) {
-      GraphOperation op = todo.pop();
-      if (!seen.add(op)) {
-        continue;
-      }
-      total += flops(op, batch);
-      for (int i = 0; i < op.numInputs(); i++) {
-        todo.push((GraphOperation) op.input(i).op());
-      }
-      todo.addAll(op.controlInputs());
-    }
-    return total;
+    return Upstream.of(List.of(targets)).stream().mapToDouble(op -> flops(op, batch)).sum();
   }
 
   /** As {@link #of(long, Op...)} for the ops that compute {@code outputs}. */

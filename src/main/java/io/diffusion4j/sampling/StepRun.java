@@ -2,10 +2,8 @@ package io.diffusion4j.sampling;
 
 import io.diffusion4j.models.DeferredNetwork;
 import io.diffusion4j.models.Network;
-import java.util.ArrayDeque;
+import io.diffusion4j.nn.Upstream;
 import java.util.ArrayList;
-import java.util.Deque;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -90,18 +88,7 @@ public final class StepRun {
     if (deferred == null) {
       return List.of();
     }
-    Set<GraphOperation> upstream = new HashSet<>();
-    Deque<GraphOperation> todo = new ArrayDeque<>();
-    fetches.forEach(f -> todo.push((GraphOperation) f.op()));
-    while (!todo.isEmpty()) {
-      GraphOperation op = todo.pop();
-      if (upstream.add(op)) {
-        for (int i = 0; i < op.numInputs(); i++) {
-          todo.push((GraphOperation) op.input(i).op());
-        }
-        todo.addAll(op.controlInputs());
-      }
-    }
+    Set<GraphOperation> upstream = Upstream.of(fetches);
     return deferred.calls().stream().filter(c -> upstream.contains((GraphOperation) c.output().op())).toList();
   }
 }
