@@ -3,13 +3,11 @@ package io.diffusion4j.bench;
 import com.google.gson.JsonObject;
 import io.diffusion4j.diffusion.ElucidatedDiffusion;
 import io.diffusion4j.io.FloatArray;
-import io.diffusion4j.models.KarrasUnetConfig;
 import io.diffusion4j.models.Network;
 import io.diffusion4j.nn.Forward;
 import io.diffusion4j.nn.Parameters;
 import io.diffusion4j.nn.Tensors;
 import io.diffusion4j.pipeline.DiffusionModel;
-import io.diffusion4j.pipeline.ModelConfig;
 import io.diffusion4j.sampling.DiffusionSampler;
 import io.diffusion4j.sampling.Sampler;
 import io.diffusion4j.train.Ema;
@@ -143,7 +141,7 @@ public final class Bench {
     TrainStep step = new TrainStep(model, defaults.stepOptions());
     Ema ema = new Ema(model.ops(), model.network().parameters(), model.emaNetwork().orElseThrow().parameters(),
         defaults.emaDecay(), defaults.emaUpdateEvery());
-    FloatArray batch = uniform(concat(c.batch(), perExample(c.config())));
+    FloatArray batch = uniform(Tensors.batchShape(c.batch(), c.config().exampleShape()));
     double flops = FlopCount.of(c.batch(), step.updateOp());
     return new Runner() {
       @Override
@@ -159,25 +157,38 @@ public final class Bench {
     };
   }
 
+  /** A network evaluation at the case's batch size, whose static shapes let FlopCount count it. */
+  private record Evaluation(Placeholder<TFloat32> x, Placeholder<TFloat32> time, Operand<TFloat32> out) {
+    static Evaluation build(DiffusionModel model, BenchCase c, Forward fwd) {
+      Ops tf = model.ops().withSubScope("bench");
+      Network net = model.network();
+      long[] shape = Tensors.batchShape(c.batch(), c.config().exampleShape());
+      Placeholder<TFloat32> x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(shape)));
+      Placeholder<TFloat32> time = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(c.batch())));
+      Operand<TInt64> labels = net.numClasses() > 0 ? tf.constant(new long[c.batch()]) : null;
+      return new Evaluation(x, time, net.apply(tf, x, time, null, labels, fwd));
+    }
+  }
+
   /** One network evaluation, or one evaluation and its gradients, on inputs fed once per run. */
   private static Runner evaluate(DiffusionModel model, BenchCase c, boolean backward) {
     Ops tf = model.ops().withSubScope("bench");
     Network net = model.network();
-    long[] shape = concat(c.batch(), perExample(c.config()));
-    Placeholder<TFloat32> x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(shape)));
-    Placeholder<TFloat32> time = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(c.batch())));
-    Operand<TInt64> labels = net.numClasses() > 0 ? tf.constant(new long[c.batch()]) : null;
     Forward fwd = backward ? Forward.training(tf.constant(new long[] {SEED, 0})) : Forward.inference();
-    Operand<TFloat32> out = net.apply(tf, x, time, null, labels, fwd);
+    Evaluation e = Evaluation.build(model, c, fwd);
+    Placeholder<TFloat32> x = e.x();
+    Placeholder<TFloat32> time = e.time();
+    long[] shape = x.shape().asArray();
     // fetched outputs stay native: closing the Result frees them without a copy to the JVM
     List<Operand<?>> fetches = new ArrayList<>();
     if (backward) {
-      Operand<TFloat32> loss = tf.math.mean(tf.math.square(tf.math.sub(out, x)), tf.constant(allAxes(shape.length)));
+      Operand<TFloat32> loss = tf.math.mean(tf.math.square(tf.math.sub(e.out(), x)),
+          tf.constant(allAxes(shape.length)));
       List<Operand<TFloat32>> vars = new ArrayList<>();
       net.parameters().trainable().forEach(p -> vars.add(p.variable()));
       fetches.addAll(tf.gradients(loss, vars).dy());
     } else {
-      fetches.add(out);
+      fetches.add(e.out());
     }
     double flops = FlopCount.of(c.batch(), fetches.toArray(Operand<?>[]::new));
     float[] times = new float[c.batch()];
@@ -218,18 +229,8 @@ public final class Bench {
     };
     double eta = 0;
     FloatArray noise = sampler.initialNoise(c.batch(), SEED);
-    // the cost of one evaluation, from a graph with the batch size fixed
-    double perEvaluation;
-    try (DiffusionModel probe = DiffusionModel.create(c.config(), SEED)) {
-      Ops tf = probe.ops();
-      long[] shape = concat(c.batch(), perExample(c.config()));
-      Network net = probe.network();
-      Operand<TFloat32> out = net.apply(tf, tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(shape))),
-          tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(c.batch()))),
-          net.selfCondition() ? tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(shape))) : null,
-          net.numClasses() > 0 ? tf.constant(new long[c.batch()]) : null, Forward.inference());
-      perEvaluation = FlopCount.of(c.batch(), out);
-    }
+    // the cost of one evaluation, counted on an evaluation added beside the sampler, never run
+    double perEvaluation = FlopCount.of(c.batch(), Evaluation.build(model, c, Forward.inference()).out());
     long[] labels = model.network().numClasses() > 0 ? new long[c.batch()] : null;
     return new Runner() {
       @Override
@@ -259,16 +260,6 @@ public final class Bench {
     };
   }
 
-  static long[] perExample(ModelConfig config) {
-    if (config.diffusion() != null) {
-      return config.sampleShape();
-    }
-    if (config.network() instanceof KarrasUnetConfig k) {
-      return concat(k.spatialShape(), k.channels());
-    }
-    throw new IllegalArgumentException("a bare Unet has no fixed size: give a config with a \"diffusion\" section");
-  }
-
   private static FloatArray uniform(long[] shape) {
     SplittableRandom r = new SplittableRandom(SEED);
     float[] v = new float[Math.toIntExact(Arrays.stream(shape).reduce(1, (a, b) -> a * b))];
@@ -276,19 +267,6 @@ public final class Bench {
       v[i] = (float) r.nextDouble();
     }
     return new FloatArray(shape, v);
-  }
-
-  private static long[] concat(long first, long[] rest) {
-    long[] s = new long[rest.length + 1];
-    s[0] = first;
-    System.arraycopy(rest, 0, s, 1, rest.length);
-    return s;
-  }
-
-  private static long[] concat(long[] first, long last) {
-    long[] s = Arrays.copyOf(first, first.length + 1);
-    s[first.length] = last;
-    return s;
   }
 
   private static int[] allAxes(int rank) {

@@ -3,6 +3,7 @@ package io.diffusion4j.export;
 import io.diffusion4j.io.AtomicFiles;
 import io.diffusion4j.models.Network;
 import io.diffusion4j.nn.Forward;
+import io.diffusion4j.nn.Tensors;
 import io.diffusion4j.pipeline.DiffusionModel;
 import io.diffusion4j.sampling.LoopSampler;
 import java.io.IOException;
@@ -99,19 +100,7 @@ public final class SavedModelExport {
   static Signature denoiseSignature(DiffusionModel model) {
     Network net = model.network();
     Ops tf = model.ops().withSubScope("denoise");
-    long[] perExample = model.config().diffusion() != null ? model.config().sampleShape() : null;
-    long[] shape = new long[net.spatialRank() + 2];
-    java.util.Arrays.fill(shape, -1);
-    shape[shape.length - 1] = net.channels();
-    if (perExample != null) {
-      System.arraycopy(perExample, 0, shape, 1, perExample.length);
-    } else if (model.config().network() instanceof io.diffusion4j.models.KarrasUnetConfig k) {
-      long[] spatial = k.spatialShape();
-      System.arraycopy(spatial, 0, shape, 1, spatial.length);
-    } else {
-      throw new IllegalArgumentException("a bare " + net.spatialRank() + "-D Unet has no fixed size: export a model"
-          + " folder whose config.json has a \"diffusion\" section (it gives image_size or seq_length)");
-    }
+    long[] shape = Tensors.batchShape(-1, model.config().exampleShape());
     Placeholder<TFloat32> x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(shape)));
     Placeholder<TFloat32> time = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1)));
     Signature.Builder sig = Signature.builder().key(DENOISE).methodName(METHOD).input("x", x).input("time", time);

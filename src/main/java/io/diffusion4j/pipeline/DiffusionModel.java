@@ -334,9 +334,7 @@ public final class DiffusionModel implements AutoCloseable {
 
   private ForwardGraph buildForward(long[] perExample, boolean withSelfCond) {
     Ops f = tf.withSubScope("forward");
-    long[] shape = new long[perExample.length + 1];
-    shape[0] = -1;
-    System.arraycopy(perExample, 0, shape, 1, perExample.length);
+    long[] shape = Tensors.batchShape(-1, perExample);
     Placeholder<TFloat32> x = f.placeholder(TFloat32.class, Placeholder.shape(Shape.of(shape)));
     Placeholder<TFloat32> time = f.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1)));
     Placeholder<TFloat32> selfCond = withSelfCond

@@ -9,6 +9,7 @@ import io.diffusion4j.diffusion.DiffusionConfig;
 import io.diffusion4j.diffusion.ElucidatedDiffusionConfig;
 import io.diffusion4j.diffusion.GaussianDiffusionConfig;
 import io.diffusion4j.io.JsonOptions;
+import io.diffusion4j.models.KarrasUnetConfig;
 import io.diffusion4j.models.NetworkConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -91,6 +92,24 @@ public record ModelConfig(NetworkConfig network, DiffusionConfig diffusion) {
       throw new IllegalStateException("a config without a \"diffusion\" section has no sample shape");
     }
     return diffusion.sampleShape(network.channels());
+  }
+
+  /**
+   * Shape of one example the network takes, channels-last: the diffusion's sample shape, or a
+   * bare Karras network's own size. A bare Unet has no fixed size.
+   */
+  public long[] exampleShape() {
+    if (diffusion != null) {
+      return sampleShape();
+    }
+    if (network instanceof KarrasUnetConfig k) {
+      long[] spatial = k.spatialShape();
+      long[] shape = java.util.Arrays.copyOf(spatial, spatial.length + 1);
+      shape[spatial.length] = k.channels();
+      return shape;
+    }
+    throw new IllegalArgumentException("a bare " + network.type() + " has no fixed size: its config.json needs a"
+        + " \"diffusion\" section (it gives image_size or seq_length)");
   }
 
   public JsonObject toJson() {

@@ -48,10 +48,7 @@ public final class EdmSampler implements DiffusionSampler {
     this.session = session;
     Ops tf = root.withSubScope("edm_sampler");
     long[] perExample = diffusion.sampleShape();
-    long[] batch = new long[perExample.length + 1];
-    batch[0] = -1;
-    System.arraycopy(perExample, 0, batch, 1, perExample.length);
-    Shape batchShape = Shape.of(batch);
+    Shape batchShape = Shape.of(Tensors.batchShape(-1, perExample));
     noiseSource = new NoiseSource(tf, session, perExample);
     x = tf.placeholder(TFloat32.class, Placeholder.shape(batchShape));
     sigma = scalar(tf);
@@ -178,11 +175,11 @@ public final class EdmSampler implements DiffusionSampler {
     }
   }
 
-  /** Feeds the labels and, after the first evaluation, the last denoised estimate as self-conditioning. */
   private StepRun step() {
     return StepRun.of(session, diffusion.network());
   }
 
+  /** Feeds the labels and, after the first evaluation, the last denoised estimate as self-conditioning. */
   private StepRun conditioned(StepRun runner, Carry carry, boolean first, TInt64 l) {
     return Samplers.condition(runner, selfCond, first ? null : carry.get(1), labels, l, diffusion);
   }

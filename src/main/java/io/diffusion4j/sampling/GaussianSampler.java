@@ -54,7 +54,7 @@ public final class GaussianSampler implements DiffusionSampler {
     this.session = session;
     Ops tf = root.withSubScope("gaussian_sampler");
     long[] perExample = diffusion.sampleShape();
-    Shape batchShape = Shape.of(concat(-1, perExample));
+    Shape batchShape = Shape.of(Tensors.batchShape(-1, perExample));
     x = tf.placeholder(TFloat32.class, Placeholder.shape(batchShape));
     time = tf.placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
     timeNext = tf.placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
@@ -193,21 +193,13 @@ public final class GaussianSampler implements DiffusionSampler {
     }
   }
 
-  /** Feeds the running sample, the last x0 estimate as self-conditioning, and the labels. */
   private StepRun step() {
     return StepRun.of(session, diffusion.network());
   }
 
+  /** Feeds the running sample, the last x0 estimate as self-conditioning, and the labels. */
   private StepRun feed(StepRun runner, Carry carry, TInt64 classLabels) {
     return Samplers.condition(runner.feed(x, carry.get(0)), selfCond, carry.started() ? carry.get(1) : null,
         labels, classLabels, diffusion);
-  }
-
-  /** [first, rest...]: a batch shape from one example's. */
-  static long[] concat(long first, long[] rest) {
-    long[] s = new long[rest.length + 1];
-    s[0] = first;
-    System.arraycopy(rest, 0, s, 1, rest.length);
-    return s;
   }
 }

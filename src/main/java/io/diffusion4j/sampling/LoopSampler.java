@@ -6,6 +6,7 @@ import io.diffusion4j.diffusion.GaussianDiffusion;
 import io.diffusion4j.models.Network;
 import io.diffusion4j.models.NetworkConfig;
 import io.diffusion4j.nn.Parameters;
+import io.diffusion4j.nn.Tensors;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -100,10 +101,13 @@ public final class LoopSampler {
       Operand<TInt32> steps, Operand<TInt64> classLabels) {
     Ops outer = tf.withSubScope("loop_sampler");
     Operand<TInt32> k = takesSteps() ? checkedSteps(outer, steps) : outer.constant(maxSteps);
-    Operand<TInt32> offset = outer.gather(outer.constant(offsets), k, outer.constant(0));
+    // rows offsets[k] .. offsets[k + 1] of the table are the k-step run's
+    Operand<TInt32> bounds = outer.slice(outer.constant(offsets), outer.reshape(k, outer.constant(new int[] {1})),
+        outer.constant(new int[] {2}));
+    Operand<TInt32> offset = outer.gather(bounds, outer.constant(0), outer.constant(0));
+    Operand<TInt32> count = outer.math.sub(outer.gather(bounds, outer.constant(1), outer.constant(0)), offset);
     Operand<TFloat32> rows = outer.slice(outer.constant(table), outer.stack(List.of(offset, outer.constant(0))),
-        outer.stack(List.of(outer.math.sub(outer.gather(outer.constant(offsets), outer.math.add(k, outer.constant(1)),
-            outer.constant(0)), offset), outer.constant(-1))));
+        outer.stack(List.of(count, outer.constant(-1))));
     long[] perExample = diffusion.sampleShape();
     List<Operand<TInt32>> shape = new ArrayList<>();
     shape.add(outer.reshape(num, outer.constant(new int[] {1})));
@@ -127,7 +131,7 @@ public final class LoopSampler {
       vars.add(outer.identity(p.value()));
     }
     // the loop's inputs and outputs come without static shapes, which the network checks
-    Shape batch = Shape.of(GaussianSampler.concat(-1, perExample));
+    Shape batch = Shape.of(Tensors.batchShape(-1, perExample));
     Output<?>[] in = vars.stream().map(Operand::asOutput).toArray(Output<?>[]::new);
     Output<?>[] out = ((Graph) outer.scope().env()).whileLoop(in, (g, ins, cond) -> {
       Ops c = Ops.create(g);

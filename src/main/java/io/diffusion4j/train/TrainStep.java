@@ -68,11 +68,8 @@ public final class TrainStep {
     Diffusion diffusion = model.diffusion().orElseThrow(
         () -> new IllegalArgumentException("training needs a config with a \"diffusion\" section"));
     Ops tf = model.ops().withSubScope("train");
-    long[] perExample = diffusion.sampleShape();
-    long[] shape = new long[perExample.length + 1];
-    shape[0] = -1;
-    System.arraycopy(perExample, 0, shape, 1, perExample.length);
-    images = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(shape)));
+    images = tf.placeholder(TFloat32.class,
+        Placeholder.shape(Shape.of(Tensors.batchShape(-1, diffusion.sampleShape()))));
     labels = model.network().numClasses() > 0 ? tf.placeholder(TInt64.class, Placeholder.shape(Shape.of(-1))) : null;
     seed = tf.placeholder(TInt64.class, Placeholder.shape(Shape.of(2)));
     microIndex = tf.placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
