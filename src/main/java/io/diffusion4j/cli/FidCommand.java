@@ -9,7 +9,10 @@ import io.diffusion4j.eval.FrechetDistance;
 import io.diffusion4j.eval.GeneratedImages;
 import io.diffusion4j.eval.KernelDistance;
 import io.diffusion4j.eval.StatisticsCache;
+import io.diffusion4j.io.FloatArray;
+import io.diffusion4j.io.ProgressLine;
 import io.diffusion4j.pipeline.DiffusionModel;
+import io.diffusion4j.sampling.SampleRun;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -70,12 +73,16 @@ final class FidCommand implements Callable<Integer> {
   @Option(names = "--seed", paramLabel = "S", description = "seed of the samples drawn and of the KID subsets (default 0)")
   long seed;
 
-  @Option(names = "--batch-size", paramLabel = "B", description = "samples drawn at a time (default 250)")
-  int batchSize = 250;
+  @Option(names = "--batch-size", paramLabel = "B",
+      description = "samples drawn at a time (default: as many as fit in about 1 GiB of activations, at most 1024)")
+  Integer batchSize;
 
-  @Option(names = "--stats", paramLabel = "FILE",
-      description = "the data statistics cache (default: fid-stats-NETWORK.safetensors beside the samples or in the model folder)")
+  @Option(names = "--stats", paramLabel = "FILE", description = "the data statistics cache file (instead of one in --stats-dir)")
   Path stats;
+
+  @Option(names = "--stats-dir", paramLabel = "DIR", description = "where data statistics are cached, one file per"
+      + " network, data and count (default: " + StatisticsCache.DEFAULT_DIR_DESCRIPTION + ")")
+  Path statsDir;
 
   @Option(names = "--kid-subsets", paramLabel = "K", description = "default " + KernelDistance.DEFAULT_SUBSETS)
   int kidSubsets = KernelDistance.DEFAULT_SUBSETS;
@@ -91,7 +98,7 @@ final class FidCommand implements Callable<Integer> {
     if (num != null && num < 2 || numData != null && numData < 2) {
       throw new ParameterException(spec.commandLine(), "--num and --num-data must be at least 2 (a covariance needs two)");
     }
-    if (batchSize < 1) {
+    if (batchSize != null && batchSize < 1) {
       throw new ParameterException(spec.commandLine(), "--batch-size " + batchSize + " must be at least 1");
     }
     if (kidSubsets < 1 || kidSubsetSize < 2) {
@@ -106,10 +113,9 @@ final class FidCommand implements Callable<Integer> {
       if (count > samples.size()) {
         throw new IllegalArgumentException("--num " + count + ": " + source.samples + " holds " + samples.size() + " samples");
       }
-      Path folder = source.samples.toAbsolutePath().getParent();
-      return score(samples.exampleShape(), folder, log,
+      return score(samples.exampleShape(), log,
           net -> FeatureStatistics.of(net, (first, n) -> samples.examples(IntStream.range(first, first + n).toArray()),
-              count, batchSize));
+              count, batchSize != null ? batchSize : 500));
     }
     try (DiffusionModel model = DiffusionModel.load(source.model, DiffusionModel.Weights.PREFER_EMA)) {
       if (model.network().spatialRank() != 2) {
@@ -117,10 +123,21 @@ final class FidCommand implements Callable<Integer> {
       }
       int count = num == null ? 1000 : num;
       var images = GeneratedImages.of(model.sampler(), model.network().numClasses(), seed);
-      return score(model.config().sampleShape(), source.model, log, net -> FeatureStatistics.of(net, (first, n) -> {
-        log.accept("sampling " + (first + 1) + "-" + (first + n) + " of " + count);
-        return images.images(first, n);
-      }, count, batchSize));
+      int batch = batchSize != null ? batchSize
+          : SampleRun.defaultBatchSize(model.config().network(), model.config().sampleShape());
+      return score(model.config().sampleShape(), log, net -> {
+        ProgressLine progress = new ProgressLine(err, System.console() != null, "images", 0, count);
+        return FeatureStatistics.of(net, (first, n) -> {
+          try {
+            FloatArray drawn = images.images(first, n);
+            progress.update(first + n, "sampled");
+            return drawn;
+          } catch (org.tensorflow.exceptions.TFResourceExhaustedException e) {
+            throw new IllegalStateException("out of memory while sampling a batch of " + n + " images: lower"
+                + " --batch-size (" + Math.max(1, n / 4) + ", say)", e);
+          }
+        }, count, batch);
+      });
     }
   }
 
@@ -129,16 +146,17 @@ final class FidCommand implements Callable<Integer> {
     FeatureStatistics of(FeatureNetwork net) throws IOException;
   }
 
-  private int score(long[] shape, Path resultsFolder, Consumer<String> log, SampleStatistics samples) throws IOException {
+  private int score(long[] shape, Consumer<String> log, SampleStatistics samples) throws IOException {
     Dataset dataset = data == null ? EmbeddedDefault.dataset() : DataArgument.open(data, shape, convertImageTo);
     if (!Arrays.equals(dataset.exampleShape(), shape)) {
       throw new IllegalArgumentException("the samples are " + Arrays.toString(shape) + " but the data's examples are "
           + Arrays.toString(dataset.exampleShape()));
     }
     try (FeatureNetwork net = FeatureNetwork.open(network, layer, shape)) {
-      Path cache = stats != null ? stats : StatisticsCache.file(resultsFolder, net);
-      FeatureStatistics real = StatisticsCache.dataStatistics(net, dataset, numData == null ? Integer.MAX_VALUE : numData,
-          cache, log);
+      int dataCount = numData == null ? Integer.MAX_VALUE : numData;
+      FeatureStatistics real = stats != null ? StatisticsCache.dataStatistics(net, dataset, dataCount, stats, log)
+          : StatisticsCache.dataStatisticsIn(net, dataset, dataCount,
+              statsDir != null ? statsDir : StatisticsCache.defaultDirectory(), log);
       FeatureStatistics fake = samples.of(net);
       fake.conditionWarning("samples").ifPresent(w -> log.accept("warning: " + w));
       real.conditionWarning("data examples").ifPresent(w -> log.accept("warning: " + w));

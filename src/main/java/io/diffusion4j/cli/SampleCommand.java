@@ -3,12 +3,17 @@ package io.diffusion4j.cli;
 import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.io.ImageGrid;
 import io.diffusion4j.io.Npy;
+import io.diffusion4j.io.ProgressLine;
+import io.diffusion4j.nn.Tensors;
 import io.diffusion4j.pipeline.DiffusionModel;
 import io.diffusion4j.sampling.DiffusionSampler;
+import io.diffusion4j.sampling.SampleRun;
 import io.diffusion4j.sampling.Sampler;
-import java.nio.file.Files;
+import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 import picocli.CommandLine.Command;
@@ -17,22 +22,29 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** {@code sample}: draws samples from a model folder into .npy or a PNG grid. */
+/** {@code sample}: draws samples from a model folder into .npy or a PNG grid, batch by batch. */
 @Command(name = "sample", mixinStandardHelpOptions = true,
-    description = "Sample from a model folder and write the samples as .npy (channels-last float32"
-        + " in [0, 1]) or as a .png grid.")
+    description = {"Sample from a model folder or SavedModel and write the samples as .npy or as a .png grid.",
+        ".npy output is channels-last float32 in [0, 1], written batch by batch in bounded memory; every",
+        "image depends only on the seed, its index and the sampler's options, never on --batch-size."})
 final class SampleCommand implements Callable<Integer> {
+  /** The largest PNG grid: beyond it a grid is too large to look at, and .npy is the format. */
+  static final int MAX_GRID = 400;
+  private static final int DEFAULT_NUM = 16;
+  /** Rows of --noise checked at a time. */
+  private static final int SCAN_ROWS = 256;
+
   @Spec
   CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "DIR", description = "model folder (config.json and weights)")
+  @Option(names = "--model", required = true, paramLabel = "DIR", description = "model folder (config.json and weights) or SavedModel version folder")
   Path model;
 
   @Option(names = "--out", required = true, paramLabel = "FILE", description = "output file: .npy or .png")
   Path out;
 
-  @Option(names = "--num", paramLabel = "N", description = "number of samples (default 16, or as many as --noise holds)")
-  Integer num;
+  @Option(names = "--num", paramLabel = "N", description = "number of samples (default " + DEFAULT_NUM + ", or as many as --noise holds)")
+  Long num;
 
   @Option(names = "--seed", paramLabel = "S", description = "random seed (default: a random one, printed)")
   Long seed;
@@ -61,6 +73,10 @@ final class SampleCommand implements Callable<Integer> {
       description = "which weights to use (default: ema when the folder has them)")
   String weights;
 
+  @Option(names = "--batch-size", paramLabel = "B",
+      description = "images sampled at a time (default: as many as fit in about 1 GiB of activations, at most 1024)")
+  Integer batchSize;
+
   @Override
   public Integer call() throws Exception {
     String ext = extension(out);
@@ -75,50 +91,100 @@ final class SampleCommand implements Callable<Integer> {
     if (eta != null && !(eta >= 0)) {
       throw new ParameterException(spec.commandLine(), "--eta " + eta + " must be >= 0");
     }
-    try (DiffusionModel m = DiffusionModel.load(model, which)) {
+    if (steps != null && steps < 1) {
+      throw new ParameterException(spec.commandLine(), "--steps " + steps + " must be at least 1");
+    }
+    if (batchSize != null && batchSize < 1) {
+      throw new ParameterException(spec.commandLine(), "--batch-size " + batchSize + " must be at least 1");
+    }
+    checkGridSize(ext, num);
+    try (DiffusionModel m = DiffusionModel.load(model, which);
+        Npy.Rows rows = noise == null ? null : Npy.Rows.open(noise)) {
       DiffusionSampler s = m.sampler();
-      if (ext.equals("png") && (m.network().spatialRank() != 2 || !java.util.Set.of(1, 3, 4).contains(m.network().channels()))) {
+      long[] perExample = m.config().sampleShape();
+      if (ext.equals("png") && (perExample.length != 3 || !Set.of(1L, 3L, 4L).contains(perExample[2]))) {
         throw new IllegalArgumentException("--out " + out + ": PNG grids need images with 1, 3 or 4 channels; write .npy instead");
       }
+      long count = rows != null ? checkNoise(rows, perExample) : num != null ? num : DEFAULT_NUM;
+      checkGridSize(ext, count);
       long runSeed = seed != null ? seed : ThreadLocalRandom.current().nextLong();
       if (seed == null && noise == null) {
         spec.commandLine().getErr().println("diffusion4j: using --seed " + runSeed);
       }
-      FloatArray start;
-      if (noise != null) {
-        start = Npy.read(noise);
-        if (num != null && start.shape().length > 0 && start.shape()[0] != num) {
-          throw new IllegalArgumentException("--noise " + noise + " holds " + start.shape()[0] + " samples but --num is " + num);
-        }
-      } else {
-        start = s.initialNoise(num == null ? 16 : num, runSeed);
-      }
       Sampler chosen = kind != null ? kind : s.defaultSampler();
       int k = steps != null ? steps : s.defaultSteps();
-      double e = eta != null ? eta : m.config().diffusion() instanceof io.diffusion4j.diffusion.GaussianDiffusionConfig g
-          ? g.ddimSamplingEta() : 0;
-      FloatArray samples;
-      try {
-        samples = s.sample(chosen, start, runSeed, k, e, labelsFor((int) start.shape()[0], m.network().numClasses()), null);
-      } catch (IllegalArgumentException ex) {
-        throw new IllegalArgumentException((noise != null && ex.getMessage().startsWith("noise") ? "--" : "") + ex.getMessage(), ex);
-      }
-      if (out.toAbsolutePath().getParent() != null) {
-        Files.createDirectories(out.toAbsolutePath().getParent());
-      }
+      SampleRun.Settings settings = new SampleRun.Settings(chosen, k, eta != null ? eta : s.defaultEta(), runSeed);
+      SampleRun.Labels labels = labels(count, m.network().numClasses());
+      int batch = batchSize != null ? batchSize : SampleRun.defaultBatchSize(m.config().network(), perExample);
+      SampleRun.Noise start = rows == null ? null : rows::read;
+      ProgressLine progress = new ProgressLine(spec.commandLine().getErr(), System.console() != null, "images", 0, count);
+      long[] shape = Tensors.batchShape(count, perExample);
       if (ext.equals("npy")) {
-        Npy.write(out, samples);
+        Npy.write(out, shape, sink -> SampleRun.run(s, settings, count, batch, start, labels, (first, images) -> {
+          sink.write(images);
+          progress.update(first + images.shape()[0], "");
+        }));
       } else {
-        ImageGrid.writePng(out, samples);
+        float[] all = new float[Math.toIntExact(count * Arrays.stream(perExample).reduce(1, Math::multiplyExact))];
+        SampleRun.run(s, settings, count, batch, start, labels, (first, images) -> {
+          System.arraycopy(images.data(), 0, all, Math.toIntExact(first * images.size() / images.shape()[0]),
+              images.data().length);
+          progress.update(first + images.shape()[0], "");
+        });
+        ImageGrid.writePng(out, new FloatArray(shape, all));
       }
-      spec.commandLine().getOut().println("wrote " + samples.shape()[0] + " samples (" + chosen.cliName()
+      spec.commandLine().getOut().println("wrote " + count + " samples (" + chosen.cliName()
           + (chosen == Sampler.DDPM ? "" : ", " + k + " steps") + ") to " + out);
     }
     return 0;
   }
 
-  /** --class-label as one label per sample: a single label repeats; none is allowed only for unconditional models. */
-  private long[] labelsFor(int num, int classes) {
+  private void checkGridSize(String ext, Long count) {
+    if (ext.equals("png") && count != null && count > MAX_GRID) {
+      throw new ParameterException(spec.commandLine(), "--out " + out + ": a grid of " + count + " images is too large"
+          + " to look at (at most " + MAX_GRID + "); write .npy instead");
+    }
+  }
+
+  /**
+   * The number of start-noise rows in --noise, after checking that they fit the model, agree
+   * with --num, and are all finite (a NaN would silently poison every step).
+   */
+  private long checkNoise(Npy.Rows rows, long[] perExample) throws IOException {
+    long[] shape = rows.shape();
+    if (shape.length != perExample.length + 1 || shape[0] < 1
+        || !Arrays.equals(Arrays.copyOfRange(shape, 1, shape.length), perExample)) {
+      throw new IllegalArgumentException("--noise has shape " + Arrays.toString(shape) + ", expected [N, "
+          + Arrays.toString(perExample).replaceAll("[\\[\\]]", "") + "] (channels-last)");
+    }
+    if (num != null && shape[0] != num) {
+      throw new IllegalArgumentException("--noise " + noise + " holds " + shape[0] + " samples but --num is " + num);
+    }
+    for (long first = 0; first < shape[0]; first += SCAN_ROWS) {
+      float[] v = rows.read(first, (int) Math.min(SCAN_ROWS, shape[0] - first)).data();
+      for (int i = 0; i < v.length; i++) {
+        if (!Float.isFinite(v[i])) {
+          throw new IllegalArgumentException("--noise " + noise + ": the value at " + index(shape, first, i) + " is "
+              + v[i] + "; the start noise must be finite");
+        }
+      }
+    }
+    return shape[0];
+  }
+
+  /** The multi-index of flat element {@code i} of the rows starting at {@code first}. */
+  private static String index(long[] shape, long first, long i) {
+    long[] idx = new long[shape.length];
+    for (int d = shape.length - 1; d > 0; d--) {
+      idx[d] = i % shape[d];
+      i /= shape[d];
+    }
+    idx[0] = first + i;
+    return Arrays.toString(idx);
+  }
+
+  /** --class-label as the labels of each batch: a single label repeats; none is allowed only for unconditional models. */
+  private SampleRun.Labels labels(long count, int classes) {
     if (classLabels == null) {
       if (classes > 0) {
         throw new ParameterException(spec.commandLine(), "the model is class-conditional (num_classes = " + classes
@@ -129,16 +195,22 @@ final class SampleCommand implements Callable<Integer> {
     if (classes == 0) {
       throw new ParameterException(spec.commandLine(), "--class-label given, but the model is not class-conditional");
     }
-    if (classLabels.length == 1) {
-      long[] all = new long[num];
-      java.util.Arrays.fill(all, classLabels[0]);
-      return all;
+    for (long l : classLabels) {
+      if (l < 0 || l >= classes) {
+        throw new ParameterException(spec.commandLine(), "--class-label " + l + " is outside 0.." + (classes - 1));
+      }
     }
-    if (classLabels.length != num) {
+    if (classLabels.length != 1 && classLabels.length != count) {
       throw new ParameterException(spec.commandLine(), "--class-label lists " + classLabels.length
-          + " labels for " + num + " samples: give one, or one per sample");
+          + " labels for " + count + " samples: give one, or one per sample");
     }
-    return classLabels;
+    return (first, n) -> {
+      long[] batch = new long[n];
+      for (int i = 0; i < n; i++) {
+        batch[i] = classLabels[classLabels.length == 1 ? 0 : (int) first + i];
+      }
+      return batch;
+    };
   }
 
   private static String extension(Path p) {

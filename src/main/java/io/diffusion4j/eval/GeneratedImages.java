@@ -8,16 +8,15 @@ public final class GeneratedImages {
   private GeneratedImages() {}
 
   /**
-   * Images drawn with the sampler's default settings, batch by batch: the batch starting at image
-   * {@code first} starts from noise seeded by ({@code seed}, first), so the images depend only on
-   * the seed and the batch size. Class-conditional models cycle through their classes, one per
-   * image, as the sample grids do.
+   * Images drawn with the sampler's default settings, batch by batch; image {@code i} depends only
+   * on the seed and {@code i}, never on the batch size. Class-conditional models cycle through
+   * their classes, one per image, as the sample grids do.
    */
   public static FeatureStatistics.ImageSource of(DiffusionSampler sampler, int numClasses, long seed) {
     return (first, n) -> {
       long[] labels = numClasses == 0 ? null : LongStream.range(first, first + n).map(i -> i % numClasses).toArray();
-      long batchSeed = seed * 0x9E3779B97F4A7C15L + first;
-      return sampler.sample(sampler.initialNoise(n, batchSeed), batchSeed, labels);
+      return sampler.sample(sampler.defaultSampler(), sampler.initialNoise(first, n, seed), seed, first,
+          sampler.defaultSteps(), sampler.defaultEta(), labels, null);
     };
   }
 }

@@ -28,11 +28,25 @@ public final class StatisticsCache {
   static final String FORMAT = "diffusion4j-feature-statistics-1";
   private static final int BATCH = 500;
 
+  /** How the help texts name {@link #defaultDirectory()}. */
+  public static final String DEFAULT_DIR_DESCRIPTION = "$XDG_CACHE_HOME/diffusion4j/fid-stats, or ~/.cache/diffusion4j/fid-stats";
+
   private StatisticsCache() {}
 
-  /** The cache file for {@code net}'s statistics in {@code folder}. */
+  /** The cache file for {@code net}'s statistics in {@code folder} (a training run's results folder). */
   public static Path file(Path folder, FeatureNetwork net) {
-    return folder.resolve("fid-stats-" + net.name().replaceAll("[^A-Za-z0-9._-]", "_") + ".safetensors");
+    return folder.resolve(baseName(net) + ".safetensors");
+  }
+
+  private static String baseName(FeatureNetwork net) {
+    return "fid-stats-" + net.name().replaceAll("[^A-Za-z0-9._-]", "_");
+  }
+
+  /** The per-user cache folder of the {@code fid} command: never inside a model folder or a SavedModel. */
+  public static Path defaultDirectory() {
+    String xdg = System.getenv("XDG_CACHE_HOME");
+    Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+    return base.resolve("diffusion4j").resolve("fid-stats");
   }
 
   /**
@@ -42,9 +56,25 @@ public final class StatisticsCache {
    */
   public static FeatureStatistics dataStatistics(FeatureNetwork net, Dataset data, int count, Path file,
       Consumer<String> log) throws IOException {
+    return dataStatistics(net, data, count, key -> file, log);
+  }
+
+  /**
+   * As {@link #dataStatistics(FeatureNetwork, Dataset, int, Path, Consumer)} with the file in
+   * {@code folder}, named by the network and the key, so that one folder serves any data.
+   */
+  public static FeatureStatistics dataStatisticsIn(FeatureNetwork net, Dataset data, int count, Path folder,
+      Consumer<String> log) throws IOException {
+    return dataStatistics(net, data, count, key -> folder.resolve(baseName(net) + "-" + key.substring(0, 16)
+        + ".safetensors"), log);
+  }
+
+  private static FeatureStatistics dataStatistics(FeatureNetwork net, Dataset data, int count,
+      java.util.function.Function<String, Path> fileForKey, Consumer<String> log) throws IOException {
     net.checkImages(data.exampleShape());
     int[] indices = spread(data.size(), count);
     String key = key(net, data, indices);
+    Path file = fileForKey.apply(key);
     FeatureStatistics cached = read(file, key, net, log);
     if (cached != null) {
       log.accept("data statistics for " + net.name() + " from " + file + " (" + indices.length + " examples)");

@@ -75,7 +75,11 @@ public final class ImageGrid {
 
   /** Writes the grid with {@code nrow} images per row and the default padding as PNG, atomically. */
   public static void writePng(Path path, FloatArray images, int nrow) throws IOException {
-    BufferedImage image = grid(images, nrow, DEFAULT_PADDING);
+    writePng(path, grid(images, nrow, DEFAULT_PADDING));
+  }
+
+  /** Writes an image as PNG, atomically. */
+  public static void writePng(Path path, BufferedImage image) throws IOException {
     ByteArrayOutputStream png = new ByteArrayOutputStream();
     if (!ImageIO.write(image, "png", png)) {
       throw new IOException(path + ": no PNG writer available");

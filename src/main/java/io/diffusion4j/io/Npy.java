@@ -28,7 +28,10 @@ public final class Npy {
   public static FloatArray read(Path path) throws IOException {
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
       Header h = readHeader(path, ch);
-      return new FloatArray(h.shape, h.type.readFloats(path, ch, h.dataStart, h.count, h.order));
+      if (h.count > Integer.MAX_VALUE - 8) {
+        throw bad(path, "shape " + Arrays.toString(h.shape) + " has too many elements to read at once");
+      }
+      return new FloatArray(h.shape, h.type.readFloats(path, ch, h.dataStart, (int) h.count, h.order));
     }
   }
 
@@ -39,13 +42,109 @@ public final class Npy {
       if (!h.type.isInteger()) {
         throw bad(path, "dtype '" + h.descr + "' is not an integer type");
       }
-      return h.type.readLongs(path, ch, h.dataStart, h.count, h.order);
+      if (h.count > Integer.MAX_VALUE - 8) {
+        throw bad(path, "shape " + Arrays.toString(h.shape) + " has too many elements to read at once");
+      }
+      return h.type.readLongs(path, ch, h.dataStart, (int) h.count, h.order);
     }
+  }
+
+  /**
+   * An array read a range of rows (entries of its first axis) at a time, converted to float32, so
+   * that arrays larger than memory can be used batch by batch.
+   */
+  public static final class Rows implements AutoCloseable {
+    private final Path path;
+    private final FileChannel channel;
+    private final Header header;
+    private final long rowSize;
+
+    private Rows(Path path, FileChannel channel, Header header) {
+      this.path = path;
+      this.channel = channel;
+      this.header = header;
+      this.rowSize = NumericType.elementCount(Arrays.copyOfRange(header.shape, 1, header.shape.length));
+    }
+
+    public static Rows open(Path path) throws IOException {
+      FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
+      try {
+        Header h = readHeader(path, ch);
+        if (h.shape.length == 0) {
+          throw bad(path, "a scalar has no rows");
+        }
+        return new Rows(path, ch, h);
+      } catch (IOException | RuntimeException e) {
+        ch.close();
+        throw e;
+      }
+    }
+
+    public long[] shape() {
+      return header.shape.clone();
+    }
+
+    /** Rows {@code first} .. {@code first + n - 1}. */
+    public FloatArray read(long first, int n) throws IOException {
+      if (first < 0 || n < 0 || first + n > header.shape[0]) {
+        throw new IllegalArgumentException(path + ": rows " + first + ".." + (first + n - 1) + " outside [0, "
+            + header.shape[0] + ")");
+      }
+      long[] shape = header.shape.clone();
+      shape[0] = n;
+      int count = Math.toIntExact(n * rowSize);
+      return new FloatArray(shape, header.type.readFloats(path, channel,
+          header.dataStart + first * rowSize * header.type.size, count, header.order));
+    }
+
+    @Override
+    public void close() throws IOException {
+      channel.close();
+    }
+  }
+
+  /** Takes the rows of an array being written, in order. */
+  public interface RowSink {
+    void write(FloatArray rows) throws IOException;
   }
 
   /** Writes {@code array} as '<f4' in C order (format 1.0 unless the header needs 2.0), atomically. */
   public static void write(Path path, FloatArray array) throws IOException {
-    byte[] dict = ("{'descr': '<f4', 'fortran_order': False, 'shape': " + tuple(array.shape()) + ", }")
+    write(path, array.shape(), sink -> sink.write(array));
+  }
+
+  /**
+   * Writes a '<f4' array of {@code shape} whose rows {@code rows} hands over in order, a batch at
+   * a time: the header first, then each batch as it comes, to a temporary file renamed into place
+   * once every row is there. Fails, leaving nothing, when the rows do not fill the shape exactly.
+   */
+  public static void write(Path path, long[] shape, IOConsumer<RowSink> rows) throws IOException {
+    long[] rowShape = Arrays.copyOfRange(shape, Math.min(1, shape.length), shape.length);
+    long expected = NumericType.elementCount(shape);
+    AtomicFiles.write(path, out -> {
+      out.write(header(shape));
+      long[] written = {0};
+      rows.accept(batch -> {
+        long[] s = batch.shape();
+        if (shape.length > 0 && (s.length != shape.length || !Arrays.equals(Arrays.copyOfRange(s, 1, s.length), rowShape))) {
+          throw new IllegalArgumentException(path + ": rows of shape " + Arrays.toString(s) + " do not fit "
+              + Arrays.toString(shape));
+        }
+        if (written[0] + batch.size() > expected) {
+          throw new IllegalArgumentException(path + ": more rows than the shape " + Arrays.toString(shape) + " holds");
+        }
+        NumericType.writeF32(out, batch.data());
+        written[0] += batch.size();
+      });
+      if (written[0] != expected) {
+        throw new IllegalStateException(path + ": " + written[0] + " of " + expected + " values written");
+      }
+    });
+  }
+
+  /** The header numpy.save writes for a '<f4' array of {@code shape}. */
+  private static byte[] header(long[] shape) {
+    byte[] dict = ("{'descr': '<f4', 'fortran_order': False, 'shape': " + tuple(shape) + ", }")
         .getBytes(StandardCharsets.ISO_8859_1);
     int major = 1;
     int prefix = MAGIC.length + 2 + 2;
@@ -66,10 +165,7 @@ public final class Npy {
       header.put((byte) ' ');
     }
     header.put((byte) '\n');
-    AtomicFiles.write(path, out -> {
-      out.write(header.array());
-      NumericType.writeF32(out, array.data());
-    });
+    return header.array();
   }
 
   /** Total header size: prefix, dict and the final newline, rounded up for alignment. */
@@ -87,7 +183,7 @@ public final class Npy {
   }
 
   private record Header(
-      String descr, NumericType type, ByteOrder order, long[] shape, int count, long dataStart) {}
+      String descr, NumericType type, ByteOrder order, long[] shape, long count, long dataStart) {}
 
   private static Header readHeader(Path path, FileChannel ch) throws IOException {
     long size = ch.size();
@@ -137,19 +233,16 @@ public final class Npy {
     }
     long[] shape = shape(path, map.get("shape"));
     long count = NumericType.elementCount(shape);
-    if (count > Integer.MAX_VALUE - 8) {
-      throw bad(path, "shape " + Arrays.toString(shape) + " has too many elements for a Java array");
-    }
     NumericType type = type(path, descr);
     long dataStart = prefix + headerLength;
-    long needed = count * type.size;
+    long needed = count > Long.MAX_VALUE / type.size ? Long.MAX_VALUE : count * type.size;
     if (size - dataStart < needed) {
       throw bad(path, "truncated data: shape " + Arrays.toString(shape) + " of " + descr + " needs "
           + needed + " bytes, " + (size - dataStart) + " present");
     }
     ByteOrder order = descr.charAt(0) == '>' ? ByteOrder.BIG_ENDIAN
         : descr.charAt(0) == '=' ? ByteOrder.nativeOrder() : ByteOrder.LITTLE_ENDIAN;
-    return new Header(descr, type, order, shape, (int) count, dataStart);
+    return new Header(descr, type, order, shape, count, dataStart);
   }
 
   private static NumericType type(Path path, String descr) throws IOException {

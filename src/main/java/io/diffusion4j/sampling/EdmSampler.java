@@ -28,6 +28,8 @@ public final class EdmSampler implements DiffusionSampler {
   private final Placeholder<TFloat32> sigmaNext;
   private final Placeholder<TFloat32> churnStd;
   private final Placeholder<TInt64> seed;
+  private final Placeholder<TInt64> stream;
+  private final Operand<TInt64> first;
   private final Operand<TFloat32> selfCond;
   private final Placeholder<TInt64> labels;
   private final Placeholder<TFloat32> xHat;
@@ -55,7 +57,9 @@ public final class EdmSampler implements DiffusionSampler {
     sigmaHat = scalar(tf);
     sigmaNext = scalar(tf);
     churnStd = scalar(tf);
-    seed = tf.placeholder(TInt64.class, Placeholder.shape(Shape.of(2)));
+    seed = tf.placeholder(TInt64.class, Placeholder.shape(Shape.scalar()));
+    stream = tf.placeholder(TInt64.class, Placeholder.shape(Shape.scalar()));
+    first = tf.placeholderWithDefault(tf.constant(0L), Shape.scalar());
     selfCond = diffusion.network().selfCondition() ? tf.placeholderWithDefault(tf.zerosLike(x), batchShape) : null;
     labels = diffusion.network().numClasses() > 0 ? tf.placeholder(TInt64.class, Placeholder.shape(Shape.of(-1))) : null;
     xHat = tf.placeholder(TFloat32.class, Placeholder.shape(batchShape));
@@ -65,7 +69,7 @@ public final class EdmSampler implements DiffusionSampler {
     b = scalar(tf);
     wNew = scalar(tf);
     wOld = scalar(tf);
-    Operand<TFloat32> noise = tf.random.statelessRandomNormal(tf.shape(x), seed);
+    Operand<TFloat32> noise = ImageNoise.like(tf, x, seed, stream, first, perExample);
     euler = EdmSteps.eulerWithChurn(tf, diffusion, x, sigmaHat, sigmaNext, churnStd, noise, selfCond, labels);
     heun = EdmSteps.heunCorrection(tf, diffusion, x, xHat, slope, sigmaHat, sigmaNext, selfCond, labels);
     dpmpp = EdmSteps.dpmpp2m(tf, diffusion, x, sigma, previous, a, b, wNew, wOld, selfCond, labels);
@@ -98,24 +102,19 @@ public final class EdmSampler implements DiffusionSampler {
   }
 
   @Override
-  public FloatArray initialNoise(int num, long seed) {
-    return noiseSource.draw(num, seed);
+  public FloatArray initialNoise(long first, int num, long seed) {
+    return noiseSource.draw(first, num, seed);
   }
 
   @Override
-  public FloatArray sample(FloatArray noise, long seed, long[] classLabels) {
-    return sample(defaultSampler(), noise, seed, defaultSteps(), 0, classLabels, null);
-  }
-
-  @Override
-  public FloatArray sample(Sampler sampler, FloatArray noise, long seed, int steps, double eta, long[] classLabels,
-      List<FloatArray> everyStep) {
+  public FloatArray sample(Sampler sampler, FloatArray noise, long seed, long first, int steps, double eta,
+      long[] classLabels, List<FloatArray> everyStep) {
     Samplers.checkBatch(diffusion, "noise", noise, classLabels);
     double[] sigmas = diffusion.sampleSchedule(steps);
     try (TInt64 l = classLabels == null ? null : TInt64.vectorOf(classLabels); Carry carry = start(noise, sigmas[0])) {
       carry.record(everyStep);
       switch (sampler) {
-        case HEUN, EULER -> churnLoop(carry, sigmas, sampler == Sampler.HEUN, seed, l, everyStep);
+        case HEUN, EULER -> churnLoop(carry, sigmas, sampler == Sampler.HEUN, seed, first, l, everyStep);
         case DPMPP -> dpmppLoop(carry, sigmas, l, everyStep);
         default -> throw new IllegalArgumentException("sampler " + sampler.cliName() + " is for Gaussian diffusion;"
             + " ElucidatedDiffusion samples with heun, dpmpp or euler");
@@ -134,16 +133,16 @@ public final class EdmSampler implements DiffusionSampler {
   }
 
   /** Algorithm 2 (Heun), or its first-order part alone (Euler), with churn. */
-  private void churnLoop(Carry carry, double[] sigmas, boolean correct, long seedValue, TInt64 l,
+  private void churnLoop(Carry carry, double[] sigmas, boolean correct, long seedValue, long firstImage, TInt64 l,
       List<FloatArray> everyStep) {
     List<EdmSteps.Churn> steps = EdmSteps.churnSteps(diffusion, sigmas);
-    boolean first = true;
     for (int i = 0; i < steps.size(); i++) {
       EdmSteps.Churn step = steps.get(i);
       try (TFloat32 th = TFloat32.scalarOf(step.sigmaHat()); TFloat32 tn = TFloat32.scalarOf(step.sigmaNext());
-          TFloat32 tc = TFloat32.scalarOf(step.churnStd()); TInt64 sd = TInt64.vectorOf(seedValue, i)) {
-        StepRun run = conditioned(step(), carry, first, l).feed(x, carry.get(0))
-            .feed(sigmaHat, th).feed(sigmaNext, tn).feed(churnStd, tc).feed(seed, sd);
+          TFloat32 tc = TFloat32.scalarOf(step.churnStd()); TInt64 sd = TInt64.scalarOf(seedValue);
+          TInt64 st = TInt64.scalarOf(i); TInt64 f = TInt64.scalarOf(firstImage)) {
+        StepRun run = conditioned(step(), carry, i == 0, l).feed(x, carry.get(0))
+            .feed(sigmaHat, th).feed(sigmaNext, tn).feed(churnStd, tc).feed(seed, sd).feed(stream, st).feed(first, f);
         carry.advance(run.fetch(euler.next()).fetch(euler.denoised()).fetch(euler.xHat()).fetch(euler.slope()).run());
         if (correct && step.sigmaNext() > 0) {
           StepRun fix = conditioned(step(), carry, false, l).feed(x, carry.get(0))
@@ -151,7 +150,6 @@ public final class EdmSampler implements DiffusionSampler {
           carry.advance(fix.fetch(heun.next()).fetch(heun.denoised()).run());
         }
       }
-      first = false;
       carry.record(everyStep);
     }
   }

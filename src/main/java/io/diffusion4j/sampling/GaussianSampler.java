@@ -25,7 +25,9 @@ import org.tensorflow.types.TInt64;
  * the same samples in any session or JVM.
  */
 public final class GaussianSampler implements DiffusionSampler {
+  /** Streams of interpolate's two q-samples (steps use their timestep, the start noise -1). */
   private static final long Q_SAMPLE_STREAM = -2;
+  private static final long Q_SAMPLE_STREAM_2 = -3;
 
   private final GaussianDiffusion diffusion;
   private final Session session;
@@ -36,6 +38,8 @@ public final class GaussianSampler implements DiffusionSampler {
   private final Operand<TFloat32> selfCond;
   private final Placeholder<TInt64> labels;
   private final Placeholder<TInt64> seed;
+  private final Placeholder<TInt64> stream;
+  private final Operand<TInt64> first;
   private final GaussianSteps.Step ddpm;
   private final GaussianSteps.Step ddim;
   private final NoiseSource noiseSource;
@@ -59,7 +63,9 @@ public final class GaussianSampler implements DiffusionSampler {
     time = tf.placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
     timeNext = tf.placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
     eta = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
-    seed = tf.placeholder(TInt64.class, Placeholder.shape(Shape.of(2)));
+    seed = tf.placeholder(TInt64.class, Placeholder.shape(Shape.scalar()));
+    stream = tf.placeholder(TInt64.class, Placeholder.shape(Shape.scalar()));
+    first = tf.placeholderWithDefault(tf.constant(0L), Shape.scalar());
     selfCond = diffusion.network().selfCondition()
         ? tf.placeholderWithDefault(tf.zerosLike(x), batchShape)
         : null;
@@ -67,7 +73,7 @@ public final class GaussianSampler implements DiffusionSampler {
         ? tf.placeholder(TInt64.class, Placeholder.shape(Shape.of(-1))) : null;
     Operand<TInt32> batch = tf.slice(tf.shape(x), tf.constant(new int[] {0}), tf.constant(new int[] {1}));
     Operand<TInt32> t = tf.fill(batch, time);
-    Operand<TFloat32> noise = tf.random.statelessRandomNormal(tf.shape(x), seed);
+    Operand<TFloat32> noise = ImageNoise.like(tf, x, seed, stream, first, perExample);
     ddpm = GaussianSteps.ddpm(tf, diffusion, x, t, selfCond, labels, noise);
     ddim = GaussianSteps.ddim(tf, diffusion, x, t, tf.fill(batch, timeNext), eta, selfCond, labels, noise);
 
@@ -77,9 +83,9 @@ public final class GaussianSampler implements DiffusionSampler {
     lambda = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
     Operand<TInt32> tq = tf.fill(tf.slice(tf.shape(x1), tf.constant(new int[] {0}), tf.constant(new int[] {1})), time);
     Operand<TFloat32> q1 = diffusion.qSample(tf, diffusion.normalize(tf, x1), tq,
-        tf.random.statelessRandomNormal(tf.shape(x1), seed));
+        ImageNoise.like(tf, x1, seed, tf.constant(Q_SAMPLE_STREAM), first, perExample));
     Operand<TFloat32> q2 = diffusion.qSample(tf, diffusion.normalize(tf, x2), tq,
-        tf.random.statelessRandomNormal(tf.shape(x1), tf.math.add(seed, tf.constant(new long[] {0, 1}))));
+        ImageNoise.like(tf, x1, seed, tf.constant(Q_SAMPLE_STREAM_2), first, perExample));
     mixed = tf.math.add(tf.math.mul(tf.math.sub(tf.constant(1f), lambda), q1), tf.math.mul(lambda, q2));
     readout = new Carry.Readout(session, x, images(tf, diffusion, x));
   }
@@ -105,28 +111,27 @@ public final class GaussianSampler implements DiffusionSampler {
   }
 
   @Override
-  public FloatArray initialNoise(int num, long seed) {
-    return noiseSource.draw(num, seed);
+  public double defaultEta() {
+    return diffusion.config().ddimSamplingEta();
   }
 
+  @Override
+  public FloatArray initialNoise(long first, int num, long seed) {
+    return noiseSource.draw(first, num, seed);
+  }
 
   @Override
-  public FloatArray sample(Sampler sampler, FloatArray noise, long seed, int steps, double eta, long[] classLabels,
-      List<FloatArray> everyStep) {
+  public FloatArray sample(Sampler sampler, FloatArray noise, long seed, long first, int steps, double eta,
+      long[] classLabels, List<FloatArray> everyStep) {
     Samplers.checkBatch(diffusion, "noise", noise, classLabels);
-    try (TInt64 l = classLabels == null ? null : TInt64.vectorOf(classLabels)) {
+    try (TInt64 l = classLabels == null ? null : TInt64.vectorOf(classLabels); TInt64 f = TInt64.scalarOf(first)) {
       return switch (sampler) {
-        case DDPM -> ddpmLoop(noise, seed, diffusion.config().timesteps() - 1, l, everyStep, null);
-        case DDIM -> ddimLoop(noise, seed, diffusion.schedule().ddimTimePairs(steps), eta, l, everyStep);
+        case DDPM -> ddpmLoop(noise, seed, f, diffusion.config().timesteps() - 1, l, everyStep, null);
+        case DDIM -> ddimLoop(noise, seed, f, diffusion.schedule().ddimTimePairs(steps), eta, l, everyStep);
         default -> throw new IllegalArgumentException("sampler " + sampler.cliName() + " is for ElucidatedDiffusion;"
             + " Gaussian diffusion samples with ddpm or ddim");
       };
     }
-  }
-
-  @Override
-  public FloatArray sample(FloatArray noise, long seed, long[] classLabels) {
-    return sample(defaultSampler(), noise, seed, defaultSteps(), diffusion.config().ddimSamplingEta(), classLabels, null);
   }
 
   /**
@@ -147,22 +152,25 @@ public final class GaussianSampler implements DiffusionSampler {
     }
     FloatArray mix;
     try (TFloat32 ta = Tensors.of(a); TFloat32 tb = Tensors.of(b); TInt32 tt = TInt32.scalarOf(t);
-        TFloat32 l = TFloat32.scalarOf((float) lam); TInt64 sd = TInt64.vectorOf(seed, Q_SAMPLE_STREAM);
+        TFloat32 l = TFloat32.scalarOf((float) lam); TInt64 sd = TInt64.scalarOf(seed);
         Result r = session.runner().feed(x1, ta).feed(x2, tb).feed(time, tt).feed(lambda, l)
             .feed(this.seed, sd).fetch(mixed).run()) {
       mix = Tensors.toArray((TFloat32) r.get(0));
     }
-    return ddpmLoop(mix, seed, t, null, null, null);
+    try (TInt64 f = TInt64.scalarOf(0L)) {
+      return ddpmLoop(mix, seed, f, t, null, null, null);
+    }
   }
 
   /** DDPM from {@code start} down to 0; {@code onStep} (tests) sees the step index. */
-  FloatArray ddpmLoop(FloatArray start, long seed, int fromTime, TInt64 classLabels, List<FloatArray> everyStep,
-      IntConsumer onStep) {
-    try (Carry carry = new Carry(Tensors.of(start), readout)) {
+  FloatArray ddpmLoop(FloatArray start, long seed, TInt64 first, int fromTime, TInt64 classLabels,
+      List<FloatArray> everyStep, IntConsumer onStep) {
+    try (Carry carry = new Carry(Tensors.of(start), readout); TInt64 sd = TInt64.scalarOf(seed)) {
       carry.record(everyStep);
       for (int t = fromTime; t >= 0; t--) {
-        try (TInt32 tt = TInt32.scalarOf(t); TInt64 sd = TInt64.vectorOf(seed, t)) {
-          StepRun run = feed(step(), carry, classLabels).feed(time, tt).feed(this.seed, sd);
+        try (TInt32 tt = TInt32.scalarOf(t); TInt64 st = TInt64.scalarOf(t)) {
+          StepRun run = feed(step(), carry, classLabels).feed(time, tt).feed(this.seed, sd).feed(stream, st)
+              .feed(this.first, first);
           carry.advance(run.fetch(ddpm.next()).fetch(ddpm.xStart()).run());
         }
         carry.record(everyStep);
@@ -174,15 +182,16 @@ public final class GaussianSampler implements DiffusionSampler {
     }
   }
 
-  FloatArray ddimLoop(FloatArray start, long seed, int[][] pairs, double etaValue, TInt64 classLabels,
-      List<FloatArray> everyStep) {
-    try (Carry carry = new Carry(Tensors.of(start), readout); TFloat32 e = TFloat32.scalarOf((float) etaValue)) {
+  FloatArray ddimLoop(FloatArray start, long seed, TInt64 first, int[][] pairs, double etaValue,
+      TInt64 classLabels, List<FloatArray> everyStep) {
+    try (Carry carry = new Carry(Tensors.of(start), readout); TFloat32 e = TFloat32.scalarOf((float) etaValue);
+        TInt64 sd = TInt64.scalarOf(seed)) {
       carry.record(everyStep);
       for (int[] pair : pairs) {
         try (TInt32 tt = TInt32.scalarOf(pair[0]); TInt32 tn = TInt32.scalarOf(Math.max(pair[1], 0));
-            TInt64 sd = TInt64.vectorOf(seed, pair[0])) {
+            TInt64 st = TInt64.scalarOf(pair[0])) {
           StepRun run = feed(step(), carry, classLabels).feed(time, tt).feed(timeNext, tn)
-              .feed(eta, e).feed(this.seed, sd);
+              .feed(eta, e).feed(this.seed, sd).feed(stream, st).feed(this.first, first);
           // the last step (t_next = -1) returns the x0 estimate itself
           carry.advance(pair[1] < 0 ? run.fetch(ddim.xStart()).run()
               : run.fetch(ddim.next()).fetch(ddim.xStart()).run());

@@ -112,7 +112,8 @@ public final class LoopSampler {
     List<Operand<TInt32>> shape = new ArrayList<>();
     shape.add(outer.reshape(num, outer.constant(new int[] {1})));
     shape.add(outer.constant(java.util.Arrays.stream(perExample).mapToInt(Math::toIntExact).toArray()));
-    Operand<TFloat32> x = NoiseSource.startNoise(outer, outer.concat(shape, outer.constant(0)), seed);
+    Operand<TFloat32> x = ImageNoise.draw(outer, seed, outer.constant(ImageNoise.START), outer.constant(0L),
+        outer.concat(shape, outer.constant(0)), perExample);
     if (diffusion instanceof ElucidatedDiffusion e) {
       x = outer.math.mul(x, outer.constant((float) e.sampleSchedule(1)[0]));
     }
@@ -184,7 +185,7 @@ public final class LoopSampler {
       case DDPM, DDIM -> {
         GaussianDiffusion g = (GaussianDiffusion) d;
         Operand<TInt32> t = tf.dtypes.cast(col(tf, row, 0), TInt32.class);
-        Operand<TFloat32> noise = tf.random.statelessRandomNormal(tf.shape(x), streamSeed(tf, seed, t));
+        Operand<TFloat32> noise = noise(tf, x, seed, t);
         if (sampler == Sampler.DDPM) {
           GaussianSteps.Step s = GaussianSteps.ddpm(tf, g, x, tf.fill(batch, t), selfCond, labels, noise);
           return List.of(s.next(), s.xStart());
@@ -200,7 +201,7 @@ public final class LoopSampler {
         ElucidatedDiffusion e = (ElucidatedDiffusion) d;
         Operand<TFloat32> hat = col(tf, row, 0);
         Operand<TFloat32> next = col(tf, row, 1);
-        Operand<TFloat32> noise = tf.random.statelessRandomNormal(tf.shape(x), streamSeed(tf, seed, i));
+        Operand<TFloat32> noise = noise(tf, x, seed, i);
         EdmSteps.Euler euler = EdmSteps.eulerWithChurn(tf, e, x, hat, next, col(tf, row, 2), noise, selfCond, labels);
         if (sampler == Sampler.EULER || last) {
           return List.of(euler.next(), euler.denoised());
@@ -257,9 +258,9 @@ public final class LoopSampler {
     return tf.ensureShape(tf.gather(row, tf.constant(index), tf.constant(0)), Shape.scalar());
   }
 
-  /** The step's noise seed (seed, stream), as the session samplers feed it. */
-  private static Operand<TInt64> streamSeed(Ops tf, Operand<TInt64> seed, Operand<TInt32> stream) {
-    return tf.stack(List.of(seed, tf.dtypes.cast(stream, TInt64.class)));
+  /** The step's noise in {@code stream}, as the session samplers draw it; the run's images start at index 0. */
+  private Operand<TFloat32> noise(Ops tf, Operand<TFloat32> x, Operand<TInt64> seed, Operand<TInt32> stream) {
+    return ImageNoise.like(tf, x, seed, tf.dtypes.cast(stream, TInt64.class), tf.constant(0L), diffusion.sampleShape());
   }
 
   @SuppressWarnings("unchecked")

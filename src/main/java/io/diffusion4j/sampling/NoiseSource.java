@@ -12,15 +12,13 @@ import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 
-/** Standard-normal start noise, a pure function of (seed, number of samples), drawn in the graph. */
+/** Standard-normal start noise of images first .. first + num - 1, a pure function of (seed, image index). */
 final class NoiseSource {
-  /** The stream of the start noise; steps use their index, so this one never collides. */
-  private static final long STREAM = -1;
-
   private final Session session;
   private final long[] perExample;
   private final Placeholder<TInt32> shape;
   private final Placeholder<TInt64> seed;
+  private final Placeholder<TInt64> first;
   private final Operand<TFloat32> noise;
 
   NoiseSource(Ops tf, Session session, long[] perExample) {
@@ -28,25 +26,24 @@ final class NoiseSource {
     this.perExample = perExample.clone();
     shape = tf.placeholder(TInt32.class, Placeholder.shape(Shape.of(perExample.length + 1)));
     seed = tf.placeholder(TInt64.class, Placeholder.shape(Shape.scalar()));
-    noise = startNoise(tf, shape, seed);
+    first = tf.placeholder(TInt64.class, Placeholder.shape(Shape.scalar()));
+    noise = ImageNoise.draw(tf, seed, tf.constant(ImageNoise.START), first, shape, perExample);
   }
 
-  /** The start noise of shape {@code shape} (int32 [N, ...]) for an int64 scalar {@code seed}. */
-  static Operand<TFloat32> startNoise(Ops tf, Operand<TInt32> shape, Operand<TInt64> seed) {
-    return tf.random.statelessRandomNormal(shape, tf.stack(java.util.List.of(seed, tf.constant(STREAM))));
-  }
-
-  FloatArray draw(int num, long seedValue) {
+  FloatArray draw(long firstImage, int num, long seedValue) {
     if (num < 1) {
       throw new IllegalArgumentException("num = " + num + " must be at least 1");
+    }
+    if (firstImage < 0) {
+      throw new IllegalArgumentException("first = " + firstImage + " must be >= 0");
     }
     int[] s = new int[perExample.length + 1];
     s[0] = num;
     for (int i = 0; i < perExample.length; i++) {
       s[i + 1] = Math.toIntExact(perExample[i]);
     }
-    try (TInt32 st = TInt32.vectorOf(s); TInt64 sd = TInt64.scalarOf(seedValue);
-        Result r = session.runner().feed(shape, st).feed(seed, sd).fetch(noise).run()) {
+    try (TInt32 st = TInt32.vectorOf(s); TInt64 sd = TInt64.scalarOf(seedValue); TInt64 f = TInt64.scalarOf(firstImage);
+        Result r = session.runner().feed(shape, st).feed(seed, sd).feed(first, f).fetch(noise).run()) {
       return Tensors.toArray((TFloat32) r.get(0));
     }
   }

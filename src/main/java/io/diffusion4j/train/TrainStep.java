@@ -58,9 +58,11 @@ public final class TrainStep {
   private final Variant plain;
   private final Variant selfConditioned;
   private final Op applyAccumulated;
+  private final Operand<TFloat32> accumulatedNorm;
+  private float lastGradNorm = Float.NaN;
 
   /** A loss graph and its ops: with accumulation, {@code first}/{@code next} fill the accumulators. */
-  private record Variant(Operand<TFloat32> loss, Op update, Op first, Op next) {}
+  private record Variant(Operand<TFloat32> loss, Operand<TFloat32> gradNorm, Op update, Op first, Op next) {}
 
   public TrainStep(DiffusionModel model, Options options) {
     this.model = model;
@@ -87,7 +89,8 @@ public final class TrainStep {
     plain = variant(tf, diffusion, params, false, options.maxGradNorm());
     selfConditioned = diffusion.network().selfCondition()
         ? variant(tf, diffusion, params, true, options.maxGradNorm()) : null;
-    applyAccumulated = accumulate > 1 ? clipAndApply(tf, accumulated, options.maxGradNorm()) : null;
+    accumulatedNorm = accumulate > 1 ? GradientClipping.globalNorm(tf, accumulated) : null;
+    applyAccumulated = accumulate > 1 ? clipAndApply(tf, accumulated, accumulatedNorm, options.maxGradNorm()) : null;
     model.session().run(adam.initializer());
     // the reference normalises the stored weights before its first training forward, too
     List<Op> constraints = model.network().weightConstraints(tf);
@@ -107,7 +110,8 @@ public final class TrainStep {
       grads.add(g.expect(TFloat32.class));
     }
     if (accumulate == 1) {
-      return new Variant(loss, clipAndApply(tf, grads, maxGradNorm), null, null);
+      Operand<TFloat32> norm = GradientClipping.globalNorm(tf, grads);
+      return new Variant(loss, norm, clipAndApply(tf, grads, norm, maxGradNorm), null, null);
     }
     List<Op> first = new ArrayList<>();
     List<Op> next = new ArrayList<>();
@@ -117,13 +121,14 @@ public final class TrainStep {
       first.add(tf.assign(accumulators.get(i), g));
       next.add(tf.assignAdd(accumulators.get(i), g));
     }
-    return new Variant(loss, null, tf.withControlDependencies(first).noOp(), tf.withControlDependencies(next).noOp());
+    return new Variant(loss, null, null, tf.withControlDependencies(first).noOp(),
+        tf.withControlDependencies(next).noOp());
   }
 
   /** Clipping, Adam, then the network's weight constraints (forced weight normalisation). */
-  private Op clipAndApply(Ops tf, List<Operand<TFloat32>> grads, double maxGradNorm) {
+  private Op clipAndApply(Ops tf, List<Operand<TFloat32>> grads, Operand<TFloat32> norm, double maxGradNorm) {
     if (maxGradNorm > 0) {
-      grads = GradientClipping.clipByGlobalNorm(tf, grads, GradientClipping.globalNorm(tf, grads), maxGradNorm);
+      grads = GradientClipping.clipByGlobalNorm(tf, grads, norm, maxGradNorm);
     }
     Op update = adam.apply(tf, grads, lr);
     List<Op> constraints = model.network().weightConstraints(tf.withControlDependencies(List.of(update)));
@@ -186,17 +191,32 @@ public final class TrainStep {
           }
           if (fetchLoss) {
             r.fetch(v.loss());
+            if (accumulate == 1) {
+              r.fetch(v.gradNorm());
+            }
           }
           try (Result res = r.run()) {
             loss += fetchLoss ? ((TFloat32) res.get(0)).getFloat() / accumulate : 0;
+            lastGradNorm = fetchLoss && accumulate == 1 ? ((TFloat32) res.get(1)).getFloat() : Float.NaN;
           }
         }
       }
       if (accumulate > 1) {
-        model.session().runner().feed(lr, l).addTarget(applyAccumulated).run().close();
+        Session.Runner r = model.session().runner().feed(lr, l).addTarget(applyAccumulated);
+        if (fetchLoss) {
+          r.fetch(accumulatedNorm);
+        }
+        try (Result res = r.run()) {
+          lastGradNorm = fetchLoss ? ((TFloat32) res.get(0)).getFloat() : Float.NaN;
+        }
       }
     }
     return fetchLoss ? loss : Float.NaN;
+  }
+
+  /** The global norm of the gradients (before clipping) of the last step that fetched its loss, else NaN. */
+  public float lastGradNorm() {
+    return lastGradNorm;
   }
 
   /** One unconditional step (no class labels). */

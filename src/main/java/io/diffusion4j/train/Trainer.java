@@ -12,9 +12,11 @@ import io.diffusion4j.eval.StatisticsCache;
 import io.diffusion4j.io.AtomicFiles;
 import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.io.ImageGrid;
+import io.diffusion4j.io.ProgressLine;
 import io.diffusion4j.pipeline.DiffusionModel;
 import io.diffusion4j.pipeline.ModelConfig;
 import io.diffusion4j.sampling.DiffusionSampler;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.io.PrintStream;
@@ -25,8 +27,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -51,6 +55,8 @@ import java.util.Optional;
  */
 public final class Trainer implements AutoCloseable {
   public static final String METRICS = "metrics.jsonl";
+  /** The TensorBoard log folder inside the results folder. */
+  public static final String LOGS = "logs";
 
   private final DiffusionModel model;
   private final Dataset data;
@@ -65,6 +71,8 @@ public final class Trainer implements AutoCloseable {
   private double bestFd = Double.POSITIVE_INFINITY;
   private LearningRateSchedule schedule;
   private PrintStream log = System.err;
+  private TensorBoardLog tensorBoard;
+  private String score = "";
 
   /** What a finished run leaves behind. */
   public record Result(Path folder, Path lastSampleGrid, long steps, float lastLoss) {}
@@ -215,10 +223,15 @@ public final class Trainer implements AutoCloseable {
     float lastLoss = Float.NaN;
     boolean saved = false;
     long started = System.nanoTime();
-    ProgressLine progress = log == System.err ? ProgressLine.forStandardError(startStep, total)
-        : new ProgressLine(log, false, startStep, total);
+    long lastLogNanos = started;
+    long lastLogStep = startStep;
+    ProgressLine progress = log == System.err ? ProgressLine.onStandardError("steps", startStep, total)
+        : new ProgressLine(log, false, "steps", startStep, total);
     try (BatchLoader loader = new BatchLoader(data, options.trainBatchSize(), options.seed(),
         options.augmentHorizontalFlip() && model.network().spatialRank() == 2, options.loaderThreads(), 2 * k + 2)) {
+      if (startStep < total) {
+        openTensorBoard();
+      }
       loader.start(startStep * k);
       for (long s = startStep; s < total; s++) {
         List<FloatArray> micro = new ArrayList<>(k);
@@ -235,20 +248,32 @@ public final class Trainer implements AutoCloseable {
         ema.step(model.session(), s);
         if (logged) {
           lastLoss = loss;
-          appendMetrics(s + 1, loss, lr, (System.nanoTime() - started) / 1e9);
+          long now = System.nanoTime();
+          appendMetrics(s + 1, loss, lr, (now - started) / 1e9);
+          Map<String, Double> scalars = new LinkedHashMap<>();
+          scalars.put("loss", (double) loss);
+          scalars.put("lr", lr);
+          scalars.put("grad_norm", (double) step.lastGradNorm());
+          scalars.put("steps_per_s", (s + 1 - lastLogStep) / ((now - lastLogNanos) / 1e9));
+          tensorBoard.scalars(s + 1, scalars);
+          lastLogNanos = now;
+          lastLogStep = s + 1;
         }
-        progress.update(s + 1, logged ? loss : Double.NaN, lr);
+        progress.update(s + 1, String.format(Locale.ROOT, "loss %s  lr %.2e%s",
+            Float.isNaN(lastLoss) ? "-" : String.format(Locale.ROOT, "%.4f", lastLoss), lr, score));
         if ((s + 1) % options.saveAndSampleEvery() == 0 || s + 1 == total) {
           lastGrid = save(s + 1, progress);
           saved = true;
         }
       }
     } catch (IOException | RuntimeException e) {
+      closeTensorBoard();
       if (!saved && createdFolder) {
         AtomicFiles.deleteTree(folder);
       }
       throw e;
     }
+    closeTensorBoard();
     if (lastGrid == null) {
       log.println("nothing to do: the run is already at step " + startStep + " of " + total);
     }
@@ -272,7 +297,10 @@ public final class Trainer implements AutoCloseable {
     FloatArray samples = sampler.sample(noise, options.seed(), labels);
     Path grid = folder.resolve(String.format(Locale.ROOT, "sample-%d.png", stepsDone));
     if (model.network().spatialRank() == 2 && List.of(1, 3, 4).contains(model.network().channels())) {
-      ImageGrid.writePng(grid, samples, (int) Math.round(Math.sqrt(options.numSamples())));
+      BufferedImage picture = ImageGrid.grid(samples, (int) Math.round(Math.sqrt(options.numSamples())),
+          ImageGrid.DEFAULT_PADDING);
+      ImageGrid.writePng(grid, picture);
+      tensorBoard.image(stepsDone, "samples", picture);
     } else {
       grid = folder.resolve(String.format(Locale.ROOT, "sample-%d.npy", stepsDone));
       io.diffusion4j.io.Npy.write(grid, samples);
@@ -285,6 +313,7 @@ public final class Trainer implements AutoCloseable {
       }
     }
     Checkpoints.save(folder, model.session(), stepsDone, options);
+    tensorBoard.flush();
     return grid;
   }
 
@@ -309,7 +338,8 @@ public final class Trainer implements AutoCloseable {
     line.addProperty("num_samples", samples.count());
     line.addProperty("num_data", dataStatistics.count());
     appendMetrics(line);
-    progress.score("fd[" + fidNetwork.name() + "]", fd);
+    tensorBoard.scalars(stepsDone, Map.of("fd", fd));
+    score = String.format(Locale.ROOT, "  fd[%s] %.4g", fidNetwork.name(), fd);
     return fd;
   }
 
@@ -349,8 +379,24 @@ public final class Trainer implements AutoCloseable {
     AtomicFiles.writeString(file, kept.toString());
   }
 
+  /** Opens {@code <folder>/logs}; a resumed run first tells TensorBoard to drop what followed its checkpoint. */
+  private void openTensorBoard() throws IOException {
+    tensorBoard = new TensorBoardLog(folder.resolve(LOGS));
+    if (startStep > 0) {
+      tensorBoard.restart(startStep);
+    }
+  }
+
+  private void closeTensorBoard() {
+    if (tensorBoard != null) {
+      tensorBoard.close();
+      tensorBoard = null;
+    }
+  }
+
   @Override
   public void close() {
+    closeTensorBoard();
     model.close();
     if (fidNetwork != null) {
       fidNetwork.close();

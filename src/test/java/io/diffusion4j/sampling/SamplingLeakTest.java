@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.tensorflow.types.TInt64;
 
 /**
  * Native memory stays flat over a 200-step sampling loop. The batch is sized so that one leaked
@@ -28,11 +29,13 @@ class SamplingLeakTest {
       GaussianSampler sampler = (GaussianSampler) model.sampler();
       FloatArray noise = sampler.initialNoise(16, 0);
       long[] rss = new long[2];
-      sampler.ddpmLoop(noise, 0, 199, null, null, t -> {
-        if (t == 150 || t == 0) {
-          rss[t == 150 ? 0 : 1] = residentKiB();
-        }
-      });
+      try (TInt64 first = TInt64.scalarOf(0L)) {
+        sampler.ddpmLoop(noise, 0, first, 199, null, null, t -> {
+          if (t == 150 || t == 0) {
+            rss[t == 150 ? 0 : 1] = residentKiB();
+          }
+        });
+      }
       long growthKiB = rss[1] - rss[0];
       assertTrue(growthKiB < 16 * 1024, "RSS grew by " + growthKiB + " KiB over 150 sampling steps");
     }

@@ -1,0 +1,132 @@
+package io.diffusion4j.sampling;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import io.diffusion4j.diffusion.GaussianDiffusionConfig;
+import io.diffusion4j.diffusion.ElucidatedDiffusionConfig;
+import io.diffusion4j.io.FloatArray;
+import io.diffusion4j.models.UnetConfig;
+import io.diffusion4j.nn.Tensors;
+import io.diffusion4j.pipeline.DiffusionModel;
+import io.diffusion4j.pipeline.ModelConfig;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
+
+class ImageNoiseTest {
+
+  /** Noise of images first .. first + n - 1 for a per-example shape, from one graph. */
+  private static final class Draw implements AutoCloseable {
+    final Graph g = new Graph();
+    final Session s = new Session(g);
+    final long[] perExample;
+    final Placeholder<TInt64> seed;
+    final Placeholder<TInt64> stream;
+    final Placeholder<TInt64> first;
+    final Placeholder<TInt32> shape;
+    final Operand<TFloat32> noise;
+
+    Draw(long... perExample) {
+      this.perExample = perExample;
+      Ops tf = Ops.create(g);
+      seed = tf.placeholder(TInt64.class);
+      stream = tf.placeholder(TInt64.class);
+      first = tf.placeholder(TInt64.class);
+      shape = tf.placeholder(TInt32.class, Placeholder.shape(Shape.of(perExample.length + 1)));
+      noise = ImageNoise.draw(tf, seed, stream, first, shape, perExample);
+    }
+
+    FloatArray of(long seedValue, long streamValue, long firstImage, int n) {
+      int[] dims = Arrays.stream(Tensors.batchShape(n, perExample)).mapToInt(Math::toIntExact).toArray();
+      try (TInt64 sd = TInt64.scalarOf(seedValue); TInt64 st = TInt64.scalarOf(streamValue);
+          TInt64 f = TInt64.scalarOf(firstImage); TInt32 sh = TInt32.vectorOf(dims);
+          Result r = s.runner().feed(seed, sd).feed(stream, st).feed(first, f).feed(shape, sh).fetch(noise).run()) {
+        return Tensors.toArray((TFloat32) r.get(0));
+      }
+    }
+
+    @Override
+    public void close() {
+      s.close();
+      g.close();
+    }
+  }
+
+  /** Every image keeps its values in any batch, whether or not its size is a multiple of Philox's four. */
+  @Test
+  void anImagesNoiseDoesNotDependOnItsBatch() {
+    for (long[] example : new long[][] {{4, 4, 1}, {3, 5, 1}, {7, 2}}) {
+      try (Draw d = new Draw(example)) {
+        FloatArray whole = d.of(11, -1, 0, 13);
+        int per = (int) (whole.size() / 13);
+        for (int[] cut : new int[][] {{0, 1}, {1, 5}, {3, 7}, {12, 1}}) {
+          FloatArray part = d.of(11, -1, cut[0], cut[1]);
+          assertArrayEquals(Arrays.copyOfRange(whole.data(), cut[0] * per, (cut[0] + cut[1]) * per), part.data(),
+              Arrays.toString(example) + " images " + cut[0] + "+" + cut[1]);
+        }
+      }
+    }
+  }
+
+  @Test
+  void seedsAndStreamsGiveIndependentStandardNormals() {
+    try (Draw d = new Draw(32, 32, 3)) {
+      FloatArray a = d.of(1, 0, 0, 64);
+      double mean = 0;
+      double square = 0;
+      for (float v : a.data()) {
+        mean += v;
+        square += v * v;
+      }
+      int n = a.data().length;
+      mean /= n;
+      double var = square / n - mean * mean;
+      // 5 standard errors over 196,608 draws
+      assertEquals(0, mean, 5 / Math.sqrt(n));
+      assertEquals(1, var, 5 * Math.sqrt(2.0 / n));
+      assertFalse(Arrays.equals(a.data(), d.of(2, 0, 0, 64).data()), "another seed");
+      assertFalse(Arrays.equals(a.data(), d.of(1, 1, 0, 64).data()), "another stream");
+      double cross = 0;
+      float[] b = d.of(1, 1, 0, 64).data();
+      for (int i = 0; i < n; i++) {
+        cross += a.data()[i] * b[i];
+      }
+      assertEquals(0, cross / n, 5 / Math.sqrt(n), "streams are uncorrelated");
+    }
+  }
+
+  /** Whole runs with per-step noise (DDPM, Euler with churn) give each image the same result in any batch. */
+  @Test
+  void samplesDoNotDependOnTheBatchSize() {
+    UnetConfig unet = UnetConfig.builder(4).dimMults(1, 2).channels(1).attnHeads(1).attnDimHead(4).build();
+    ModelConfig gaussian = new ModelConfig(unet, GaussianDiffusionConfig.builder(8, 8).timesteps(6).build());
+    ModelConfig edm = new ModelConfig(UnetConfig.builder(4).dimMults(1, 2).channels(1).attnHeads(1).attnDimHead(4)
+        .learnedSinusoidalCond(true).build(),
+        ElucidatedDiffusionConfig.builder(8, 8).channels(1).numSampleSteps(4).sChurn(40).build());
+    for (Object[] c : new Object[][] {{gaussian, Sampler.DDPM}, {gaussian, Sampler.DDIM}, {edm, Sampler.EULER}}) {
+      try (DiffusionModel m = DiffusionModel.create((ModelConfig) c[0], 3)) {
+        DiffusionSampler s = m.sampler();
+        Sampler kind = (Sampler) c[1];
+        float[] whole = s.sample(kind, s.initialNoise(0, 5, 9), 9, 0, 3, 1.0, null, null).data();
+        float[] head = s.sample(kind, s.initialNoise(0, 2, 9), 9, 0, 3, 1.0, null, null).data();
+        float[] tail = s.sample(kind, s.initialNoise(2, 3, 9), 9, 2, 3, 1.0, null, null).data();
+        float[] joined = Arrays.copyOf(head, whole.length);
+        System.arraycopy(tail, 0, joined, head.length, tail.length);
+        assertArrayEquals(whole, joined, 1e-5f, kind.cliName());
+        assertFalse(Arrays.equals(Arrays.copyOfRange(whole, 0, head.length), Arrays.copyOfRange(whole, head.length,
+            2 * head.length)), "images differ from one another");
+      }
+    }
+  }
+}
