@@ -100,7 +100,7 @@ public final class SavedModelExport {
   static Signature denoiseSignature(DiffusionModel model) {
     Network net = model.network();
     Ops tf = model.ops().withSubScope("denoise");
-    long[] shape = Tensors.batchShape(-1, model.config().exampleShape());
+    long[] shape = Tensors.batchShape(-1, model.config().inputShape());
     Placeholder<TFloat32> x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(shape)));
     Placeholder<TFloat32> time = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1)));
     Signature.Builder sig = Signature.builder().key(DENOISE).methodName(METHOD).input("x", x).input("time", time);

@@ -77,6 +77,11 @@ public record KarrasUnetConfig(
   }
 
   /** The spatial shape of the data: [seq_len], [image_size, image_size] or [frames, image_size, image_size]. */
+  @Override
+  public long[] fixedSpatialShape() {
+    return spatialShape();
+  }
+
   public long[] spatialShape() {
     return switch (spatialRank) {
       case 1 -> new long[] {size};

@@ -21,6 +21,14 @@ public interface NetworkConfig {
     return 0;
   }
 
+  /**
+   * The spatial size the network is built for, or null for a fully convolutional network that
+   * takes any size its downsampling divides.
+   */
+  default long[] fixedSpatialShape() {
+    return null;
+  }
+
   JsonObject toJson();
 
   /** Creates the network's variables in {@code tf}'s graph. */

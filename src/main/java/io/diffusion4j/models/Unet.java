@@ -17,7 +17,10 @@ import java.util.Deque;
 import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.AssertThat;
+import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 
 /**
@@ -191,11 +194,28 @@ public final class Unet implements Network {
           + " spatial dimension(s), got " + Arrays.toString(spatial));
     }
     for (long d : spatial) {
-      if (d <= 0 || d % factor != 0) {
-        throw new IllegalArgumentException("input size " + Arrays.toString(spatial) + " must be divisible by "
-            + factor + " (2^(stages-1) for dim_mults " + Arrays.toString(config.dimMults()) + ")");
+      // -1: a size known only when the graph runs, checked then (divisibleWhenRun)
+      if (d != -1 && (d <= 0 || d % factor != 0)) {
+        throw new IllegalArgumentException("input size " + Arrays.toString(spatial) + " " + divisibility());
       }
     }
+  }
+
+  private String divisibility() {
+    return "must be divisible by " + config.downsampleFactor() + " (2^(stages-1) for dim_mults "
+        + Arrays.toString(config.dimMults()) + ")";
+  }
+
+  /** {@code x} once its spatial size, unknown when the graph was built, has passed the same check at run time. */
+  private Operand<TFloat32> divisibleWhenRun(Ops tf, Operand<TFloat32> x) {
+    int rank = config.spatialRank();
+    Operand<TInt32> spatial = tf.slice(tf.shape(x), tf.constant(new int[] {1}), tf.constant(new int[] {rank}));
+    Operand<TInt32> factor = tf.constant(config.downsampleFactor());
+    Operand<TBool> ok = tf.reduceAll(tf.math.logicalAnd(tf.math.greater(spatial, tf.constant(0)),
+        tf.math.equal(tf.math.floorMod(spatial, factor), tf.constant(0))), tf.constant(0));
+    AssertThat check = tf.assertThat(ok, List.of(tf.constant(config.type() + " input size"), spatial,
+        tf.constant(divisibility())));
+    return tf.withControlDependencies(List.of(check)).identity(x);
   }
 
   @Override
@@ -210,7 +230,11 @@ public final class Unet implements Network {
       throw new IllegalArgumentException(config.type() + " expects input [N, " + (rank == 1 ? "L" : "H, W")
           + ", " + config.channels() + "], got " + x.shape());
     }
-    checkSpatialSize(Arrays.copyOfRange(shape, 1, shape.length - 1));
+    long[] spatial = Arrays.copyOfRange(shape, 1, shape.length - 1);
+    checkSpatialSize(spatial);
+    if (Arrays.stream(spatial).anyMatch(d -> d < 0)) {
+      x = divisibleWhenRun(tf, x);
+    }
     if (selfCond != null && !config.selfCondition()) {
       throw new IllegalArgumentException("x_self_cond given to a network built with self_condition=False");
     }

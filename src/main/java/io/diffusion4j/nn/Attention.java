@@ -59,19 +59,14 @@ public final class Attention {
 
   /** @param x [N, ..., C] channels-last; returns the same shape */
   public Operand<TFloat32> apply(Ops tf, Operand<TFloat32> x) {
-    long[] shape = x.shape().asArray();
-    long positions = 1;
-    for (int i = 1; i < shape.length - 1; i++) {
-      positions *= shape[i];
-    }
     Operand<TFloat32> qkv = toQkv.apply(tf, x);
     List<Output<TFloat32>> parts = tf.split(tf.constant(-1), qkv, 3L).output();
     // [N, heads, positions, dimHead]
-    Operand<TFloat32> q = Heads.split(tf, parts.get(0), positions, heads, dimHead);
-    Operand<TFloat32> k = Heads.split(tf, parts.get(1), positions, heads, dimHead);
-    Operand<TFloat32> v = Heads.split(tf, parts.get(2), positions, heads, dimHead);
+    Operand<TFloat32> q = Heads.split(tf, parts.get(0), heads, dimHead);
+    Operand<TFloat32> k = Heads.split(tf, parts.get(1), heads, dimHead);
+    Operand<TFloat32> v = Heads.split(tf, parts.get(2), heads, dimHead);
     Operand<TFloat32> out = linear ? linearAttend(tf, q, k, v) : fullAttend(tf, q, k, v);
-    out = Heads.merge(tf, out, shape, heads * dimHead);
+    out = Heads.merge(tf, out, x, heads * dimHead);
     out = toOut.apply(tf, out);
     return outNorm == null ? out : outNorm.apply(tf, out);
   }

@@ -3,6 +3,7 @@ package io.diffusion4j.nn;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
 
 /** The Unet's down- and upsampling layers, as the reference builds them. */
 public final class Resample {
@@ -40,8 +41,13 @@ public final class Resample {
   static Operand<TFloat32> nearest2x(Ops tf, Operand<TFloat32> x, int spatialRank) {
     long h = x.shape().get(1);
     long w = x.shape().get(2);
-    int[] size = spatialRank == 1 ? new int[] {(int) h, (int) (2 * w)} : new int[] {(int) (2 * h), (int) (2 * w)};
-    return tf.image.resizeNearestNeighbor(x, tf.constant(size));
+    int[] scale = spatialRank == 1 ? new int[] {1, 2} : new int[] {2, 2};
+    if (h < 0 || w < 0) {
+      // a size known only when the graph runs (a fully convolutional export)
+      Operand<TInt32> hw = tf.slice(tf.shape(x), tf.constant(new int[] {1}), tf.constant(new int[] {2}));
+      return tf.image.resizeNearestNeighbor(x, tf.math.mul(hw, tf.constant(scale)));
+    }
+    return tf.image.resizeNearestNeighbor(x, tf.constant(new int[] {(int) h * scale[0], (int) w * scale[1]}));
   }
 
   /** Wraps a plain conv as a resampling stage (the last stage of each path keeps its resolution). */

@@ -9,7 +9,6 @@ import io.diffusion4j.diffusion.DiffusionConfig;
 import io.diffusion4j.diffusion.ElucidatedDiffusionConfig;
 import io.diffusion4j.diffusion.GaussianDiffusionConfig;
 import io.diffusion4j.io.JsonOptions;
-import io.diffusion4j.models.KarrasUnetConfig;
 import io.diffusion4j.models.NetworkConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -95,21 +94,38 @@ public record ModelConfig(NetworkConfig network, DiffusionConfig diffusion) {
   }
 
   /**
-   * Shape of one example the network takes, channels-last: the diffusion's sample shape, or a
-   * bare Karras network's own size. A bare Unet has no fixed size.
+   * Shape of one example of a fixed size, channels-last: the diffusion's sample shape, or a bare
+   * network's own size (Karras networks). A bare Unet has none: it takes any size.
    */
   public long[] exampleShape() {
     if (diffusion != null) {
       return sampleShape();
     }
-    if (network instanceof KarrasUnetConfig k) {
-      long[] spatial = k.spatialShape();
-      long[] shape = java.util.Arrays.copyOf(spatial, spatial.length + 1);
-      shape[spatial.length] = k.channels();
-      return shape;
+    if (network.fixedSpatialShape() != null) {
+      return withChannels(network.fixedSpatialShape());
     }
-    throw new IllegalArgumentException("a bare " + network.type() + " has no fixed size: its config.json needs a"
-        + " \"diffusion\" section (it gives image_size or seq_length)");
+    throw new IllegalArgumentException("a bare " + network.type() + " takes any size its downsampling divides: give"
+        + " its config.json a \"diffusion\" section (it sets image_size or seq_length) to fix one");
+  }
+
+  /**
+   * Shape of one input of the network, channels-last, with -1 for each spatial dimension of a
+   * fully convolutional network (whose size is checked when it runs): what {@code denoise} takes.
+   */
+  public long[] inputShape() {
+    long[] fixed = network.fixedSpatialShape();
+    if (fixed != null) {
+      return withChannels(fixed);
+    }
+    long[] any = new long[network.spatialRank()];
+    java.util.Arrays.fill(any, -1);
+    return withChannels(any);
+  }
+
+  private long[] withChannels(long[] spatial) {
+    long[] shape = java.util.Arrays.copyOf(spatial, spatial.length + 1);
+    shape[spatial.length] = network.channels();
+    return shape;
   }
 
   public JsonObject toJson() {

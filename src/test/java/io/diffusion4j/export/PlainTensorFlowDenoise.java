@@ -11,29 +11,36 @@ import org.tensorflow.types.TFloat32;
 
 /**
  * Runs a SavedModel's {@code denoise} with nothing but TensorFlow Java, in its own JVM: args are
- * the SavedModel folder, the output file, and the input shape. The input is x[i] = sin(i) and time
- * = [3, 50, ...]; the output's floats are written big-endian.
+ * the SavedModel folder, an output prefix, and input shapes such as {@code 2x8x12x3}. The input is
+ * x[i] = sin(i) and time = [3, 50, ...]; each output's floats are written big-endian to
+ * {@link #output}(prefix, k).
  */
 public final class PlainTensorFlowDenoise {
   public static void main(String[] args) throws Exception {
-    long[] shape = new long[args.length - 2];
-    for (int i = 2; i < args.length; i++) {
-      shape[i - 2] = Long.parseLong(args[i]);
-    }
-    float[] x = input(shape);
-    float[] time = times((int) shape[0]);
-    try (SavedModelBundle bundle = SavedModelBundle.load(args[0], "serve");
-        TFloat32 tx = TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(x));
-        TFloat32 tt = TFloat32.vectorOf(time);
-        Result r = bundle.function("denoise").call(Map.of("x", tx, "time", tt));
-        DataOutputStream out = new DataOutputStream(new FileOutputStream(args[1]))) {
-      TFloat32 y = (TFloat32) r.get("out").orElseThrow();
-      float[] values = new float[(int) y.size()];
-      y.asRawTensor().data().asFloats().read(values);
-      for (float v : values) {
-        out.writeFloat(v);
+    try (SavedModelBundle bundle = SavedModelBundle.load(args[0], "serve")) {
+      for (int k = 2; k < args.length; k++) {
+        long[] shape = java.util.Arrays.stream(args[k].split("x")).mapToLong(Long::parseLong).toArray();
+        try (TFloat32 tx = TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(input(shape)));
+            TFloat32 tt = TFloat32.vectorOf(times((int) shape[0]));
+            Result r = bundle.function("denoise").call(Map.of("x", tx, "time", tt));
+            DataOutputStream out = new DataOutputStream(new FileOutputStream(output(args[1], k - 2).toFile()))) {
+          TFloat32 y = (TFloat32) r.get("out").orElseThrow();
+          float[] values = new float[(int) y.size()];
+          y.asRawTensor().data().asFloats().read(values);
+          for (float v : values) {
+            out.writeFloat(v);
+          }
+        }
       }
     }
+  }
+
+  static String format(long[] shape) {
+    return java.util.Arrays.stream(shape).mapToObj(Long::toString).collect(java.util.stream.Collectors.joining("x"));
+  }
+
+  static java.nio.file.Path output(String prefix, int k) {
+    return java.nio.file.Path.of(prefix + "-" + k + ".bin");
   }
 
   static float[] input(long[] shape) {
