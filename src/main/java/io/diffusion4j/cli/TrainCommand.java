@@ -1,11 +1,15 @@
 package io.diffusion4j.cli;
 
+import com.google.gson.JsonObject;
 import io.diffusion4j.data.Dataset;
+import io.diffusion4j.io.JsonDifference;
 import io.diffusion4j.pipeline.ModelConfig;
 import io.diffusion4j.train.Checkpoints;
 import io.diffusion4j.train.Trainer;
 import io.diffusion4j.train.TrainerOptions;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -85,7 +89,7 @@ final class TrainCommand implements Callable<Integer> {
     Path folder = out != null ? out : embedded && config == null ? EmbeddedDefault.OUT
         : Path.of("results", (embedded ? config : data).getFileName().toString().replaceFirst("\\.[^.]*$", ""));
     if (resume) {
-      return resume(folder, embedded);
+      return resume(folder);
     }
     ModelConfig modelConfig = config != null ? ModelConfig.read(config) : EmbeddedDefault.config();
     Dataset dataset = embedded ? EmbeddedDefault.dataset() : DataArgument.open(data, modelConfig, convertImageTo);
@@ -96,23 +100,53 @@ final class TrainCommand implements Callable<Integer> {
     }
   }
 
-  private int resume(Path folder, boolean embedded) throws Exception {
+  /**
+   * Continues the run in {@code folder}. The command that started it may be given again: an
+   * option whose value equals the run's is accepted, one that differs is refused (only --steps
+   * may change, and --loader-threads, which does not change the results).
+   */
+  private int resume(Path folder) throws Exception {
     if (!Checkpoints.exists(folder)) {
       throw new IllegalArgumentException("--resume: " + folder + " holds no training run to continue");
     }
-    if (config != null || batchSize != null || lr != null || seed != null || accumulate != null || flip != null
-        || emaDecay != null || emaUpdateEvery != null || adamBetas != null || maxGradNorm != null
-        || saveEvery != null || numSamples != null || amp || mixedPrecisionType != null || logEvery != null
-        || loaderThreads != null || lrSchedule != null || lrTRef != null || lrSigmaRef != null || calculateFid
-        || numFidSamples != null || inceptionBlockIdx != null || saveBestAndLatestOnly || fidNetwork != null) {
-      throw new ParameterException(spec.commandLine(), "--resume continues a run with the options it was started with;"
-          + " only --data, --out and --steps may be given");
+    Checkpoints.Info info = Checkpoints.read(folder);
+    TrainerOptions stored = info.options();
+    TrainerOptions given = apply(stored.toBuilder()).build();
+    boolean dataMoved = stored.folder() != null && given.folder() != null && !given.folder().equals(stored.folder())
+        && !Files.exists(Path.of(stored.folder()));
+    if (!dataMoved && !Objects.equals(stored.folder(), given.folder())) {
+      throw conflict("--data " + given.folder(), "data, " + (stored.folder() == null ? "the embedded dataset"
+          : stored.folder()), info);
     }
-    ModelConfig modelConfig = ModelConfig.read(folder.resolve("config.json"));
-    Dataset dataset = embedded ? EmbeddedDefault.dataset() : DataArgument.open(data, modelConfig, convertImageTo);
-    try (Trainer trainer = Trainer.resume(folder, dataset, steps)) {
+    if (given.folder() != null && !Files.exists(Path.of(given.folder()))) {
+      throw new IllegalArgumentException("--resume: the run's data " + given.folder() + " is no longer there;"
+          + " give its new place with --data");
+    }
+    java.util.Optional<String> key = stored.conflictOnResume(given);
+    if (key.isPresent()) {
+      JsonObject was = stored.toJson();
+      throw conflict("--" + key.get().replace('_', '-') + " " + given.toJson().get(key.get()),
+          key.get() + " = " + (was.has(key.get()) ? was.get(key.get()) : "(not set)"), info);
+    }
+    Path storedConfig = folder.resolve(io.diffusion4j.pipeline.DiffusionModel.CONFIG);
+    ModelConfig modelConfig = ModelConfig.read(storedConfig);
+    if (config != null) {
+      String difference = JsonDifference.first(modelConfig.toJson(), ModelConfig.read(config).toJson());
+      if (difference != null) {
+        throw new ParameterException(spec.commandLine(), "--resume: --config " + config + " differs from the run's "
+            + storedConfig + " at " + difference + ": leave --config out or give the same config");
+      }
+    }
+    Dataset dataset = given.folder() == null ? EmbeddedDefault.dataset()
+        : DataArgument.open(Path.of(given.folder()), modelConfig, given.convertImageTo());
+    try (Trainer trainer = Trainer.resume(folder, dataset, given)) {
       return report(trainer.train());
     }
+  }
+
+  private ParameterException conflict(String given, String stored, Checkpoints.Info info) {
+    return new ParameterException(spec.commandLine(), "--resume: " + given + " conflicts with the run's " + stored
+        + " (from " + info.directory() + "): leave it out or give the same value");
   }
 
   private TrainerOptions.Builder apply(TrainerOptions.Builder b) {
@@ -146,6 +180,8 @@ final class TrainCommand implements Callable<Integer> {
     if (saveBestAndLatestOnly) b.saveBestAndLatestOnly(true);
     // absolute, so that --resume finds it from any folder
     if (fidNetwork != null) b.fidNetwork(Path.of(fidNetwork).toAbsolutePath().toString());
+    if (data != null) b.folder(data.toAbsolutePath().normalize().toString());
+    if (convertImageTo != null) b.convertImageTo(convertImageTo);
     return b;
   }
 

@@ -1,24 +1,27 @@
 package io.diffusion4j.train;
 
+import com.google.protobuf.ByteString;
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import javax.imageio.ImageIO;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Session;
+import org.tensorflow.ndarray.NdArrays;
 import org.tensorflow.ndarray.Shape;
-import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.proto.Event;
 import org.tensorflow.proto.SessionLog;
+import org.tensorflow.proto.Summary;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt64;
 import org.tensorflow.types.TString;
-import org.tensorflow.types.TUint8;
 
 /**
  * TensorBoard event files written by TensorFlow's own summary ops (the writer behind
@@ -31,10 +34,9 @@ public final class TensorBoardLog implements AutoCloseable {
   private final Placeholder<TInt64> step;
   private final Placeholder<TString> tag;
   private final Placeholder<TFloat32> value;
-  private final Placeholder<TUint8> image;
-  private final Placeholder<TString> event;
+  private final Placeholder<TString> serialized;
   private final Op writeScalar;
-  private final Op writeImage;
+  private final Op writeProto;
   private final Op writeEvent;
   private final Op flush;
   private final Op closeWriter;
@@ -50,11 +52,11 @@ public final class TensorBoardLog implements AutoCloseable {
     step = tf.placeholder(TInt64.class, Placeholder.shape(Shape.scalar()));
     tag = tf.placeholder(TString.class, Placeholder.shape(Shape.scalar()));
     value = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
-    image = tf.placeholder(TUint8.class, Placeholder.shape(Shape.of(1, -1, -1, -1)));
-    event = tf.placeholder(TString.class, Placeholder.shape(Shape.scalar()));
+    serialized = tf.placeholder(TString.class, Placeholder.shape(Shape.scalar()));
     writeScalar = tf.summary.writeScalarSummary(writer, step, tag, value);
-    writeImage = tf.summary.writeImageSummary(writer, step, tag, image, tf.constant(new byte[] {(byte) 255, 0, 0, (byte) 255}));
-    writeEvent = tf.summary.importEvent(writer, event);
+    // images go as Summary protos made here, so that the tag is the name given (the image op appends /image/0)
+    writeProto = tf.summary.writeRawProtoSummary(writer, step, serialized);
+    writeEvent = tf.summary.importEvent(writer, serialized);
     flush = tf.summary.flushSummaryWriter(writer);
     closeWriter = tf.summary.closeSummaryWriter(writer);
     session = new Session(graph);
@@ -78,19 +80,18 @@ public final class TensorBoardLog implements AutoCloseable {
     }
   }
 
-  /** An image as TensorBoard shows it: grey, RGB or RGBA as the image has 1, 3 or 4 bands. */
-  public void image(long stepValue, String name, BufferedImage picture) {
-    int w = picture.getWidth();
-    int h = picture.getHeight();
-    int bands = picture.getRaster().getNumBands();
-    int[] samples = picture.getRaster().getPixels(0, 0, w, h, (int[]) null);
-    byte[] bytes = new byte[samples.length];
-    for (int i = 0; i < samples.length; i++) {
-      bytes[i] = (byte) samples[i];
+  /** An image under the tag {@code name}, PNG-encoded as the sample grids are (grey, RGB or RGBA). */
+  public void image(long stepValue, String name, BufferedImage picture) throws IOException {
+    ByteArrayOutputStream png = new ByteArrayOutputStream();
+    if (!ImageIO.write(picture, "png", png)) {
+      throw new IOException("no PNG writer available");
     }
-    try (TInt64 s = TInt64.scalarOf(stepValue); TString t = TString.scalarOf(name);
-        TUint8 img = TUint8.tensorOf(Shape.of(1, h, w, bands), DataBuffers.of(bytes, true, false))) {
-      session.runner().feed(step, s).feed(tag, t).feed(image, img).addTarget(writeImage).run();
+    int bands = picture.getRaster().getNumBands();
+    Summary summary = Summary.newBuilder().addValue(Summary.Value.newBuilder().setTag(name)
+        .setImage(Summary.Image.newBuilder().setHeight(picture.getHeight()).setWidth(picture.getWidth())
+            .setColorspace(bands).setEncodedImageString(ByteString.copyFrom(png.toByteArray())))).build();
+    try (TInt64 s = TInt64.scalarOf(stepValue); TString proto = bytes(summary.toByteArray())) {
+      session.runner().feed(step, s).feed(serialized, proto).addTarget(writeProto).run();
     }
   }
 
@@ -101,9 +102,13 @@ public final class TensorBoardLog implements AutoCloseable {
   public void restart(long stepValue) {
     Event e = Event.newBuilder().setWallTime(System.currentTimeMillis() / 1000.0).setStep(stepValue)
         .setSessionLog(SessionLog.newBuilder().setStatus(SessionLog.SessionStatus.START)).build();
-    try (TString t = TString.tensorOfBytes(org.tensorflow.ndarray.NdArrays.scalarOfObject(e.toByteArray()))) {
-      session.runner().feed(event, t).addTarget(writeEvent).run();
+    try (TString t = bytes(e.toByteArray())) {
+      session.runner().feed(serialized, t).addTarget(writeEvent).run();
     }
+  }
+
+  private static TString bytes(byte[] value) {
+    return TString.tensorOfBytes(NdArrays.scalarOfObject(value));
   }
 
   /** Writes what is queued to disk. */

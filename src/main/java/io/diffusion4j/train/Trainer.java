@@ -143,10 +143,25 @@ public final class Trainer implements AutoCloseable {
    * started with, up to {@code trainNumSteps} (null: the run's own).
    */
   public static Trainer resume(Path resultsFolder, Dataset data, Long trainNumSteps) throws IOException {
+    TrainerOptions options = Checkpoints.read(resultsFolder).options();
+    return resume(resultsFolder, data, trainNumSteps == null ? options
+        : options.toBuilder().trainNumSteps(trainNumSteps).build());
+  }
+
+  /**
+   * Continues the run in {@code resultsFolder} with {@code options}, which may differ from the
+   * run's own only in train_num_steps, loader_threads and folder (the data's location): anything
+   * else would not end where the uninterrupted run does.
+   */
+  public static Trainer resume(Path resultsFolder, Dataset data, TrainerOptions options) throws IOException {
     Checkpoints.Info info = Checkpoints.read(resultsFolder);
     ModelConfig config = ModelConfig.read(resultsFolder.resolve(DiffusionModel.CONFIG));
-    TrainerOptions options = trainNumSteps == null ? info.options()
-        : info.options().toBuilder().trainNumSteps(trainNumSteps).build();
+    java.util.Optional<String> conflict = info.options().conflictOnResume(options);
+    if (conflict.isPresent()) {
+      throw new IllegalArgumentException("the run in " + resultsFolder + " cannot go on with another "
+          + conflict.get() + " (" + info.options().toJson().get(conflict.get()) + " there, "
+          + options.toJson().get(conflict.get()) + " here)");
+    }
     checkData(config, data, options);
     Trainer t = start(config, data, options, resultsFolder, false, info.step());
     try {

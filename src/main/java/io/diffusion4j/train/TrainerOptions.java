@@ -16,6 +16,9 @@ import io.diffusion4j.io.JsonOptions;
  * Inception GraphDef or a SavedModel; null: the built-in Fashion-MNIST classifier, for 28x28 grey
  * images only); inception_block_idx null means that network's standard features (2048 for
  * Inception, the reference's default).
+ *
+ * <p>folder and convert_image_to say where the data came from and how it was read (null folder:
+ * the embedded dataset), so that a resumed run reads the same data.
  */
 public record TrainerOptions(
     int trainBatchSize,
@@ -42,7 +45,9 @@ public record TrainerOptions(
     int numFidSamples,
     Integer inceptionBlockIdx,
     boolean saveBestAndLatestOnly,
-    String fidNetwork) {
+    String fidNetwork,
+    String folder,
+    String convertImageTo) {
 
   public TrainerOptions {
     positive("train_batch_size", trainBatchSize);
@@ -133,7 +138,26 @@ public record TrainerOptions(
     b.inceptionBlockIdx = inceptionBlockIdx;
     b.saveBestAndLatestOnly = saveBestAndLatestOnly;
     b.fidNetwork = fidNetwork;
+    b.folder = folder;
+    b.convertImageTo = convertImageTo;
     return b;
+  }
+
+  /** Options a resumed run may change: they do not change its results, or say where the data now is. */
+  static final java.util.Set<String> FREE_ON_RESUME = java.util.Set.of("train_num_steps", "loader_threads", "folder");
+
+  /**
+   * The first option (by its config.json name) in which {@code other} differs from these options,
+   * leaving out {@link #FREE_ON_RESUME}; empty when a run with these options may go on with
+   * {@code other}.
+   */
+  public java.util.Optional<String> conflictOnResume(TrainerOptions other) {
+    JsonObject a = toJson();
+    JsonObject b = other.toJson();
+    java.util.TreeSet<String> keys = new java.util.TreeSet<>(a.keySet());
+    keys.addAll(b.keySet());
+    return keys.stream().filter(k -> !FREE_ON_RESUME.contains(k) && !java.util.Objects.equals(a.get(k), b.get(k)))
+        .findFirst();
   }
 
   public TrainStep.Options stepOptions() {
@@ -173,6 +197,12 @@ public record TrainerOptions(
     if (fidNetwork != null) {
       j.addProperty("fid_network", fidNetwork);
     }
+    if (folder != null) {
+      j.addProperty("folder", folder);
+    }
+    if (convertImageTo != null) {
+      j.addProperty("convert_image_to", convertImageTo);
+    }
     return j;
   }
 
@@ -207,6 +237,8 @@ public record TrainerOptions(
     b.inceptionBlockIdx = o.getIntOrNull("inception_block_idx");
     b.saveBestAndLatestOnly = o.getBool("save_best_and_latest_only", b.saveBestAndLatestOnly);
     b.fidNetwork = o.getString("fid_network", b.fidNetwork);
+    b.folder = o.getString("folder", b.folder);
+    b.convertImageTo = o.getString("convert_image_to", b.convertImageTo);
     o.finish();
     return b.build();
   }
@@ -238,6 +270,8 @@ public record TrainerOptions(
     private Integer inceptionBlockIdx;
     private boolean saveBestAndLatestOnly;
     private String fidNetwork;
+    private String folder;
+    private String convertImageTo;
 
     public Builder trainBatchSize(int v) { trainBatchSize = v; return this; }
     public Builder gradientAccumulateEvery(int v) { gradientAccumulateEvery = v; return this; }
@@ -265,12 +299,16 @@ public record TrainerOptions(
     public Builder saveBestAndLatestOnly(boolean v) { saveBestAndLatestOnly = v; return this; }
     /** The feature network's path (Inception GraphDef or SavedModel); null: the built-in classifier. */
     public Builder fidNetwork(String v) { fidNetwork = v; return this; }
+    /** The data's path (image folder, idx or npy file, WAV folder); null: the embedded dataset. */
+    public Builder folder(String v) { folder = v; return this; }
+    /** The mode images are converted to (L, RGB, RGBA); null: as the config's channels imply. */
+    public Builder convertImageTo(String v) { convertImageTo = v; return this; }
 
     public TrainerOptions build() {
       return new TrainerOptions(trainBatchSize, gradientAccumulateEvery, augmentHorizontalFlip, trainLr,
           trainNumSteps, emaUpdateEvery, emaDecay, adamBeta1, adamBeta2, saveAndSampleEvery, numSamples,
           amp, mixedPrecisionType, maxGradNorm, seed, logEvery, loaderThreads, lrSchedule, lrTRef, lrSigmaRef,
-          calculateFid, numFidSamples, inceptionBlockIdx, saveBestAndLatestOnly, fidNetwork);
+          calculateFid, numFidSamples, inceptionBlockIdx, saveBestAndLatestOnly, fidNetwork, folder, convertImageTo);
     }
   }
 }

@@ -10,6 +10,7 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -82,6 +83,62 @@ class TrainCommandTest {
         "save_best_and_latest_only = true needs calculate_fid = true", out);
     assertFailsCleanly(CliRun.of("train", "--out", out.toString(), "--calculate-fid", "--fid-network",
         dir.resolve("missing.pb").toString()), 1, "missing.pb does not exist", out);
+  }
+
+  /**
+   * The command that started a run, given again with --resume, continues it; a conflicting value
+   * is refused naming the option, the run's value and the given one. The run's TensorBoard logs
+   * hold the contract's tags, and the resumed run marks its restart.
+   */
+  @Test
+  void resumeAcceptsTheSameCommandAndRefusesConflicts() throws IOException {
+    Path npy = dir.resolve("data.npy");
+    float[] v = new float[8 * 8 * 8];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = (i * 37 % 11) / 10f;
+    }
+    Npy.write(npy, new FloatArray(new long[] {8, 8, 8, 1}, v));
+    Path config = Files.writeString(dir.resolve("tiny.json"), "{\"model\": {\"type\": \"Unet\", \"dim\": 4,"
+        + " \"dim_mults\": [1, 2], \"channels\": 1, \"attn_heads\": 1, \"attn_dim_head\": 4},"
+        + " \"diffusion\": {\"type\": \"GaussianDiffusion\", \"image_size\": 8, \"timesteps\": 10,"
+        + " \"sampling_timesteps\": 2}}");
+    Path out = dir.resolve("run");
+    String[] common = {"train", "--data", npy.toString(), "--config", config.toString(), "--out", out.toString(),
+        "--seed", "7", "--batch-size", "2", "--save-and-sample-every", "2", "--num-samples", "1", "--log-every", "1"};
+    CliRun first = CliRun.of(concat(common, "--steps", "2"));
+    assertEquals(0, first.code(), first.err());
+    CliRun again = CliRun.of(concat(common, "--steps", "4", "--resume"));
+    assertEquals(0, again.code(), again.err());
+    assertTrue(Files.exists(out.resolve("sample-4.png")));
+
+    CliRun seed = CliRun.of("train", "--out", out.toString(), "--resume", "--seed", "8", "--steps", "6");
+    assertEquals(2, seed.code(), seed.err());
+    assertTrue(seed.err().contains("--seed 8 conflicts with the run's seed = 7"), seed.err());
+    CliRun lr = CliRun.of("train", "--out", out.toString(), "--resume", "--lr", "0.5");
+    assertTrue(lr.err().contains("--train-lr 0.5 conflicts with the run's train_lr = 1.0E-4"), lr.err());
+    Path other = Files.writeString(dir.resolve("other.json"), Files.readString(config).replace("\"dim\": 4", "\"dim\": 8"));
+    CliRun cfg = CliRun.of("train", "--out", out.toString(), "--resume", "--config", other.toString());
+    assertTrue(cfg.err().contains("differs from the run's") && cfg.err().contains("model.dim (4 there, 8 here)"),
+        cfg.err());
+    CliRun data = CliRun.of("train", "--out", out.toString(), "--resume", "--data", config.toString());
+    assertTrue(data.err().contains("--data " + config.toAbsolutePath() + " conflicts with the run's data, "
+        + npy.toAbsolutePath()), data.err());
+    for (CliRun r : List.of(seed, lr, cfg, data)) {
+      assertEquals(1, r.err().strip().lines().count(), r.err());
+    }
+
+    List<List<org.tensorflow.proto.Event>> logs = io.diffusion4j.train.EventFiles.read(out.resolve("logs"));
+    assertEquals(2, logs.size(), "one event file per run");
+    java.util.Set<String> tags = new java.util.TreeSet<>();
+    logs.forEach(events -> events.forEach(e -> e.getSummary().getValueList().forEach(x -> tags.add(x.getTag()))));
+    assertEquals(java.util.Set.of("grad_norm", "loss", "lr", "samples", "steps_per_s"), tags);
+    assertTrue(logs.get(1).stream().anyMatch(e -> e.hasSessionLog() && e.getStep() == 2), "the restart at step 2");
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
   }
 
   @Test
