@@ -45,8 +45,11 @@ public final class Bench {
       return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
-    /** One JSON object per case, the line {@code bench} prints. */
-    public JsonObject toJson() {
+    /**
+     * One JSON object per case, the line {@code bench} prints; {@code peakGflops}, when positive,
+     * adds {@code of_peak}: the share of the measured float32 MatMul speed this case reached.
+     */
+    public JsonObject toJson(double peakGflops) {
       JsonObject j = new JsonObject();
       j.addProperty("case", benchCase.name());
       j.addProperty("kind", benchCase.kind().jsonName());
@@ -64,9 +67,8 @@ public final class Bench {
       j.addProperty("max_ms", round(Arrays.stream(millis).max().orElse(0)));
       j.addProperty("gflop", Math.round(flops / 1e5) / 1e4);
       j.addProperty("gflops", round(flops / 1e6 / median()));
-      if (benchCase.referenceMs() > 0) {
-        j.addProperty("reference_ms", benchCase.referenceMs());
-        j.addProperty("speedup", round(benchCase.referenceMs() / median()));
+      if (peakGflops > 0) {
+        j.addProperty("of_peak", Math.round(flops / 1e6 / median() / peakGflops * 1000) / 1000.0);
       }
       return j;
     }

@@ -13,10 +13,8 @@ import java.util.stream.Collectors;
  * One thing to time: a model, what to run of it, at which batch size.
  *
  * @param sampler and {@code steps}: for {@link Kind#SAMPLE} only (null / 0 otherwise)
- * @param referenceMs the PyTorch reference's median on the same kind of machine, or 0 if none
  */
-public record BenchCase(String name, ModelConfig config, Kind kind, int batch, Sampler sampler, int steps,
-    double referenceMs) {
+public record BenchCase(String name, ModelConfig config, Kind kind, int batch, Sampler sampler, int steps) {
 
   public enum Kind {
     /** One training step: loss, gradients, clipping, Adam and the EMA update. */
@@ -45,17 +43,17 @@ public record BenchCase(String name, ModelConfig config, Kind kind, int batch, S
           .attnRes(8).build(), null);
 
   /**
-   * The cases of the reference's benchmark, with the same architectures, and its medians measured
-   * on this kind of machine (2 cores, torch 1.13 at 2 threads).
+   * The cases of the reference's benchmark, with the same architectures and batch sizes, so that
+   * the reference can be timed beside them on the same machine (the README says how).
    */
   public static final List<BenchCase> BUILT_IN = List.of(
-      new BenchCase("unet2d_train", UNET2D, Kind.TRAIN, 16, null, 0, 906),
-      new BenchCase("unet2d_eval", UNET2D, Kind.EVAL, 16, null, 0, 379),
-      new BenchCase("unet2d_ddim50", UNET2D, Kind.SAMPLE, 16, Sampler.DDIM, 50, 20_200),
-      new BenchCase("unet1d_train", UNET1D, Kind.TRAIN, 32, null, 0, 427),
-      new BenchCase("edm_train", EDM, Kind.TRAIN, 16, null, 0, 853),
-      new BenchCase("edm_heun32", EDM, Kind.SAMPLE, 16, Sampler.HEUN, 32, 26_800),
-      new BenchCase("karras_fwd_bwd", KARRAS, Kind.FORWARD_BACKWARD, 16, null, 0, 2_820));
+      new BenchCase("unet2d_train", UNET2D, Kind.TRAIN, 16, null, 0),
+      new BenchCase("unet2d_eval", UNET2D, Kind.EVAL, 16, null, 0),
+      new BenchCase("unet2d_ddim50", UNET2D, Kind.SAMPLE, 16, Sampler.DDIM, 50),
+      new BenchCase("unet1d_train", UNET1D, Kind.TRAIN, 32, null, 0),
+      new BenchCase("edm_train", EDM, Kind.TRAIN, 16, null, 0),
+      new BenchCase("edm_heun32", EDM, Kind.SAMPLE, 16, Sampler.HEUN, 32),
+      new BenchCase("karras_fwd_bwd", KARRAS, Kind.FORWARD_BACKWARD, 16, null, 0));
 
   /** The built-in case named {@code name}. */
   public static BenchCase named(String name) {
@@ -67,20 +65,17 @@ public record BenchCase(String name, ModelConfig config, Kind kind, int batch, S
   /** The cases of a user's config: a training step, an evaluation, and a sampling run when it has a diffusion. */
   public static List<BenchCase> forConfig(String name, ModelConfig config, int batch, int steps) {
     if (config.diffusion() == null) {
-      return List.of(new BenchCase(name + "_eval", config, Kind.EVAL, batch, null, 0, 0),
-          new BenchCase(name + "_fwd_bwd", config, Kind.FORWARD_BACKWARD, batch, null, 0, 0));
+      return List.of(new BenchCase(name + "_eval", config, Kind.EVAL, batch, null, 0),
+          new BenchCase(name + "_fwd_bwd", config, Kind.FORWARD_BACKWARD, batch, null, 0));
     }
-    return List.of(new BenchCase(name + "_train", config, Kind.TRAIN, batch, null, 0, 0),
-        new BenchCase(name + "_eval", config, Kind.EVAL, batch, null, 0, 0),
-        new BenchCase(name + "_sample", config, Kind.SAMPLE, batch, null, steps, 0));
+    return List.of(new BenchCase(name + "_train", config, Kind.TRAIN, batch, null, 0),
+        new BenchCase(name + "_eval", config, Kind.EVAL, batch, null, 0),
+        new BenchCase(name + "_sample", config, Kind.SAMPLE, batch, null, steps));
   }
 
-  /**
-   * This case cut down for a smoke run: at most {@code maxBatch} examples and {@code maxSteps}
-   * sampling steps, with no reference to compare with.
-   */
+  /** This case cut down for a smoke run: at most {@code maxBatch} examples and {@code maxSteps} sampling steps. */
   public BenchCase reduced(int maxBatch, int maxSteps) {
     return new BenchCase(name, config, kind, Math.min(batch, maxBatch), sampler,
-        kind == Kind.SAMPLE ? Math.min(steps, maxSteps) : steps, 0);
+        kind == Kind.SAMPLE ? Math.min(steps, maxSteps) : steps);
   }
 }

@@ -2,6 +2,7 @@ package io.diffusion4j.cli;
 
 import io.diffusion4j.bench.Bench;
 import io.diffusion4j.bench.BenchCase;
+import io.diffusion4j.bench.Peak;
 import io.diffusion4j.pipeline.ModelConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,10 +16,11 @@ import picocli.CommandLine.Spec;
 
 /** {@code bench}: times training steps, evaluations and sampling runs, one JSON line per case. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = {"Time training steps, network evaluations and whole sampling runs after warm-up; print one",
-        "JSON line per case (median/min/max ms, parameters, threads, GFLOP per run and GFLOP/s achieved,",
-        "and the PyTorch reference's median where there is one). Built-in cases: unet2d_train, unet2d_eval,",
-        "unet2d_ddim50, unet1d_train, edm_train, edm_heun32, karras_fwd_bwd."})
+    description = {"Time training steps, network evaluations and whole sampling runs on this machine.",
+        "It first measures TensorFlow's float32 MatMul speed (the peak), then prints one JSON line per case:",
+        "median/min/max ms, parameters, threads, GFLOP per run, GFLOP/s achieved and of_peak, their share of",
+        "the peak. Built-in cases: unet2d_train, unet2d_eval, unet2d_ddim50, unet1d_train, edm_train,",
+        "edm_heun32, karras_fwd_bwd. Compare with other code only when timed beside it on the same machine."})
 final class BenchCommand implements Callable<Integer> {
   /** Quick runs: batches and sampling runs cut to these, one warm-up and one timed run. */
   private static final int QUICK_BATCH = 2;
@@ -49,8 +51,12 @@ final class BenchCommand implements Callable<Integer> {
   int repeats;
 
   @Option(names = "--quick", description = "a smoke run in under 30 s: batch " + QUICK_BATCH + ", sampling cut to "
-      + QUICK_STEPS + " steps, 1 warm-up and 1 timed run (its times are not comparable with the reference)")
+      + QUICK_STEPS + " steps, 1 warm-up and 1 timed run")
   boolean quick;
+
+  @Option(names = "--peak", description = "only measure the peak: MatMul of " + Peak.N + "x" + Peak.N
+      + " matrices in float32 and in bfloat16, as GFLOP/s")
+  boolean peak;
 
   @Override
   public Integer call() throws Exception {
@@ -59,6 +65,19 @@ final class BenchCommand implements Callable<Integer> {
     }
     if (steps < 0) {
       throw new IllegalArgumentException("--steps " + steps + " must be at least 1 (or 0 for the config's default)");
+    }
+    if (warmup < 0 || repeats < 1) {
+      throw new IllegalArgumentException("--warmup " + warmup + " must be at least 0 and --repeats " + repeats
+          + " at least 1");
+    }
+    var out = spec.commandLine().getOut();
+    if (peak) {
+      if (config != null || !cases.isEmpty()) {
+        throw new IllegalArgumentException("--peak measures the machine only: give no cases and no --config with it");
+      }
+      out.println(Peak.float32(Peak.N).toJson());
+      out.println(Peak.bfloat16(Peak.N).toJson());
+      return 0;
     }
     List<BenchCase> todo = new ArrayList<>();
     if (config != null) {
@@ -72,13 +91,16 @@ final class BenchCommand implements Callable<Integer> {
     } else {
       cases.forEach(n -> todo.add(BenchCase.named(n)));
     }
-    var out = spec.commandLine().getOut();
+    // the machine's own float32 peak, measured now: figures from another machine compare nothing
+    Peak.Measurement reference = Peak.float32(quick ? Peak.N / 2 : Peak.N);
+    out.println(reference.toJson());
+    out.flush();
     for (BenchCase c : todo) {
       boolean sampling = c.kind() == BenchCase.Kind.SAMPLE;
       BenchCase run = quick ? c.reduced(QUICK_BATCH, QUICK_STEPS) : c;
       int w = quick ? 1 : sampling ? Math.min(warmup, 1) : warmup;
       int r = quick ? 1 : sampling ? Math.min(repeats, 3) : repeats;
-      out.println(Bench.run(run, w, r).toJson());
+      out.println(Bench.run(run, w, r).toJson(reference.gflops()));
       out.flush();
     }
     return 0;

@@ -1,6 +1,7 @@
 package io.diffusion4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
@@ -19,7 +20,10 @@ class BenchCommandTest {
   @TempDir
   Path dir;
 
-  /** A config gives three JSON lines: a training step, an evaluation and a sampling run. */
+  /**
+   * A config gives the machine's float32 peak, then three JSON lines: a training step, an
+   * evaluation and a sampling run, each with its share of that peak.
+   */
   @Test
   void configCasesPrintOneJsonLineEach() throws IOException {
     ModelConfig config = new ModelConfig(UnetConfig.builder(8).dimMults(1, 2).channels(1).attnHeads(1).attnDimHead(8)
@@ -27,9 +31,17 @@ class BenchCommandTest {
     Path file = Files.writeString(dir.resolve("tiny.json"), config.toJsonString());
     CliRun run = CliRun.of("bench", "--config", file.toString(), "--batch", "2", "--warmup", "0", "--repeats", "2");
     assertEquals(0, run.code(), run.err());
-    List<JsonObject> lines = run.out().lines().map(l -> JsonParser.parseString(l).getAsJsonObject()).toList();
+    List<JsonObject> all = run.out().lines().map(l -> JsonParser.parseString(l).getAsJsonObject()).toList();
+    JsonObject peak = all.get(0);
+    assertEquals("peak_matmul_float32", peak.get("case").getAsString());
+    assertEquals(4096, peak.get("n").getAsInt());
+    double peakGflops = peak.get("gflops").getAsDouble();
+    assertTrue(peakGflops > 0, peak.toString());
+    List<JsonObject> lines = all.subList(1, all.size());
     assertEquals(List.of("tiny_train", "tiny_eval", "tiny_sample"), lines.stream().map(j -> j.get("case").getAsString()).toList());
     for (JsonObject j : lines) {
+      assertFalse(j.has("speedup") || j.has("reference_ms"), "no figures from another machine: " + j);
+      assertEquals(j.get("gflops").getAsDouble() / peakGflops, j.get("of_peak").getAsDouble(), 1e-3, j.toString());
       assertEquals(2, j.get("batch").getAsInt());
       assertEquals(2, j.get("repeats").getAsInt());
       double min = j.get("min_ms").getAsDouble();
@@ -42,6 +54,16 @@ class BenchCommandTest {
     assertEquals(3, sample.get("evaluations").getAsInt());
     // a sampling run of 3 evaluations costs 3 evaluations' FLOPs (the eval line is at the same batch)
     assertEquals(3 * lines.get(1).get("gflop").getAsDouble(), sample.get("gflop").getAsDouble(), 2e-4);
+  }
+
+  /** The peak is 2 N^3 FLOPs over the median time, in both dtypes (a small N keeps the test short). */
+  @Test
+  void peakMeasuresBothDtypes() {
+    for (var m : List.of(io.diffusion4j.bench.Peak.float32(256), io.diffusion4j.bench.Peak.bfloat16(256))) {
+      assertEquals(2.0 * 256 * 256 * 256 / m.medianMs() / 1e6, m.gflops(), 1e-9);
+      assertTrue(m.gflops() > 0.1, m.toString());
+      assertEquals("peak_matmul_" + m.dtype(), m.toJson().get("case").getAsString());
+    }
   }
 
   @Test

@@ -34,17 +34,18 @@ class ClassConditionalTest {
         step.run(List.of(bars(rng, labels)), List.of(labels), 17, i, 5e-3, false);
       }
       DiffusionSampler sampler = model.sampler();
-      long[] asked = new long[32];
-      Arrays.fill(asked, 16, 32, 1);
-      FloatArray s = sampler.sample(Sampler.HEUN, sampler.initialNoise(32, 9), 9, 16, 0, asked, null);
+      long[] asked = new long[128];
+      Arrays.fill(asked, 64, 128, 1);
+      FloatArray s = sampler.sample(Sampler.HEUN, sampler.initialNoise(128, 9), 9, 16, 0, asked, null);
       int right = 0;
-      for (int b = 0; b < 32; b++) {
+      for (int b = 0; b < 128; b++) {
         boolean horizontal = lineMean(s.data(), b, true) > lineMean(s.data(), b, false);
         if (horizontal == (asked[b] == 0)) {
           right++;
         }
       }
-      assertTrue(right >= 28, right + " of 32 samples show the class asked for");
+      // about 84% right over twelve seeds of 32 samples (23 to 31 each); chance is 50%
+      assertTrue(right >= 96, right + " of 128 samples show the class asked for");
     }
   }
 
