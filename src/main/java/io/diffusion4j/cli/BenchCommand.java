@@ -16,11 +16,14 @@ import picocli.CommandLine.Spec;
 
 /** {@code bench}: times training steps, evaluations and sampling runs, one JSON line per case. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = {"Time training steps, network evaluations and whole sampling runs on this machine.",
-        "It first measures TensorFlow's float32 MatMul speed (the peak), then prints one JSON line per case:",
-        "median/min/max ms, parameters, threads, GFLOP per run, GFLOP/s achieved and of_peak, their share of",
-        "the peak. Built-in cases: unet2d_train, unet2d_eval, unet2d_ddim50, unet1d_train, edm_train,",
-        "edm_heun32, karras_fwd_bwd. Compare with other code only when timed beside it on the same machine."})
+    header = "Time training steps, evaluations and sampling runs against this machine's measured peak.",
+    description = {
+        "It first measures TensorFlow's float32 MatMul speed (the peak), then prints",
+        "one JSON line per case: median/min/max ms, parameters, threads, GFLOP per",
+        "run, GFLOP/s achieved and of_peak, their share of the peak. Built-in cases:",
+        "unet2d_train, unet2d_eval, unet2d_ddim50, unet1d_train, edm_train,",
+        "edm_heun32, karras_fwd_bwd. Compare with other code only when it is timed",
+        "beside this on the same machine."})
 final class BenchCommand implements Callable<Integer> {
   /** Quick runs: batches and sampling runs cut to these, one warm-up and one timed run. */
   private static final int QUICK_BATCH = 2;

@@ -9,14 +9,20 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code export}: a model folder as a SavedModel for TensorFlow Serving. */
-@Command(name = "export", mixinStandardHelpOptions = true,
-    description = {"Export a model folder as a SavedModel that TensorFlow Serving serves as it is:",
-        "OUT/VERSION/ with tag serve and the signatures 'denoise' (x, time[, x_self_cond][, class_labels] -> out)",
-        "and, when the config has a diffusion, 'serving_default' (seed, num[, steps][, class_labels] -> images).",
+// no standard help mixin: its --version would take the place of the version folder's
+@Command(name = "export",
+    header = "Export a model folder as a SavedModel that TensorFlow Serving serves as it is.",
+    description = {"It writes OUT/VERSION/ with tag serve and the signatures",
+        "  denoise (x, time[, x_self_cond][, class_labels] -> out; a Unet takes any",
+        "    size its downsampling divides) and, when the config has a diffusion,",
+        "  serving_default (seed, num[, steps][, class_labels] -> images).",
         "The EMA weights are used when the folder has them."})
 final class ExportCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
+
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+  boolean help;
 
   @Option(names = "--model", required = true, paramLabel = "DIR", description = "model folder")
   Path model;

@@ -29,10 +29,12 @@ import picocli.CommandLine.Spec;
 
 /** {@code fid}: FD and KID of a model's samples, or of given samples, against data, as one JSON line. */
 @Command(name = "fid", mixinStandardHelpOptions = true,
-    description = {"Score samples against data: the Frechet distance (FD) and the kernel distance (KID) of their",
-        "features in a feature network, printed as one JSON line that names the network. Only",
-        "inception-2015-12-05 (--network classify_image_graph_def.pb) gives FIDs comparable with published",
-        "ones; for 28x28 grey images the default is the built-in fashion-mnist-classifier-v1."})
+    header = "Score samples against data by FD and KID in a named feature network.",
+    description = {"It prints the Frechet distance (FD) and the kernel distance (KID) of the",
+        "features of samples and data as one JSON line that names the network. Only",
+        "inception-2015-12-05 (--network classify_image_graph_def.pb) gives FIDs",
+        "comparable with published ones; for 28x28 grey images the default network is",
+        "the built-in fashion-mnist-classifier-v1."})
 final class FidCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;

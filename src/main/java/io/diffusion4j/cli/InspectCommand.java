@@ -10,7 +10,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code inspect}: a SavedModel's tags and signatures, read from saved_model.pb. */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-    description = "Print a SavedModel's tags, signatures, method names, inputs and outputs (like saved_model_cli).")
+    header = "Print a SavedModel's tags, signatures, method names, inputs and outputs (like saved_model_cli).")
 final class InspectCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;

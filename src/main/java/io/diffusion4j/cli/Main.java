@@ -12,6 +12,9 @@ import picocli.CommandLine.Command;
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
+  /** Set (to anything) to have failures print their stack trace after the one-line message. */
+  static final String DEBUG = "DIFFUSION4J_DEBUG";
+
   public static void main(String[] args) {
     System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
   }
@@ -22,14 +25,22 @@ public final class Main implements Runnable {
     cli.setOut(out);
     cli.setErr(err);
     cli.setParameterExceptionHandler((e, a) -> {
-      err.println("diffusion4j: " + e.getMessage() + " (see " + commandName(e.getCommandLine()) + " --help)");
+      err.println("diffusion4j: " + oneLine(e.getMessage()) + " (see " + commandName(e.getCommandLine()) + " --help)");
       return 2;
     });
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       err.println("diffusion4j: " + describe(e));
+      if (System.getenv(DEBUG) != null) {
+        e.printStackTrace(err);
+      }
       return 1;
     });
-    return cli.execute(args);
+    try {
+      return cli.execute(args);
+    } catch (OutOfMemoryError e) {
+      err.println("diffusion4j: " + describe(e));
+      return 1;
+    }
   }
 
   @Override
@@ -41,21 +52,65 @@ public final class Main implements Runnable {
     return c.getCommandSpec().qualifiedName();
   }
 
-  /** One sentence for a failure, without a stack trace; unexpected ones keep their type. */
+  /**
+   * One sentence for a failure, in the user's terms: which file, which option, what to change.
+   * Never a stack trace, and never a Java or TensorFlow class name.
+   */
   static String describe(Throwable e) {
+    while ((e instanceof java.io.UncheckedIOException || e instanceof java.util.concurrent.ExecutionException
+        || e instanceof java.lang.reflect.InvocationTargetException) && e.getCause() != null) {
+      e = e.getCause();
+    }
     String message = e.getMessage();
     if (e instanceof java.nio.file.NoSuchFileException n) {
       return "no such file: " + n.getFile() + (n.getReason() == null ? "" : " (" + n.getReason() + ")");
     }
     if (e instanceof java.nio.file.AccessDeniedException a) {
-      return "permission denied: " + a.getFile();
+      return "permission denied: " + a.getFile() + (a.getReason() == null ? "" : " (" + a.getReason() + ")");
     }
-    if (e instanceof IllegalArgumentException || e instanceof IllegalStateException
-        || e instanceof java.io.IOException) {
-      return message == null ? e.getClass().getSimpleName() : message;
+    if (e instanceof java.nio.file.FileAlreadyExistsException a) {
+      return a.getFile() + " exists already" + (a.getReason() == null ? "" : ": " + a.getReason());
     }
-    return e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+    if (e instanceof java.nio.file.NotDirectoryException n) {
+      return n.getFile() + " is not a folder";
+    }
+    if (e instanceof java.nio.file.FileSystemException f) {
+      return f.getFile() + ": " + (f.getReason() == null ? "cannot be used" : f.getReason());
+    }
+    if (e instanceof java.io.EOFException) {
+      return "a file ended before its data did" + (message == null ? "" : ": " + oneLine(message));
+    }
+    if (e instanceof org.tensorflow.exceptions.TFResourceExhaustedException) {
+      return "TensorFlow ran out of memory; a smaller --batch-size lowers what a step needs";
+    }
+    if (e instanceof OutOfMemoryError) {
+      return "the JVM ran out of heap memory: lower --batch-size, or give it more with"
+          + " DIFFUSION4J_JAVA_OPTS=-Xmx16g";
+    }
+    if (e instanceof org.tensorflow.exceptions.TensorFlowException) {
+      return "TensorFlow failed: " + oneLine(message);
+    }
+    if (message == null || message.isBlank()) {
+      return "internal error with no message (set " + DEBUG + "=1 to see where); please report it";
+    }
+    return oneLine(message);
   }
+
+  /** The message on one line, without the class names that Java and its libraries prefix to messages. */
+  static String oneLine(String message) {
+    if (message == null) {
+      return "";
+    }
+    String text = TF_NODE.matcher(message).replaceAll("").strip().replaceAll("\\s*\\R\\s*", "; ");
+    return CLASS_NAME.matcher(text).replaceAll("");
+  }
+
+  /** TensorFlow's " [[{{node name}}]]" after a kernel's message. */
+  private static final java.util.regex.Pattern TF_NODE = java.util.regex.Pattern.compile("\\s*\\[\\[\\{\\{node [^}]*}}]]");
+
+  /** "java.io.EOFException: ", "com.google.gson.stream.MalformedJsonException: ", "NumberFormatException: " */
+  private static final java.util.regex.Pattern CLASS_NAME = java.util.regex.Pattern.compile(
+      "\\b(?:[a-z][a-z0-9_]*\\.)*[A-Z][A-Za-z0-9_]*(?:Exception|Error)\\b:?\\s*");
 
   static final class Version implements CommandLine.IVersionProvider {
     @Override

@@ -24,9 +24,10 @@ import picocli.CommandLine.Spec;
 
 /** {@code sample}: draws samples from a model folder into .npy or a PNG grid, batch by batch. */
 @Command(name = "sample", mixinStandardHelpOptions = true,
-    description = {"Sample from a model folder or SavedModel and write the samples as .npy or as a .png grid.",
-        ".npy output is channels-last float32 in [0, 1], written batch by batch in bounded memory; every",
-        "image depends only on the seed, its index and the sampler's options, never on --batch-size."})
+    header = "Draw samples from a model folder or SavedModel into .npy or a PNG grid.",
+    description = {".npy output is channels-last float32 in [0, 1], written batch by batch in",
+        "bounded memory. Every image depends only on the seed, its index and the",
+        "sampler's options, never on --batch-size."})
 final class SampleCommand implements Callable<Integer> {
   /** The largest PNG grid: beyond it a grid is too large to look at, and .npy is the format. */
   static final int MAX_GRID = 400;

@@ -19,8 +19,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code train-fid-classifier}: how saved_models/fashion-mnist-classifier/1 was made (a maintenance command). */
 @Command(name = "train-fid-classifier", hidden = true, mixinStandardHelpOptions = true,
-    description = {"Train the Fashion-MNIST classifier whose features give the offline FD and KID, report its",
-        "test accuracy and write it as a SavedModel (how saved_models/fashion-mnist-classifier/1 was made)."})
+    header = "Train the Fashion-MNIST classifier behind the offline FD and KID.",
+    description = {"It reports the test accuracy and writes the classifier as a SavedModel (how",
+        "saved_models/fashion-mnist-classifier/1 was made)."})
 final class TrainClassifierCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;

@@ -146,14 +146,27 @@ public final class JsonOptions {
     TreeSet<String> unknown = new TreeSet<>(json.keySet());
     unknown.removeAll(read);
     if (!unknown.isEmpty()) {
-      throw new IllegalArgumentException(section + ": unknown option " + String.join(", ", unknown)
+      throw new Invalid(section + "." + unknown.first(), section + ": unknown option " + String.join(", ", unknown)
           + "; allowed: " + String.join(", ", read));
     }
   }
 
-  public IllegalArgumentException bad(String key, Object value, String allowed) {
-    return new IllegalArgumentException(
-        section + "." + key + " = " + value + " is not allowed: expected " + allowed);
+  public Invalid bad(String key, Object value, String allowed) {
+    return new Invalid(section + "." + key, section + "." + key + " = " + value + " is not allowed: expected " + allowed);
+  }
+
+  /** A bad or unknown option, with its place in the document ({@code model.dim}) for locating it. */
+  public static final class Invalid extends IllegalArgumentException {
+    private final String path;
+
+    public Invalid(String path, String message) {
+      super(message);
+      this.path = path;
+    }
+
+    public String path() {
+      return path;
+    }
   }
 
   private int toInt(String key, JsonElement e) {

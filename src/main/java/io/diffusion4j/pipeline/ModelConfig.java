@@ -75,14 +75,44 @@ public record ModelConfig(NetworkConfig network, DiffusionConfig diffusion) {
     return c;
   }
 
+  /**
+   * Reads a config.json; a bad or unknown option is reported with its line and column in the
+   * file (invalid JSON with the parser's).
+   */
   public static ModelConfig read(Path file) throws IOException {
+    String text;
     try {
-      return parse(Files.readString(file));
+      text = Files.readString(file);
     } catch (NoSuchFileException e) {
       throw new NoSuchFileException(file.toString(), null, "no config.json in the model folder");
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+    } catch (java.nio.charset.MalformedInputException e) {
+      throw new IOException(file + " is not a UTF-8 text file", e);
     }
+    try {
+      return parse(text);
+    } catch (IllegalArgumentException e) {
+      String place = place(text, e);
+      throw new IllegalArgumentException(file + (place == null ? "" : " (" + place + ")") + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Where the option a failure names sits in the text: the option's path when the reader knew it,
+   * else a key named at the start of the message ("dim = 0 must be ...") when only one key has
+   * that name.
+   */
+  private static String place(String text, IllegalArgumentException e) {
+    java.util.Map<String, String> places = io.diffusion4j.io.JsonLocations.of(text);
+    if (e instanceof JsonOptions.Invalid invalid && places.containsKey(invalid.path())) {
+      return places.get(invalid.path());
+    }
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(?:[a-z]+\\.)?([A-Za-z_]+) = ")
+        .matcher(e.getMessage() == null ? "" : e.getMessage());
+    if (m.find()) {
+      java.util.List<String> hits = places.keySet().stream().filter(k -> k.endsWith("." + m.group(1))).toList();
+      return hits.size() == 1 ? places.get(hits.get(0)) : null;
+    }
+    return null;
   }
 
   /** Shape of one example the diffusion makes, channels-last: [h, w, c] or [l, c]. */
