@@ -25,7 +25,8 @@ public final class Main implements Runnable {
     cli.setOut(out);
     cli.setErr(err);
     cli.setParameterExceptionHandler((e, a) -> {
-      err.println("diffusion4j: " + oneLine(e.getMessage()) + " (see " + commandName(e.getCommandLine()) + " --help)");
+      String message = oneLine(e.getMessage()).replaceFirst("^Error: ", "");
+      err.println("diffusion4j: " + message + " (see " + commandName(e.getCommandLine()) + " --help)");
       return 2;
     });
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
@@ -69,13 +70,13 @@ public final class Main implements Runnable {
       return "permission denied: " + a.getFile() + (a.getReason() == null ? "" : " (" + a.getReason() + ")");
     }
     if (e instanceof java.nio.file.FileAlreadyExistsException a) {
-      return a.getFile() + " exists already" + (a.getReason() == null ? "" : ": " + a.getReason());
+      return a.getFile() + (a.getReason() == null ? " exists already" : ": " + a.getReason());
     }
     if (e instanceof java.nio.file.NotDirectoryException n) {
       return n.getFile() + " is not a folder";
     }
     if (e instanceof java.nio.file.FileSystemException f) {
-      return f.getFile() + ": " + (f.getReason() == null ? "cannot be used" : f.getReason());
+      return f.getFile() + ": " + (f.getReason() == null ? "cannot be used" : f.getReason().toLowerCase(java.util.Locale.ROOT));
     }
     if (e instanceof java.io.EOFException) {
       return "a file ended before its data did" + (message == null ? "" : ": " + oneLine(message));

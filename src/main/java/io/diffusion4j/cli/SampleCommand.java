@@ -84,8 +84,14 @@ final class SampleCommand implements Callable<Integer> {
     if (!ext.equals("npy") && !ext.equals("png")) {
       throw new ParameterException(spec.commandLine(), "--out " + out + " must end in .npy or .png");
     }
-    Sampler kind = sampler == null ? null : Sampler.parse(sampler);
-    DiffusionModel.Weights which = weights == null ? DiffusionModel.Weights.PREFER_EMA : DiffusionModel.Weights.parse(weights);
+    Sampler kind;
+    DiffusionModel.Weights which;
+    try {
+      kind = sampler == null ? null : Sampler.parse(sampler);
+      which = weights == null ? DiffusionModel.Weights.PREFER_EMA : DiffusionModel.Weights.parse(weights);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "--" + e.getMessage().replace("\"", ""));
+    }
     if (num != null && num < 1) {
       throw new ParameterException(spec.commandLine(), "--num " + num + " must be at least 1");
     }

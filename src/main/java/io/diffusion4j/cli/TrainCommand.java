@@ -95,8 +95,8 @@ final class TrainCommand implements Callable<Integer> {
     }
     ModelConfig modelConfig = config != null ? ModelConfig.read(config) : EmbeddedDefault.config();
     Dataset dataset = embedded ? EmbeddedDefault.dataset() : DataArgument.open(data, modelConfig, convertImageTo);
-    TrainerOptions options = apply(embedded ? EmbeddedDefault.options() : TrainerOptions.builder()
-        .augmentHorizontalFlip(modelConfig.network().spatialRank() == 2)).build();
+    TrainerOptions options = build(embedded ? EmbeddedDefault.options() : TrainerOptions.builder()
+        .augmentHorizontalFlip(modelConfig.network().spatialRank() == 2));
     try (Trainer trainer = Trainer.create(modelConfig, dataset, options, folder)) {
       return report(trainer.train());
     }
@@ -113,7 +113,7 @@ final class TrainCommand implements Callable<Integer> {
     }
     Checkpoints.Info info = Checkpoints.read(folder);
     TrainerOptions stored = info.options();
-    TrainerOptions given = apply(stored.toBuilder()).build();
+    TrainerOptions given = build(stored.toBuilder());
     boolean dataMoved = stored.folder() != null && given.folder() != null && !given.folder().equals(stored.folder())
         && !Files.exists(Path.of(stored.folder()));
     if (!dataMoved && !Objects.equals(stored.folder(), given.folder())) {
@@ -149,6 +149,18 @@ final class TrainCommand implements Callable<Integer> {
   private ParameterException conflict(String given, String stored, Checkpoints.Info info) {
     return new ParameterException(spec.commandLine(), "--resume: " + given + " conflicts with the run's " + stored
         + " (from " + info.directory() + "): leave it out or give the same value");
+  }
+
+  /** The options with the command line's applied; a bad value is reported under its option's name. */
+  private TrainerOptions build(TrainerOptions.Builder b) {
+    try {
+      return apply(b).build();
+    } catch (IllegalArgumentException e) {
+      // the options check themselves under the reference's names: train_lr = -1.0 ... is --train-lr -1.0 ...
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("^([a-z0-9_]+) = (.*)$").matcher(e.getMessage());
+      throw new ParameterException(spec.commandLine(), m.matches()
+          ? "--" + m.group(1).replace('_', '-') + " " + m.group(2) : e.getMessage());
+    }
   }
 
   private TrainerOptions.Builder apply(TrainerOptions.Builder b) {

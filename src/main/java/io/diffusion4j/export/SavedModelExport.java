@@ -61,7 +61,7 @@ public final class SavedModelExport {
     Path target = root.resolve(Long.toString(v));
     if (Files.exists(target)) {
       throw new FileAlreadyExistsException(target.toString(), null,
-          "version " + v + " exists already: choose another --version or leave it out for the next one");
+          "version " + v + " exists already; choose another --version or leave it out for the next one");
     }
     try (DiffusionModel model = DiffusionModel.load(modelFolder, DiffusionModel.Weights.PREFER_EMA)) {
       createDirectories(root);
@@ -156,6 +156,9 @@ public final class SavedModelExport {
   }
 
   private static void createDirectories(Path root) throws IOException {
+    if (Files.exists(root) && !Files.isDirectory(root)) {
+      throw new java.nio.file.NotDirectoryException(root.toString());
+    }
     try {
       Files.createDirectories(root);
     } catch (AccessDeniedException e) {

@@ -33,7 +33,8 @@ public final class AtomicFiles {
     try {
       Files.createDirectories(dir);
     } catch (IOException e) {
-      throw new IOException("cannot create directory " + dir + " for " + target + ": " + e, e);
+      throw new IOException("cannot write " + target + ": cannot create the folder " + dir + " ("
+          + reason(e) + ")", e);
     }
     Path tmp = dir.resolve("." + abs.getFileName() + ".tmp-"
         + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36));
@@ -41,7 +42,7 @@ public final class AtomicFiles {
     try {
       channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     } catch (IOException e) {
-      throw new IOException("cannot write " + target + ": cannot create a file in " + dir + ": " + e, e);
+      throw new IOException("cannot write " + target + ": cannot create a file in " + dir + " (" + reason(e) + ")", e);
     }
     try {
       try (channel; OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16)) {
@@ -59,6 +60,23 @@ public final class AtomicFiles {
       throw t;
     }
     syncDirectory(dir);
+  }
+
+  /** What the file system said, without the exception's type or the temporary file's name. */
+  private static String reason(IOException e) {
+    if (e instanceof java.nio.file.FileAlreadyExistsException) {
+      return "a file of that name is in the way";
+    }
+    if (e instanceof java.nio.file.AccessDeniedException) {
+      return "permission denied";
+    }
+    if (e instanceof java.nio.file.NoSuchFileException) {
+      return "it cannot hold new files";
+    }
+    if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
+      return f.getReason();
+    }
+    return e.getMessage() == null ? "refused" : e.getMessage();
   }
 
   /** Writes {@code text} as UTF-8. */

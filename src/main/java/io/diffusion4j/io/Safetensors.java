@@ -183,8 +183,8 @@ public final class Safetensors {
           + MAX_HEADER_BYTES + " bytes");
     }
     if (n > size - 8) {
-      throw bad(path, "header length " + n + " is larger than the " + (size - 8)
-          + " bytes after the length prefix");
+      throw bad(path, "truncated or not a safetensors file: its header length " + n + " is larger than the "
+          + (size - 8) + " bytes after the length prefix");
     }
     ByteBuffer text = ByteBuffer.allocate((int) n);
     readFully(path, ch, text, 8);

@@ -120,7 +120,8 @@ public final class DiffusionModel implements AutoCloseable {
    */
   public static DiffusionModel load(Path folder, Weights weights) throws IOException {
     if (!Files.isDirectory(folder)) {
-      throw new java.io.FileNotFoundException("model folder " + folder + " does not exist");
+      throw new java.io.FileNotFoundException(Files.exists(folder) ? folder + " is a file, not a model folder"
+          + " (config.json and weights) or SavedModel folder" : "model folder " + folder + " does not exist");
     }
     if (Files.exists(folder.resolve("saved_model.pb"))) {
       return loadSavedModel(folder);

@@ -84,7 +84,7 @@ public record ModelConfig(NetworkConfig network, DiffusionConfig diffusion) {
     try {
       text = Files.readString(file);
     } catch (NoSuchFileException e) {
-      throw new NoSuchFileException(file.toString(), null, "no config.json in the model folder");
+      throw new NoSuchFileException(file.toString());
     } catch (java.nio.charset.MalformedInputException e) {
       throw new IOException(file + " is not a UTF-8 text file", e);
     }
@@ -106,7 +106,7 @@ public record ModelConfig(NetworkConfig network, DiffusionConfig diffusion) {
     if (e instanceof JsonOptions.Invalid invalid && places.containsKey(invalid.path())) {
       return places.get(invalid.path());
     }
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(?:[a-z]+\\.)?([A-Za-z_]+) = ")
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(?:[a-z]+[.:] ?)?([A-Za-z_]+) = ")
         .matcher(e.getMessage() == null ? "" : e.getMessage());
     if (m.find()) {
       java.util.List<String> hits = places.keySet().stream().filter(k -> k.endsWith("." + m.group(1))).toList();

@@ -16,6 +16,7 @@ import io.diffusion4j.pipeline.ModelConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeAll;
@@ -49,8 +50,9 @@ class FidCommandTest {
 
   @Test
   void scoresSamplesAndNamesTheNetwork() throws IOException {
+    Path stats = dir.resolve("stats");
     JsonObject line = json(CliRun.of("fid", "--samples", real.toString(), "--data", data.toString(),
-        "--kid-subsets", "10"));
+        "--kid-subsets", "10", "--stats-dir", stats.toString()));
     assertEquals("fashion-mnist-classifier-v1", line.get("network").getAsString());
     assertEquals(300, line.get("num_samples").getAsInt());
     assertEquals(300, line.get("num_data").getAsInt());
@@ -58,8 +60,17 @@ class FidCommandTest {
     assertFalse(line.has("fid"), "never a bare fid: " + line);
     double realFd = line.get("fd").getAsDouble();
     assertTrue(line.has("kid") && line.has("kid_std"), line.toString());
-    Path cache = real.resolveSibling("fid-stats-fashion-mnist-classifier-v1.safetensors");
-    assertTrue(Files.isRegularFile(cache), "the data statistics are cached beside the samples");
+    List<Path> cached;
+    try (var files = Files.list(stats)) {
+      cached = files.toList();
+    }
+    assertEquals(1, cached.size(), cached.toString());
+    Path cache = cached.get(0);
+    assertTrue(cache.getFileName().toString().matches("fid-stats-fashion-mnist-classifier-v1-[0-9a-f]{16}\\.safetensors"),
+        "named by network and key: " + cache);
+    try (var beside = Files.list(real.getParent())) {
+      assertEquals(List.of(real), beside.toList(), "nothing is written beside the samples");
+    }
 
     Path noise = dir.resolve("samples/noise.npy");
     FloatArray n = FloatArray.zeros(300, 28, 28, 1);
@@ -68,7 +79,8 @@ class FidCommandTest {
       n.data()[i] = r.nextFloat();
     }
     Npy.write(noise, n);
-    CliRun noiseRun = CliRun.of("fid", "--samples", noise.toString(), "--data", data.toString(), "--kid-subsets", "10");
+    CliRun noiseRun = CliRun.of("fid", "--samples", noise.toString(), "--data", data.toString(), "--kid-subsets", "10",
+        "--stats-dir", stats.toString());
     assertTrue(noiseRun.err().contains("from " + cache), "the cache is used: " + noiseRun.err());
     JsonObject noiseLine = json(noiseRun);
     assertTrue(noiseLine.get("fd").getAsDouble() > 10 * realFd, realFd + " vs " + noiseLine);
@@ -84,12 +96,22 @@ class FidCommandTest {
     try (DiffusionModel m = DiffusionModel.create(config, 3)) {
       m.save(model);
     }
+    List<String> before;
+    try (var files = Files.list(model)) {
+      before = files.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+    Path stats = dir.resolve("model-stats");
     CliRun run = CliRun.of("fid", "--model", model.toString(), "--data", data.toString(), "--num", "6",
-        "--batch-size", "4", "--kid-subsets", "2");
+        "--batch-size", "4", "--kid-subsets", "2", "--stats-dir", stats.toString());
     JsonObject line = json(run);
     assertEquals(6, line.get("num_samples").getAsInt());
     assertTrue(run.err().contains("warning: the covariance of 6 samples is singular"), run.err());
-    assertTrue(Files.isRegularFile(model.resolve("fid-stats-fashion-mnist-classifier-v1.safetensors")));
+    try (var files = Files.list(model)) {
+      assertEquals(before, files.map(p -> p.getFileName().toString()).sorted().toList(), "the model folder is untouched");
+    }
+    try (var files = Files.list(stats)) {
+      assertEquals(1, files.count());
+    }
   }
 
   @Test

@@ -72,15 +72,15 @@ class TrainCommandTest {
   @Test
   void badOptionValue() {
     Path out = dir.resolve("out");
-    assertFailsCleanly(CliRun.of("train", "--out", out.toString(), "--num-samples", "10"), 1,
-        "num_samples = 10 must be a perfect square", out);
+    assertFailsCleanly(CliRun.of("train", "--out", out.toString(), "--num-samples", "10"), 2,
+        "--num-samples 10 must be a perfect square", out);
   }
 
   @Test
   void bestCheckpointsNeedScores() {
     Path out = dir.resolve("out");
-    assertFailsCleanly(CliRun.of("train", "--out", out.toString(), "--save-best-and-latest-only"), 1,
-        "save_best_and_latest_only = true needs calculate_fid = true", out);
+    assertFailsCleanly(CliRun.of("train", "--out", out.toString(), "--save-best-and-latest-only"), 2,
+        "--save-best-and-latest-only true needs calculate_fid = true", out);
     assertFailsCleanly(CliRun.of("train", "--out", out.toString(), "--calculate-fid", "--fid-network",
         dir.resolve("missing.pb").toString()), 1, "missing.pb does not exist", out);
   }

@@ -1,0 +1,113 @@
+package io.diffusion4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.diffusion4j.diffusion.GaussianDiffusionConfig;
+import io.diffusion4j.io.FloatArray;
+import io.diffusion4j.io.Npy;
+import io.diffusion4j.models.UnetConfig;
+import io.diffusion4j.pipeline.DiffusionModel;
+import io.diffusion4j.pipeline.ModelConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Bad input through the command line, as a new user gives it: every case ends with a non-zero
+ * exit and one line on stderr that says what is wrong in the user's terms (no stack trace, no
+ * Java or TensorFlow class name) and leaves no output behind.
+ */
+class BadInputTest {
+  private static final Pattern CLASS_NAME = Pattern.compile("(Exception|Error)\\b|\\bjava\\.|org\\.tensorflow|\\tat ");
+
+  @TempDir
+  static Path dir;
+
+  @BeforeAll
+  static void files() throws IOException {
+    ModelConfig config = new ModelConfig(
+        UnetConfig.builder(4).dimMults(1, 2).channels(1).attnHeads(1).attnDimHead(4).build(),
+        GaussianDiffusionConfig.builder(8, 8).timesteps(10).samplingTimesteps(2).build());
+    try (DiffusionModel m = DiffusionModel.create(config, 1)) {
+      m.save(dir.resolve("model"));
+    }
+    Path syntax = Files.createDirectories(dir.resolve("syntax"));
+    Files.writeString(syntax.resolve("config.json"), "{\"model\": {\"type\": \"Unet\", \"dim\": 4,\n  \"dim_mults\": [1, 2]\n");
+    Path unknown = Files.createDirectories(dir.resolve("unknown"));
+    Files.writeString(unknown.resolve("config.json"), config.toJsonString().replace("\"dim\": 4", "\"dim\": 4, \"dimm\": 4"));
+    Path truncated = Files.createDirectories(dir.resolve("truncated"));
+    Files.writeString(truncated.resolve("config.json"), config.toJsonString());
+    byte[] weights = Files.readAllBytes(dir.resolve("model/model.safetensors"));
+    Files.write(truncated.resolve("model.safetensors"), java.util.Arrays.copyOf(weights, 300));
+    float[] noise = new float[2 * 8 * 8];
+    noise[77] = Float.NaN;
+    Npy.write(dir.resolve("nan.npy"), new FloatArray(new long[] {2, 8, 8, 1}, noise));
+    Npy.write(dir.resolve("small.npy"), FloatArray.zeros(2, 4, 4, 1));
+    Files.writeString(dir.resolve("text.npy"), "hello");
+    Files.writeString(dir.resolve("a-file"), "x");
+  }
+
+  /** Arguments, the exit code, and a fragment the message must hold. */
+  record Case(List<String> args, int code, String says) {
+    @Override
+    public String toString() {
+      return String.join(" ", args);
+    }
+  }
+
+  static Stream<Case> cases() {
+    String m = dir.resolve("model").toString();
+    String out = dir.resolve("out.npy").toString();
+    return Stream.of(
+        new Case(List.of("sample", "--model", dir.resolve("none").toString(), "--out", out), 1, "does not exist"),
+        new Case(List.of("sample", "--model", dir.resolve("a-file").toString(), "--out", out), 1, "is a file, not a model folder"),
+        new Case(List.of("sample", "--model", dir.resolve("syntax").toString(), "--out", out), 1, "not valid JSON: End of input at line 3 column 1"),
+        new Case(List.of("sample", "--model", dir.resolve("unknown").toString(), "--out", out), 1, "(line 4, column 21): model: unknown option dimm"),
+        new Case(List.of("sample", "--model", dir.resolve("truncated").toString(), "--out", out), 1, "truncated or not a safetensors file"),
+        new Case(List.of("sample", "--model", m, "--noise", dir.resolve("nan.npy").toString(), "--out", out), 1, "the value at [1, 1, 5, 0] is NaN"),
+        new Case(List.of("sample", "--model", m, "--noise", dir.resolve("small.npy").toString(), "--out", out), 1, "expected [N, 8, 8, 1]"),
+        new Case(List.of("sample", "--model", m, "--noise", dir.resolve("text.npy").toString(), "--out", out), 1, "not a .npy file"),
+        new Case(List.of("sample", "--model", m, "--num", "0", "--out", out), 2, "--num 0 must be at least 1"),
+        new Case(List.of("sample", "--model", m, "--steps", "0", "--out", out), 2, "--steps 0 must be at least 1"),
+        new Case(List.of("sample", "--model", m, "--batch-size", "0", "--out", out), 2, "--batch-size 0 must be at least 1"),
+        new Case(List.of("sample", "--model", m, "--sampler", "foo", "--out", out), 2, "--sampler foo is not allowed"),
+        new Case(List.of("sample", "--model", m, "--seed", "1", "--sampler", "heun", "--out", out), 1, "sampler heun is for ElucidatedDiffusion"),
+        new Case(List.of("sample", "--model", m, "--num", "5000", "--out", dir.resolve("o.png").toString()), 2, "write .npy instead"),
+        new Case(List.of("sample", "--model", m, "--seed", "1", "--class-label", "1", "--out", out), 2, "not class-conditional"),
+        new Case(List.of("sample", "--model", m, "--seed", "1", "--out", dir.resolve("a-file/o.npy").toString()), 1, "a file of that name is in the way"),
+        new Case(List.of("train", "--lr", "-1", "--out", dir.resolve("t").toString()), 2, "--train-lr -1.0 must be > 0"),
+        new Case(List.of("train", "--config", dir.resolve("none.json").toString(), "--out", dir.resolve("t").toString()), 1, "no such file"),
+        new Case(List.of("train", "--resume", "--out", dir.resolve("t").toString()), 1, "holds no training run"),
+        new Case(List.of("export", "--model", m, "--out", dir.resolve("a-file").toString()), 1, "is not a folder"),
+        new Case(List.of("export", "--model", m, "--out", dir.resolve("saved").toString(), "--version", "0"), 1, "--version 0 must be a positive integer"),
+        new Case(List.of("inspect", m), 1, "not a SavedModel"),
+        new Case(List.of("fid"), 2, "Missing required argument"),
+        new Case(List.of("bench", "--batch", "0"), 1, "--batch 0 must be at least 1"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("cases")
+  void endsWithOneClearLine(Case c) {
+    CliRun run = CliRun.of(c.args().toArray(String[]::new));
+    assertNotEquals(0, run.code());
+    assertEquals(c.code(), run.code(), run.err());
+    String err = run.err().strip();
+    assertEquals(1, err.lines().count(), err);
+    assertTrue(err.startsWith("diffusion4j: "), err);
+    assertTrue(err.contains(c.says()), err);
+    assertFalse(CLASS_NAME.matcher(err).find(), "no class name or stack frame: " + err);
+    for (String left : List.of("out.npy", "o.png", "t", "saved")) {
+      assertFalse(Files.exists(dir.resolve(left)), left + " was left behind");
+    }
+  }
+}
