@@ -70,6 +70,23 @@ class SampleCommandTest {
     assertFalse(java.util.Arrays.equals(Files.readAllBytes(dir.resolve("ddim1.npy")), Files.readAllBytes(dir.resolve("ddpm1.npy"))));
   }
 
+  /** The first images of a long run equal a short run's, whatever the batch size (ddpm: noise at every step). */
+  @Test
+  void imagesDoNotDependOnTheBatchSize() throws IOException {
+    Path a = dir.resolve("batched.npy");
+    Path b = dir.resolve("long.npy");
+    CliRun small = CliRun.of("sample", "--model", model.toString(), "--seed", "4", "--num", "5", "--batch-size", "2",
+        "--sampler", "ddpm", "--out", a.toString());
+    assertEquals(0, small.code(), small.err());
+    CliRun large = CliRun.of("sample", "--model", model.toString(), "--seed", "4", "--num", "9", "--sampler", "ddpm",
+        "--out", b.toString());
+    assertEquals(0, large.code(), large.err());
+    FloatArray first = Npy.read(a);
+    FloatArray all = Npy.read(b);
+    assertArrayEquals(new long[] {9, 8, 8, 3}, all.shape());
+    io.diffusion4j.Close.assertClose(first.data(), java.util.Arrays.copyOf(all.data(), first.data().length), 1e-5);
+  }
+
   @Test
   void writesPngGrid() throws IOException {
     Path png = dir.resolve("grid.png");

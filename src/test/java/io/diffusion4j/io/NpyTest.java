@@ -139,4 +139,34 @@ class NpyTest {
     Files.write(file, out.toByteArray());
     return file;
   }
+
+  /** Rows written batch by batch read back equal, also a range at a time; a short or long stream leaves no file. */
+  @Test
+  void streamsRowsInAndOut(@TempDir Path tmp) throws IOException {
+    Path file = tmp.resolve("rows.npy");
+    float[] values = new float[7 * 3 * 2];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = i * 0.5f - 3;
+    }
+    FloatArray whole = new FloatArray(new long[] {7, 3, 2}, values);
+    Npy.write(file, whole.shape(), sink -> {
+      for (int first = 0; first < 7; first += 3) {
+        int n = Math.min(3, 7 - first);
+        sink.write(new FloatArray(new long[] {n, 3, 2}, java.util.Arrays.copyOfRange(values, first * 6, (first + n) * 6)));
+      }
+    });
+    assertEquals(whole, Npy.read(file));
+    try (Npy.Rows rows = Npy.Rows.open(file)) {
+      assertArrayEquals(new long[] {7, 3, 2}, rows.shape());
+      assertArrayEquals(java.util.Arrays.copyOfRange(values, 2 * 6, 5 * 6), rows.read(2, 3).data());
+    }
+    Path short_ = tmp.resolve("short.npy");
+    assertThrows(IllegalStateException.class, () -> Npy.write(short_, whole.shape(),
+        sink -> sink.write(new FloatArray(new long[] {1, 3, 2}, new float[6]))));
+    assertThrows(IllegalArgumentException.class, () -> Npy.write(short_, whole.shape(),
+        sink -> sink.write(new FloatArray(new long[] {8, 3, 2}, new float[48]))));
+    try (var left = Files.list(tmp)) {
+      assertEquals(java.util.List.of(file), left.toList(), "nothing half-written is left");
+    }
+  }
 }
