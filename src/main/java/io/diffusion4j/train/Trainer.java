@@ -259,7 +259,13 @@ public final class Trainer implements AutoCloseable {
         }
         boolean logged = (s + 1) % options.logEvery() == 0 || s + 1 == total;
         double lr = schedule.lr(options.trainLr(), s);
-        float loss = step.run(micro, labels, options.seed(), s, lr, logged);
+        float loss;
+        try {
+          loss = step.run(micro, labels, options.seed(), s, lr, logged);
+        } catch (org.tensorflow.exceptions.TFResourceExhaustedException e) {
+          throw new IllegalStateException("out of memory in a training step on batches of " + options.trainBatchSize()
+              + ": lower --train-batch-size (--gradient-accumulate-every keeps the effective batch)", e);
+        }
         ema.step(model.session(), s);
         if (logged) {
           lastLoss = loss;

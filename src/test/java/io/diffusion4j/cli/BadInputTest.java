@@ -110,4 +110,37 @@ class BadInputTest {
       assertFalse(Files.exists(dir.resolve(left)), left + " was left behind");
     }
   }
+
+  /** TensorFlow's failures are told without their class names. */
+  @org.junit.jupiter.api.Test
+  void tensorFlowFailuresAreToldInPlainWords() {
+    String oom = Main.describe(new org.tensorflow.exceptions.TFResourceExhaustedException(
+        "OOM when allocating tensor with shape[512,64,28,28]\n\t [[{{node train/conv}}]]"));
+    assertTrue(oom.contains("ran out of memory") && oom.contains("--batch-size"), oom);
+    String invalid = Main.describe(new org.tensorflow.exceptions.TFInvalidArgumentException(
+        "assertion failed: [Unet input size] [8 6]\n\t [[{{node denoise/Assert}}]]"));
+    assertEquals("assertion failed: [Unet input size] [8 6]", invalid, "without the node's name");
+    assertFalse(CLASS_NAME.matcher(Main.describe(new java.io.EOFException())).find());
+    assertFalse(CLASS_NAME.matcher(Main.describe(new IllegalStateException(
+        "com.google.gson.stream.MalformedJsonException: Unterminated object at line 3 column 5"))).find());
+  }
+
+  /** Every command's --help works, and its summary in diffusion4j --help is a whole sentence. */
+  @org.junit.jupiter.api.Test
+  void everyCommandHasHelpAndASentenceForASummary() {
+    for (String command : List.of("train", "sample", "export", "inspect", "bench", "fid")) {
+      CliRun help = CliRun.of(command, "--help");
+      assertEquals(0, help.code(), command + ": " + help.err());
+      String summary = help.out().lines().findFirst().orElse("");
+      assertTrue(summary.endsWith(".") || help.out().lines().skip(1).findFirst().orElse("").endsWith("."),
+          command + ": " + summary);
+    }
+    CliRun top = CliRun.of("--help");
+    String commands = top.out().substring(top.out().indexOf("Commands:"));
+    for (String command : List.of("train", "sample", "export", "inspect", "bench", "fid")) {
+      int at = commands.indexOf("\n  " + command + " ");
+      String entry = commands.substring(at + 1).split("\n  [a-z]")[0].replaceAll("\\s+", " ").strip();
+      assertTrue(entry.endsWith("."), "a whole sentence: " + entry);
+    }
+  }
 }
