@@ -132,6 +132,11 @@ class TrainCommandTest {
     java.util.Set<String> tags = new java.util.TreeSet<>();
     logs.forEach(events -> events.forEach(e -> e.getSummary().getValueList().forEach(x -> tags.add(x.getTag()))));
     assertEquals(java.util.Set.of("grad_norm", "loss", "lr", "samples", "steps_per_s"), tags);
+    logs.forEach(events -> events.forEach(e -> e.getSummary().getValueList().forEach(x -> {
+      if (!x.getTag().equals("samples")) {
+        assertTrue(Float.isFinite(x.getSimpleValue()) && x.getSimpleValue() > 0, x.getTag() + " = " + x.getSimpleValue());
+      }
+    })));
     assertTrue(logs.get(1).stream().anyMatch(e -> e.hasSessionLog() && e.getStep() == 2), "the restart at step 2");
   }
 
