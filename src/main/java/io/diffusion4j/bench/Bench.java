@@ -9,7 +9,8 @@ import io.diffusion4j.nn.Parameters;
 import io.diffusion4j.nn.Tensors;
 import io.diffusion4j.pipeline.DiffusionModel;
 import io.diffusion4j.sampling.DiffusionSampler;
-import io.diffusion4j.sampling.Sampler;
+import io.diffusion4j.sampling.Settings;
+import io.diffusion4j.sampling.Solver;
 import io.diffusion4j.train.Ema;
 import io.diffusion4j.train.TrainStep;
 import io.diffusion4j.train.TrainerOptions;
@@ -37,7 +38,7 @@ public final class Bench {
 
   /** What one case measured. */
   public record Measurement(BenchCase benchCase, long params, int threads, int repeats, double[] millis,
-      double flops, Sampler sampler, int evaluations, int steps) {
+      double flops, Solver<?, ?> sampler, int evaluations, int steps) {
 
     public double median() {
       double[] s = millis.clone();
@@ -55,7 +56,7 @@ public final class Bench {
       j.addProperty("kind", benchCase.kind().jsonName());
       j.addProperty("batch", benchCase.batch());
       if (benchCase.kind() == BenchCase.Kind.SAMPLE) {
-        j.addProperty("sampler", sampler.cliName());
+        j.addProperty("sampler", sampler.name());
         j.addProperty("steps", steps);
         j.addProperty("evaluations", evaluations);
       }
@@ -122,7 +123,7 @@ public final class Bench {
 
     double flops();
 
-    default Sampler sampler() {
+    default Solver<?, ?> sampler() {
       return null;
     }
 
@@ -221,15 +222,12 @@ public final class Bench {
 
   private static Runner sample(DiffusionModel model, BenchCase c) {
     DiffusionSampler sampler = model.sampler();
-    Sampler kind = c.sampler() != null ? c.sampler() : sampler.defaultSampler();
-    int steps = c.steps() > 0 ? c.steps() : sampler.defaultSteps();
-    int evaluations = switch (kind) {
-      case DDPM -> model.config().diffusion() instanceof io.diffusion4j.diffusion.GaussianDiffusionConfig g
-          ? g.timesteps() : steps;
-      case HEUN -> 2 * steps - 1;
-      default -> steps;
-    };
-    double eta = 0;
+    Settings defaults = sampler.defaults(SEED);
+    Settings settings = Settings.of(sampler.denoiser(), c.sampler() != null ? c.sampler() : defaults.solver(),
+        c.steps() > 0 ? c.steps() : null, null, null, null, SEED);
+    Solver<?, ?> kind = settings.solver();
+    int steps = settings.schedule().sigmas(sampler.denoiser(), kind.steps(sampler.denoiser(), settings.steps())).length - 1;
+    int evaluations = kind.evaluations(steps);
     FloatArray noise = sampler.initialNoise(c.batch(), SEED);
     // the cost of one evaluation, counted on an evaluation added beside the sampler, never run
     double perEvaluation = FlopCount.of(c.batch(), Evaluation.build(model, c, Forward.inference()).out());
@@ -237,7 +235,7 @@ public final class Bench {
     return new Runner() {
       @Override
       public void run(int index) {
-        sampler.sample(kind, noise, SEED + index, steps, eta, labels, null);
+        sampler.sample(settings.withSeed(SEED + index), noise, labels);
       }
 
       @Override
@@ -246,7 +244,7 @@ public final class Bench {
       }
 
       @Override
-      public Sampler sampler() {
+      public Solver<?, ?> sampler() {
         return kind;
       }
 

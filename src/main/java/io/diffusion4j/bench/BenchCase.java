@@ -5,7 +5,8 @@ import io.diffusion4j.diffusion.GaussianDiffusionConfig;
 import io.diffusion4j.models.KarrasUnetConfig;
 import io.diffusion4j.models.UnetConfig;
 import io.diffusion4j.pipeline.ModelConfig;
-import io.diffusion4j.sampling.Sampler;
+import io.diffusion4j.sampling.Solver;
+import io.diffusion4j.sampling.Solvers;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -14,7 +15,7 @@ import java.util.stream.Collectors;
  *
  * @param sampler and {@code steps}: for {@link Kind#SAMPLE} only (null / 0 otherwise)
  */
-public record BenchCase(String name, ModelConfig config, Kind kind, int batch, Sampler sampler, int steps) {
+public record BenchCase(String name, ModelConfig config, Kind kind, int batch, Solver<?, ?> sampler, int steps) {
 
   public enum Kind {
     /** One training step: loss, gradients, clipping, Adam and the EMA update. */
@@ -49,10 +50,10 @@ public record BenchCase(String name, ModelConfig config, Kind kind, int batch, S
   public static final List<BenchCase> BUILT_IN = List.of(
       new BenchCase("unet2d_train", UNET2D, Kind.TRAIN, 16, null, 0),
       new BenchCase("unet2d_eval", UNET2D, Kind.EVAL, 16, null, 0),
-      new BenchCase("unet2d_ddim50", UNET2D, Kind.SAMPLE, 16, Sampler.DDIM, 50),
+      new BenchCase("unet2d_ddim50", UNET2D, Kind.SAMPLE, 16, Solvers.named("ddim"), 50),
       new BenchCase("unet1d_train", UNET1D, Kind.TRAIN, 32, null, 0),
       new BenchCase("edm_train", EDM, Kind.TRAIN, 16, null, 0),
-      new BenchCase("edm_heun32", EDM, Kind.SAMPLE, 16, Sampler.HEUN, 32),
+      new BenchCase("edm_heun32", EDM, Kind.SAMPLE, 16, Solvers.named("heun"), 32),
       new BenchCase("karras_fwd_bwd", KARRAS, Kind.FORWARD_BACKWARD, 16, null, 0));
 
   /** The built-in case named {@code name}. */

@@ -5,7 +5,10 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import io.diffusion4j.sampling.Schedule;
+import io.diffusion4j.sampling.Solvers;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code export}: a model folder as a SavedModel for TensorFlow Serving. */
@@ -33,9 +36,36 @@ final class ExportCommand implements Callable<Integer> {
   @Option(names = "--version", paramLabel = "V", description = "version folder (default: one more than the highest)")
   Long version;
 
+  @Option(names = "--sampler", paramLabel = "NAME", completionCandidates = SolverNames.class,
+      description = "the solver of serving_default, any of: ${COMPLETION-CANDIDATES} (default: the config's)")
+  String sampler;
+
+  @Option(names = "--steps", paramLabel = "K",
+      description = "the largest step count serving_default takes (default 256, or the config's steps when larger)")
+  Integer steps;
+
+  @Option(names = "--schedule", paramLabel = "own|karras|exponential", description = "its noise levels (default own)")
+  String schedule;
+
+  @Option(names = "--eta", paramLabel = "E", description = "its eta (default: as sample's)")
+  Double eta;
+
+  @Option(names = "--s-noise", paramLabel = "S", description = "its s_noise (default: as sample's)")
+  Double sNoise;
+
   @Override
   public Integer call() throws Exception {
-    Path written = SavedModelExport.export(model, out, version);
+    if (steps != null && steps < 1) {
+      throw new ParameterException(spec.commandLine(), "--steps " + steps + " must be at least 1");
+    }
+    SavedModelExport.Serving serving;
+    try {
+      serving = new SavedModelExport.Serving(sampler == null ? null : Solvers.named(sampler), steps,
+          schedule == null ? null : Schedule.parse(schedule), eta, sNoise);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "--" + e.getMessage());
+    }
+    Path written = SavedModelExport.export(model, out, version, serving);
     spec.commandLine().getOut().println("wrote " + written);
     return 0;
   }

@@ -8,14 +8,16 @@ import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 
-/** A diffusion process over a denoising network: what training and sampling need of it. */
-public interface Diffusion {
+/** A diffusion process over a denoising network: what training needs of it, and its sigma view for sampling. */
+public interface Diffusion extends Denoiser {
 
+  @Override
   Network network();
 
   DiffusionConfig config();
 
   /** Shape of one example, channels-last. */
+  @Override
   default long[] sampleShape() {
     return config().sampleShape(network().channels());
   }
@@ -46,4 +48,10 @@ public interface Diffusion {
   Operand<TFloat32> normalize(Ops tf, Operand<TFloat32> x);
 
   Operand<TFloat32> unnormalize(Ops tf, Operand<TFloat32> x);
+
+  /** Data space from the diffusion's, clamped to [-1, 1] first. */
+  @Override
+  default Operand<TFloat32> images(Ops tf, Operand<TFloat32> x) {
+    return unnormalize(tf, tf.clipByValue(x, tf.constant(-1f), tf.constant(1f)));
+  }
 }

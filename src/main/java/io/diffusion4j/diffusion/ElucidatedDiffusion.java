@@ -158,6 +158,36 @@ public final class ElucidatedDiffusion implements Diffusion {
     return tf.math.mean(tf.math.mul(perEx, weight), tf.constant(0));
   }
 
+  // the sigma view
+
+  @Override
+  public double sigmaMin() {
+    return config.sigmaMin();
+  }
+
+  @Override
+  public double sigmaMax() {
+    return config.sigmaMax();
+  }
+
+  @Override
+  public double[] ownSigmas(int steps) {
+    return sampleSchedule(steps);
+  }
+
+  @Override
+  public double startScale(double sigma) {
+    return sigma;
+  }
+
+  /** D(x; sigma) of Eq. 7 for a scalar sigma, clamped to [-1, 1]. */
+  @Override
+  public Operand<TFloat32> denoise(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning c) {
+    Operand<org.tensorflow.types.TInt32> batch = tf.slice(tf.shape(x), tf.constant(new int[] {0}),
+        tf.constant(new int[] {1}));
+    return denoise(tf, x, tf.fill(batch, sigma), c.selfCond(), c.classLabels(), true, Forward.inference());
+  }
+
   /** The reference always works in [-1, 1]. */
   @Override
   public Operand<TFloat32> normalize(Ops tf, Operand<TFloat32> x) {

@@ -25,6 +25,8 @@ public final class GaussianDiffusion implements Diffusion {
   private final GaussianDiffusionConfig config;
   private final NoiseSchedule schedule;
   private final double[] lossWeight;
+  /** sigma_t = sqrt((1 - abar_t) / abar_t), rising with t. */
+  private final double[] sigmas;
 
   public GaussianDiffusion(Network network, GaussianDiffusionConfig config) {
     if (network.spatialRank() != config.spatialRank()) {
@@ -46,6 +48,10 @@ public final class GaussianDiffusion implements Diffusion {
     this.schedule = config.schedule();
     this.lossWeight = schedule.lossWeight(config.objective(),
         config.minSnrLossWeight() ? config.minSnrGamma() : null);
+    this.sigmas = new double[schedule.timesteps];
+    for (int t = 0; t < sigmas.length; t++) {
+      sigmas[t] = Math.sqrt((1 - schedule.alphasCumprod[t]) / schedule.alphasCumprod[t]);
+    }
   }
 
   @Override
@@ -218,6 +224,103 @@ public final class GaussianDiffusion implements Diffusion {
       noise = tf.math.add(noise, tf.math.mul(draws.normal(3, offsetShape), tf.constant((float) config.offsetNoiseStrength())));
     }
     return pLosses(tf, normalize(tf, images), t, noise, classLabels, selfConditionStep, fwd);
+  }
+
+  // the sigma view
+
+  /** sigma_t for every timestep t, rising with t. */
+  public double[] sigmas() {
+    return sigmas.clone();
+  }
+
+  @Override
+  public double sigmaMin() {
+    return sigmas[0];
+  }
+
+  @Override
+  public double sigmaMax() {
+    return sigmas[sigmas.length - 1];
+  }
+
+  @Override
+  public int timesteps() {
+    return config.timesteps();
+  }
+
+  /**
+   * The reference's DDIM timesteps for {@code steps} steps, as noise levels, then 0; a timestep
+   * that the reference's rounding repeats is taken once.
+   */
+  @Override
+  public double[] ownSigmas(int steps) {
+    int[][] pairs = schedule.ddimTimePairs(steps);
+    double[] out = new double[pairs.length + 1];
+    int n = 0;
+    for (int[] pair : pairs) {
+      if (n == 0 || sigmas[pair[0]] < out[n - 1]) {
+        out[n++] = sigmas[pair[0]];
+      }
+    }
+    return Arrays.copyOf(out, n + 1);
+  }
+
+  /** x_T is the standard-normal draw: in the sigma view, x = x_T sqrt(1 + sigma^2). */
+  @Override
+  public double startScale(double sigma) {
+    return Math.sqrt(1 + sigma * sigma);
+  }
+
+  /**
+   * The network's estimate of x0 at noise level sigma: it sees x / sqrt(1 + sigma^2) (the
+   * x_t of that sigma) and the timestep of sigma, interpolated in log sigma between the
+   * schedule's timesteps (exact at a schedule's own sigma), and its output is converted as
+   * the objective says, then clamped to [-1, 1] as the reference's samplers clamp.
+   */
+  @Override
+  public Operand<TFloat32> denoise(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning c) {
+    Operand<TFloat32> cIn = tf.math.rsqrt(tf.math.add(tf.constant(1f), tf.math.square(sigma)));
+    Operand<TFloat32> xt = tf.math.mul(x, cIn);
+    Operand<TInt32> batch = tf.slice(tf.shape(x), tf.constant(new int[] {0}), tf.constant(new int[] {1}));
+    Operand<TFloat32> out = network.apply(tf, xt, tf.fill(batch, timeOf(tf, sigma)), c.selfCond(), c.classLabels(),
+        Forward.inference());
+    Operand<TFloat32> x0 = switch (config.objective()) {
+      case PRED_NOISE -> tf.math.sub(x, tf.math.mul(sigma, out));
+      case PRED_X0 -> out;
+      // x0 = sqrt(abar) x_t - sqrt(1 - abar) v, with sqrt(abar) = cIn and sqrt(1 - abar) = sigma cIn
+      case PRED_V -> tf.math.mul(cIn, tf.math.sub(xt, tf.math.mul(sigma, out)));
+    };
+    return clip(tf, x0);
+  }
+
+  /** The (fractional) timestep of a scalar noise level: k-diffusion's sigma_to_t, exact on the schedule. */
+  Operand<TFloat32> timeOf(Ops tf, Operand<TFloat32> sigma) {
+    int last = sigmas.length - 1;
+    float[] table = new float[sigmas.length];
+    float[] logTable = new float[sigmas.length];
+    for (int t = 0; t < sigmas.length; t++) {
+      table[t] = (float) sigmas[t];
+      logTable[t] = (float) Math.log(sigmas[t]);
+    }
+    Operand<TFloat32> logSigmas = tf.constant(logTable);
+    Operand<TFloat32> logSigma = tf.math.log(sigma);
+    // the interval [idx, idx + 1] holding log sigma, clamped to the table
+    Operand<TInt32> below = tf.reduceSum(tf.dtypes.cast(tf.math.lessEqual(
+        tf.slice(logSigmas, tf.constant(new int[] {1}), tf.constant(new int[] {last - 1})), logSigma), TInt32.class),
+        tf.constant(0));
+    Operand<TInt32> idx = tf.math.minimum(below, tf.constant(Math.max(last - 1, 0)));
+    Operand<TInt32> next = tf.math.minimum(tf.math.add(idx, tf.constant(1)), tf.constant(last));
+    Operand<TFloat32> lo = tf.gather(logSigmas, idx, tf.constant(0));
+    Operand<TFloat32> hi = tf.gather(logSigmas, next, tf.constant(0));
+    Operand<TFloat32> w = tf.clipByValue(tf.math.divNoNan(tf.math.sub(logSigma, lo), tf.math.sub(hi, lo)),
+        tf.constant(0f), tf.constant(1f));
+    Operand<TFloat32> t = tf.math.add(tf.dtypes.cast(idx, TFloat32.class), w);
+    // a schedule's own sigma gives its integer timestep exactly, whatever the logarithm rounds to
+    Operand<TFloat32> sigmaTable = tf.constant(table);
+    t = tf.select(tf.math.equal(sigma, tf.gather(sigmaTable, idx, tf.constant(0))),
+        tf.dtypes.cast(idx, TFloat32.class), t);
+    return tf.select(tf.math.equal(sigma, tf.gather(sigmaTable, next, tf.constant(0))),
+        tf.dtypes.cast(next, TFloat32.class), t);
   }
 
   private int[] allAxes() {

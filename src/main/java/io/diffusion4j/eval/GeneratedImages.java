@@ -15,8 +15,7 @@ public final class GeneratedImages {
   public static FeatureStatistics.ImageSource of(DiffusionSampler sampler, int numClasses, long seed) {
     return (first, n) -> {
       long[] labels = numClasses == 0 ? null : LongStream.range(first, first + n).map(i -> i % numClasses).toArray();
-      return sampler.sample(sampler.defaultSampler(), sampler.initialNoise(first, n, seed), seed, first,
-          sampler.defaultSteps(), sampler.defaultEta(), labels, null);
+      return sampler.sample(sampler.defaults(seed), sampler.initialNoise(first, n, seed), first, labels);
     };
   }
 }

@@ -4,8 +4,13 @@ import io.diffusion4j.io.AtomicFiles;
 import io.diffusion4j.models.Network;
 import io.diffusion4j.nn.Forward;
 import io.diffusion4j.nn.Tensors;
+import io.diffusion4j.diffusion.Denoiser;
 import io.diffusion4j.pipeline.DiffusionModel;
-import io.diffusion4j.sampling.LoopSampler;
+import io.diffusion4j.pipeline.ModelConfig;
+import io.diffusion4j.sampling.LoopDriver;
+import io.diffusion4j.sampling.Schedule;
+import io.diffusion4j.sampling.Settings;
+import io.diffusion4j.sampling.Solver;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
@@ -50,6 +55,11 @@ public final class SavedModelExport {
    * @return the version folder written
    */
   public static Path export(Path modelFolder, Path root, Long version) throws IOException {
+    return export(modelFolder, root, version, Serving.DEFAULT);
+  }
+
+  /** As {@link #export(Path, Path, Long)}, with {@code serving_default} sampling as {@code serving} says. */
+  public static Path export(Path modelFolder, Path root, Long version, Serving serving) throws IOException {
     if (Files.exists(modelFolder.resolve("saved_model.pb"))) {
       throw new IllegalArgumentException(modelFolder + " is a SavedModel already: export takes a model folder"
           + " (config.json and model.safetensors)");
@@ -70,7 +80,7 @@ public final class SavedModelExport {
         SavedModelBundle.Exporter exporter = SavedModelBundle.exporter(tmp.toString()).withTags(TAG)
             .withSession(model.session()).withSignature(denoiseSignature(model));
         if (model.diffusion().isPresent()) {
-          exporter.withSignature(servingSignature(model));
+          exporter.withSignature(servingSignature(model, serving));
         }
         exporter.export();
         Path extra = Files.createDirectories(tmp.resolve("assets.extra"));
@@ -119,23 +129,39 @@ public final class SavedModelExport {
   }
 
   /**
-   * The whole default sampler as a while loop: inputs seed (int64 scalar), num (int32 scalar),
-   * steps (int32 scalar) where the sampler takes a step count (callers of a signature give every
-   * input, TF Serving included, so it has no default), and
-   * class_labels (int64 [num]) for class-conditional networks; output images in [0, 1].
+   * How {@code serving_default} samples: a solver of the catalogue (null: the config's), the
+   * largest step count it takes (null: 256, or the config's default when larger; a Gaussian
+   * diffusion's own schedule has at most its timesteps), the schedule, eta and s_noise (null:
+   * the defaults).
    */
-  static Signature servingSignature(DiffusionModel model) {
+  public record Serving(Solver<?, ?> solver, Integer maxSteps, Schedule schedule, Double eta, Double sNoise) {
+    public static final Serving DEFAULT = new Serving(null, null, null, null, null);
+    static final int MAX_STEPS = 256;
+
+    int maxSteps(Settings settings, Denoiser d) {
+      int max = maxSteps != null ? maxSteps : Math.max(MAX_STEPS, settings.steps());
+      return settings.schedule() == Schedule.OWN && d.timesteps() > 0 ? Math.min(max, d.timesteps()) : max;
+    }
+  }
+
+  /**
+   * The whole sampler as a while loop: inputs seed (int64 scalar), num (int32 scalar), steps
+   * (int32 scalar; callers of a signature give every input, TF Serving included, so it has no
+   * default) and class_labels (int64 [num]) for class-conditional networks; output images in
+   * [0, 1].
+   */
+  static Signature servingSignature(DiffusionModel model, Serving serving) {
     Ops tf = model.ops().withSubScope("serving_default");
-    LoopSampler loop = new LoopSampler(model.sampler(), model.sampler().defaultSampler(), model.config().network());
+    Denoiser d = model.sampler().denoiser();
+    Settings settings = Settings.of(d, serving.solver(), null, serving.schedule(), serving.eta(), serving.sNoise(), 0);
+    ModelConfig config = model.config();
+    LoopDriver<?, ?> loop = new LoopDriver<>(d, p -> config.diffusion().create(config.network().create(p)), settings,
+        serving.maxSteps(settings, d));
     Placeholder<TInt64> seed = tf.placeholder(TInt64.class, Placeholder.shape(Shape.scalar()));
     Placeholder<TInt32> num = tf.placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
+    Placeholder<TInt32> steps = tf.placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
     Signature.Builder sig = Signature.builder().key(Signature.DEFAULT_KEY).methodName(METHOD)
-        .input("seed", seed).input("num", num);
-    Operand<TInt32> steps = null;
-    if (loop.takesSteps()) {
-      steps = tf.placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
-      sig.input("steps", steps);
-    }
+        .input("seed", seed).input("num", num).input("steps", steps);
     Placeholder<TInt64> labels = null;
     if (model.network().numClasses() > 0) {
       labels = tf.placeholder(TInt64.class, Placeholder.shape(Shape.of(-1)));

@@ -9,7 +9,7 @@ import io.diffusion4j.models.Network;
 import io.diffusion4j.nn.Forward;
 import io.diffusion4j.nn.Tensors;
 import io.diffusion4j.sampling.DiffusionSampler;
-import io.diffusion4j.sampling.Samplers;
+import io.diffusion4j.sampling.SessionDriver;
 import io.diffusion4j.sampling.StepRun;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -286,7 +286,7 @@ public final class DiffusionModel implements AutoCloseable {
   /** The sampler over this model's diffusion; the model must have a diffusion part. */
   public DiffusionSampler sampler() {
     if (sampler == null) {
-      sampler = Samplers.create(tf, session, requireDiffusion());
+      sampler = new SessionDriver(tf, session, requireDiffusion());
     }
     return sampler;
   }
@@ -296,7 +296,7 @@ public final class DiffusionModel implements AutoCloseable {
     requireEma();
     if (emaSampler == null) {
       requireDiffusion();
-      emaSampler = Samplers.create(tf.withSubScope("ema"), session, emaDiffusion);
+      emaSampler = new SessionDriver(tf.withSubScope("ema"), session, emaDiffusion);
     }
     return emaSampler;
   }

@@ -29,9 +29,6 @@ public final class SampleRun {
   static final long ACTIVATION_BUDGET = 1L << 30;
   static final int MAX_DEFAULT_BATCH = 1024;
 
-  /** What to run: the solver, its step count and eta, and the run's seed. */
-  public record Settings(Sampler sampler, int steps, double eta, long seed) {}
-
   /** The start noise of images {@code first} .. {@code first + n - 1}, when it is not the sampler's own draw. */
   public interface Noise {
     FloatArray rows(long first, int n) throws IOException;
@@ -65,8 +62,7 @@ public final class SampleRun {
       FloatArray start = noise != null ? noise.rows(first, n) : sampler.initialNoise(first, n, settings.seed());
       FloatArray images;
       try {
-        images = sampler.sample(settings.sampler(), start, settings.seed(), first, settings.steps(), settings.eta(),
-            labels == null ? null : labels.of(first, n), null);
+        images = sampler.sample(settings, start, first, labels == null ? null : labels.of(first, n));
       } catch (TFResourceExhaustedException e) {
         throw new OutOfMemory(n);
       }

@@ -124,12 +124,14 @@ class SavedModelExportTest {
     ModelConfig classes = new ModelConfig(KarrasUnetConfig.builder(8).dim(8).dimMax(16).channels(1).numClasses(3)
         .numDownsamples(1).numBlocksPerStage(1).attnRes(4).build(),
         ElucidatedDiffusionConfig.builder(8, 8).channels(1).numSampleSteps(3).build());
-    record Case(String name, ModelConfig config, io.diffusion4j.sampling.Sampler sampler, long[] labels) {}
-    List<Case> cases = List.of(new Case("unet", UNET, io.diffusion4j.sampling.Sampler.DDPM, null),
-        new Case("unet", UNET, io.diffusion4j.sampling.Sampler.DDIM, null),
-        new Case("selfcond", selfCond, io.diffusion4j.sampling.Sampler.HEUN, null),
-        new Case("selfcond", selfCond, io.diffusion4j.sampling.Sampler.DPMPP, null),
-        new Case("classes", classes, io.diffusion4j.sampling.Sampler.EULER, new long[] {2, 1}));
+    record Case(String name, ModelConfig config, String sampler, long[] labels) {}
+    List<Case> cases = List.of(new Case("unet", UNET, "ddpm", null),
+        new Case("unet", UNET, "ddim", null),
+        new Case("selfcond", selfCond, "heun", null),
+        new Case("selfcond", selfCond, "dpmpp_2m", null),
+        new Case("selfcond", selfCond, "unipc", null),
+        new Case("classes", classes, "euler", new long[] {2, 1}),
+        new Case("classes", classes, "dpmpp_2s_ancestral", new long[] {0, 2}));
     Map<String, Path> folders = new java.util.HashMap<>();
     for (Case c : cases) {
       Path folder = folders.computeIfAbsent(c.name(), k -> {
@@ -145,16 +147,20 @@ class SavedModelExportTest {
       }
       float[] expected;
       try (DiffusionModel m = DiffusionModel.load(folder, DiffusionModel.Weights.PREFER_EMA)) {
-        expected = m.sampler().sample(c.sampler(), m.sampler().initialNoise(2, 3), 3, 3, 0.5, c.labels(), null).data();
+        expected = m.sampler().sample(settings(m, c.sampler()), m.sampler().initialNoise(2, 3), c.labels()).data();
       }
       try (DiffusionModel m = DiffusionModel.load(saved, DiffusionModel.Weights.PREFER_EMA)) {
-        float[] actual = m.sampler().sample(c.sampler(), m.sampler().initialNoise(2, 3), 3, 3, 0.5, c.labels(), null)
-            .data();
+        float[] actual = m.sampler().sample(settings(m, c.sampler()), m.sampler().initialNoise(2, 3), c.labels()).data();
         // float32 round-off over up to 100 steps: denoise takes any size, and TensorFlow may pick other kernels
         Close.assertClose(expected, actual, 1e-4);
         assertThrows(IllegalStateException.class, m::weights, "the weights stay in the SavedModel");
       }
     }
+  }
+
+  private static io.diffusion4j.sampling.Settings settings(DiffusionModel m, String solver) {
+    return io.diffusion4j.sampling.Settings.of(m.sampler().denoiser(), io.diffusion4j.sampling.Solvers.named(solver), 3,
+        null, 0.5, null, 3);
   }
 
   /**

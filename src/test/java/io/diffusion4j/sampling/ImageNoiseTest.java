@@ -114,16 +114,16 @@ class ImageNoiseTest {
     ModelConfig edm = new ModelConfig(UnetConfig.builder(4).dimMults(1, 2).channels(1).attnHeads(1).attnDimHead(4)
         .learnedSinusoidalCond(true).build(),
         ElucidatedDiffusionConfig.builder(8, 8).channels(1).numSampleSteps(4).sChurn(40).build());
-    for (Object[] c : new Object[][] {{gaussian, Sampler.DDPM}, {gaussian, Sampler.DDIM}, {edm, Sampler.EULER}}) {
+    for (Object[] c : new Object[][] {{gaussian, "ddpm"}, {gaussian, "ddim"}, {edm, "euler"}, {edm, "dpmpp_2m_sde"}}) {
       try (DiffusionModel m = DiffusionModel.create((ModelConfig) c[0], 3)) {
         DiffusionSampler s = m.sampler();
-        Sampler kind = (Sampler) c[1];
-        float[] whole = s.sample(kind, s.initialNoise(0, 5, 9), 9, 0, 3, 1.0, null, null).data();
-        float[] head = s.sample(kind, s.initialNoise(0, 2, 9), 9, 0, 3, 1.0, null, null).data();
-        float[] tail = s.sample(kind, s.initialNoise(2, 3, 9), 9, 2, 3, 1.0, null, null).data();
+        Settings kind = Settings.of(s.denoiser(), Solvers.named((String) c[1]), 3, null, 1.0, null, 9);
+        float[] whole = s.sample(kind, s.initialNoise(0, 5, 9), 0, null).data();
+        float[] head = s.sample(kind, s.initialNoise(0, 2, 9), 0, null).data();
+        float[] tail = s.sample(kind, s.initialNoise(2, 3, 9), 2, null).data();
         float[] joined = Arrays.copyOf(head, whole.length);
         System.arraycopy(tail, 0, joined, head.length, tail.length);
-        assertArrayEquals(whole, joined, 1e-5f, kind.cliName());
+        assertArrayEquals(whole, joined, 1e-5f, kind.solver().name());
         assertFalse(Arrays.equals(Arrays.copyOfRange(whole, 0, head.length), Arrays.copyOfRange(whole, head.length,
             2 * head.length)), "images differ from one another");
       }

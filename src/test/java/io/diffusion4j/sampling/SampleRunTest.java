@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.diffusion4j.diffusion.Diffusion;
+import io.diffusion4j.diffusion.Denoiser;
 import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.models.UnetConfig;
 import java.util.ArrayList;
@@ -13,6 +13,8 @@ import org.junit.jupiter.api.Test;
 import org.tensorflow.exceptions.TFResourceExhaustedException;
 
 class SampleRunTest {
+  private static final Settings SETTINGS = new Settings(Solvers.named("ddim"), 1, Schedule.OWN, 0, 1,
+      Settings.Churn.NONE, 3);
 
   /** A sampler that returns its noise as the images, or runs out of memory above a batch size. */
   private static final class Echo implements DiffusionSampler {
@@ -24,18 +26,8 @@ class SampleRunTest {
     }
 
     @Override
-    public Diffusion diffusion() {
+    public Denoiser denoiser() {
       return null;
-    }
-
-    @Override
-    public Sampler defaultSampler() {
-      return Sampler.DDIM;
-    }
-
-    @Override
-    public int defaultSteps() {
-      return 1;
     }
 
     @Override
@@ -48,8 +40,7 @@ class SampleRunTest {
     }
 
     @Override
-    public FloatArray sample(Sampler sampler, FloatArray noise, long seed, long first, int steps, double eta,
-        long[] classLabels, List<FloatArray> everyStep) {
+    public FloatArray sample(Settings settings, FloatArray noise, long first, long[] classLabels) {
       calls.add(new long[] {first, noise.shape()[0]});
       if (noise.shape()[0] > fits) {
         throw new TFResourceExhaustedException("OOM when allocating tensor with shape[...]");
@@ -62,7 +53,7 @@ class SampleRunTest {
   void runsInBatchesThatKnowTheirFirstImage() throws Exception {
     Echo s = new Echo(100);
     List<Float> seen = new ArrayList<>();
-    SampleRun.run(s, new SampleRun.Settings(Sampler.DDIM, 1, 0, 3), 7, 3, null, null, (first, images) -> {
+    SampleRun.run(s, SETTINGS, 7, 3, null, null, (first, images) -> {
       assertEquals(first, (long) images.data()[0]);
       for (float v : images.data()) {
         seen.add(v);
@@ -75,7 +66,7 @@ class SampleRunTest {
   @Test
   void aBatchTooLargeForMemorySaysWhichOptionLowersIt() {
     var e = assertThrows(SampleRun.OutOfMemory.class, () -> SampleRun.run(new Echo(10),
-        new SampleRun.Settings(Sampler.DDIM, 1, 0, 3), 64, 64, null, null, (first, images) -> {}));
+        SETTINGS, 64, 64, null, null, (first, images) -> {}));
     assertEquals(64, e.batch());
     assertTrue(e.getMessage().contains("a batch of 64 images: lower the batch size (--batch-size 16"), e.getMessage());
   }

@@ -8,7 +8,8 @@ import io.diffusion4j.models.KarrasUnetConfig;
 import io.diffusion4j.pipeline.DiffusionModel;
 import io.diffusion4j.pipeline.ModelConfig;
 import io.diffusion4j.sampling.DiffusionSampler;
-import io.diffusion4j.sampling.Sampler;
+import io.diffusion4j.sampling.Settings;
+import io.diffusion4j.sampling.Solvers;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -36,7 +37,8 @@ class ClassConditionalTest {
       DiffusionSampler sampler = model.sampler();
       long[] asked = new long[128];
       Arrays.fill(asked, 64, 128, 1);
-      FloatArray s = sampler.sample(Sampler.HEUN, sampler.initialNoise(128, 9), 9, 16, 0, asked, null);
+      FloatArray s = sampler.sample(Settings.of(sampler.denoiser(), Solvers.named("heun"), 16, null, null, null, 9),
+          sampler.initialNoise(128, 9), asked);
       int right = 0;
       for (int b = 0; b < 128; b++) {
         boolean horizontal = lineMean(s.data(), b, true) > lineMean(s.data(), b, false);

@@ -9,7 +9,8 @@ import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.models.UnetConfig;
 import io.diffusion4j.pipeline.DiffusionModel;
 import io.diffusion4j.pipeline.ModelConfig;
-import io.diffusion4j.sampling.Sampler;
+import io.diffusion4j.sampling.Settings;
+import io.diffusion4j.sampling.Solvers;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -28,7 +29,7 @@ class ToyTrainingTest {
     ModelConfig config = new ModelConfig(
         UnetConfig.builder1d(16).dimMults(1, 2).channels(1).build(),
         GaussianDiffusionConfig.builder1d(LEN).timesteps(100).build());
-    checkMixture(config, Sampler.DDIM, 25, 0.5);
+    checkMixture(config, "ddim", 25, 0.5);
   }
 
   /** The same toy under EDM: a Unet1D with learned sinusoidal time, sampled with Heun. */
@@ -37,7 +38,7 @@ class ToyTrainingTest {
     ModelConfig config = new ModelConfig(
         UnetConfig.builder1d(16).dimMults(1, 2).channels(1).learnedSinusoidalCond(true).build(),
         ElucidatedDiffusionConfig.builder(LEN).channels(1).build());
-    checkMixture(config, Sampler.HEUN, 16, 0.7);
+    checkMixture(config, "heun", 16, 0.7);
   }
 
   static FloatArray mixture(SplittableRandom rng) {
@@ -52,7 +53,7 @@ class ToyTrainingTest {
   }
 
   /** Trains 400 steps on the mixture; the loss falls to {@code maxFall} of its start and samples sit at the modes. */
-  static void checkMixture(ModelConfig config, Sampler sampler, int steps, double maxFall) {
+  static void checkMixture(ModelConfig config, String sampler, int steps, double maxFall) {
     int len = LEN;
     SplittableRandom rng = new SplittableRandom(7);
     try (DiffusionModel model = DiffusionModel.create(config, 1)) {
@@ -70,7 +71,8 @@ class ToyTrainingTest {
       assertTrue(last < maxFall * first, "loss fell from " + first + " to " + last);
 
       FloatArray noise = model.sampler().initialNoise(64, 3);
-      FloatArray s = model.sampler().sample(sampler, noise, 3, steps, 0, null);
+      FloatArray s = model.sampler().sample(Settings.of(model.sampler().denoiser(), Solvers.named(sampler), steps,
+          null, 0.0, null, 3), noise, null);
       double[] seqMeans = new double[64];
       double mean = 0;
       for (int b = 0; b < 64; b++) {
@@ -101,7 +103,7 @@ class ToyTrainingTest {
   void gaussian2dLearnsRandomBars() {
     checkBars(new ModelConfig(
         UnetConfig.builder(16).dimMults(1, 2).channels(1).attnHeads(2).attnDimHead(8).build(),
-        GaussianDiffusionConfig.builder(8, 8).timesteps(100).build()), Sampler.DDIM, 25);
+        GaussianDiffusionConfig.builder(8, 8).timesteps(100).build()), "ddim", 25);
   }
 
   /** The same toy under EDM, with DPM-Solver++. */
@@ -109,10 +111,10 @@ class ToyTrainingTest {
   void elucidated2dLearnsRandomBars() {
     checkBars(new ModelConfig(
         UnetConfig.builder(16).dimMults(1, 2).channels(1).attnHeads(2).attnDimHead(8).learnedSinusoidalCond(true).build(),
-        ElucidatedDiffusionConfig.builder(8, 8).channels(1).build()), Sampler.DPMPP, 16);
+        ElucidatedDiffusionConfig.builder(8, 8).channels(1).build()), "dpmpp_2m", 16);
   }
 
-  static void checkBars(ModelConfig config, Sampler sampler, int steps) {
+  static void checkBars(ModelConfig config, String sampler, int steps) {
     int size = 8;
     SplittableRandom rng = new SplittableRandom(5);
     try (DiffusionModel model = DiffusionModel.create(config, 2)) {
@@ -121,7 +123,8 @@ class ToyTrainingTest {
         step.run(bars(rng, 32, size), 13, i, 2e-3, false);
       }
       FloatArray noise = model.sampler().initialNoise(32, 4);
-      FloatArray s = model.sampler().sample(sampler, noise, 4, steps, 0, null);
+      FloatArray s = model.sampler().sample(Settings.of(model.sampler().denoiser(), Solvers.named(sampler), steps,
+          null, 0.0, null, 4), noise, null);
       double mean = 0;
       int binary = 0;
       for (float v : s.data()) {

@@ -1,0 +1,231 @@
+package io.diffusion4j.sampling;
+
+import io.diffusion4j.diffusion.Denoiser;
+import io.diffusion4j.io.FloatArray;
+import io.diffusion4j.nn.Tensors;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt64;
+
+/**
+ * Runs a solver from Java: each step is one session run (holding the step's network
+ * evaluations), its coefficients fed as scalars, what it carries kept as native tensors from one
+ * run to the next and copied to the JVM only at the end. Each solver's step graph is built once
+ * (and once more for its final step), the first time it runs, and serves every run after.
+ */
+public final class SessionDriver implements DiffusionSampler {
+  private final Ops tf;
+  private final Session session;
+  private final Denoiser denoiser;
+  private final Shape batchShape;
+  private final NoiseSource noiseSource;
+  private final Placeholder<TInt64> seed;
+  private final Placeholder<TInt64> index;
+  private final Placeholder<TInt64> first;
+  private final Placeholder<TInt64> labels;
+  private final Placeholder<TFloat32> readoutIn;
+  private final Operand<TFloat32> readout;
+  private final Map<String, StepGraph> steps = new HashMap<>();
+  private final Map<String, StartGraph> starts = new HashMap<>();
+
+  /** A step's graph: the placeholders it is fed and what it returns. */
+  private record StepGraph(List<Placeholder<TFloat32>> coefficients, List<Placeholder<TFloat32>> stateIn,
+      Operand<TFloat32> estimateIn, List<Operand<TFloat32>> out) {}
+
+  /** What a solver carries into its first step, from the start sample. */
+  private record StartGraph(Placeholder<TFloat32> x, List<Operand<TFloat32>> state) {}
+
+  /**
+   * Adds the sampling graph for {@code denoiser} to the graph of {@code root}; {@code session}
+   * runs that graph with the network's weights loaded.
+   */
+  public SessionDriver(Ops root, Session session, Denoiser denoiser) {
+    this.tf = root.withSubScope("sampler");
+    this.session = session;
+    this.denoiser = denoiser;
+    long[] perExample = denoiser.sampleShape();
+    this.batchShape = Shape.of(Tensors.batchShape(-1, perExample));
+    this.noiseSource = new NoiseSource(tf, session, perExample);
+    this.seed = tf.placeholder(TInt64.class, Placeholder.shape(Shape.scalar()));
+    this.index = tf.placeholder(TInt64.class, Placeholder.shape(Shape.scalar()));
+    this.first = tf.placeholder(TInt64.class, Placeholder.shape(Shape.scalar()));
+    this.labels = denoiser.numClasses() > 0 ? tf.placeholder(TInt64.class, Placeholder.shape(Shape.of(-1))) : null;
+    this.readoutIn = tf.placeholder(TFloat32.class, Placeholder.shape(batchShape));
+    this.readout = denoiser.images(tf, readoutIn);
+  }
+
+  @Override
+  public Denoiser denoiser() {
+    return denoiser;
+  }
+
+  @Override
+  public FloatArray initialNoise(long firstImage, int num, long seedValue) {
+    return noiseSource.draw(firstImage, num, seedValue);
+  }
+
+  @Override
+  public FloatArray sample(Settings settings, FloatArray noise, long firstImage, long[] classLabels) {
+    checkBatch(denoiser, "noise", noise, classLabels);
+    Solver<?, ?> solver = settings.solver();
+    double[] sigmas = settings.schedule().sigmas(denoiser, solver.steps(denoiser, settings.steps()));
+    List<? extends Record> plan = solver.plan(sigmas, settings);
+    List<Tensor> owned = new ArrayList<>();
+    Result carried = null;
+    try {
+      TInt64 seedTensor = own(owned, TInt64.scalarOf(settings.seed()));
+      TInt64 firstTensor = own(owned, TInt64.scalarOf(firstImage));
+      TInt64 labelTensor = classLabels == null ? null : own(owned, TInt64.vectorOf(classLabels));
+      List<Tensor> state;
+      StartGraph start = starts.computeIfAbsent(solver.name(), k -> buildStart(solver));
+      TFloat32 x0 = own(owned, Tensors.of(scaled(noise, denoiser.startScale(sigmas[0]))));
+      Session.Runner init = session.runner().feed(start.x(), x0);
+      start.state().forEach(init::fetch);
+      carried = init.run();
+      state = values(carried, start.state().size());
+      Tensor estimate = null;
+      for (int i = 0; i < plan.size(); i++) {
+        boolean last = i == plan.size() - 1;
+        StepGraph g = steps.computeIfAbsent(solver.name() + (last ? "/last" : ""), k -> buildStep(solver, last));
+        List<Tensor> scalars = new ArrayList<>();
+        try (TInt64 step = TInt64.scalarOf(i)) {
+          StepRun run = StepRun.of(session, denoiser.network()).feed(seed, seedTensor).feed(index, step)
+              .feed(first, firstTensor);
+          List<Value> coefficients = Records.values(plan.get(i));
+          for (int j = 0; j < coefficients.size(); j++) {
+            TFloat32 c = TFloat32.scalarOf((float) coefficients.get(j).number());
+            scalars.add(c);
+            run.feed(g.coefficients().get(j), c);
+          }
+          for (int j = 0; j < state.size(); j++) {
+            run.feed(g.stateIn().get(j), state.get(j));
+          }
+          if (g.estimateIn() != null && estimate != null) {
+            run.feed(g.estimateIn(), estimate);
+          }
+          if (labels != null) {
+            run.feed(labels, labelTensor);
+          }
+          g.out().forEach(run::fetch);
+          Result next = run.run();
+          carried.close();
+          carried = next;
+        } finally {
+          scalars.forEach(Tensor::close);
+        }
+        state = values(carried, state.size());
+        estimate = g.estimateIn() != null ? carried.get(state.size()) : null;
+      }
+      try (Result images = session.runner().feed(readoutIn, state.get(0)).fetch(readout).run()) {
+        return Tensors.toArray((TFloat32) images.get(0));
+      }
+    } finally {
+      if (carried != null) {
+        carried.close();
+      }
+      owned.forEach(Tensor::close);
+    }
+  }
+
+  private static <T extends Tensor> T own(List<Tensor> owned, T t) {
+    owned.add(t);
+    return t;
+  }
+
+  private static List<Tensor> values(Result r, int count) {
+    List<Tensor> out = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      out.add(r.get(i));
+    }
+    return out;
+  }
+
+  private static FloatArray scaled(FloatArray noise, double scale) {
+    float[] data = noise.data().clone();
+    for (int i = 0; i < data.length; i++) {
+      data[i] *= (float) scale;
+    }
+    return new FloatArray(noise.shape(), data);
+  }
+
+  private <C extends Record, S extends Record> StartGraph buildStart(Solver<C, S> solver) {
+    Ops s = tf.withSubScope(solver.name() + "_start");
+    Placeholder<TFloat32> x = s.placeholder(TFloat32.class, Placeholder.shape(batchShape));
+    S state = solver.start(Value.of(s, x));
+    return new StartGraph(x, outputs(s, Records.values(state)));
+  }
+
+  private <C extends Record, S extends Record> StepGraph buildStep(Solver<C, S> solver, boolean last) {
+    Ops s = tf.withSubScope(solver.name() + (last ? "_last" : "_step"));
+    List<Placeholder<TFloat32>> coefficients = new ArrayList<>();
+    List<Value> c = new ArrayList<>();
+    for (String name : Records.names(solver.coefficients())) {
+      Placeholder<TFloat32> p = s.withName(name).placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+      coefficients.add(p);
+      c.add(Value.of(s, p));
+    }
+    List<Placeholder<TFloat32>> stateIn = new ArrayList<>();
+    List<Value> state = new ArrayList<>();
+    for (String name : Records.names(solver.state())) {
+      Placeholder<TFloat32> p = s.withName(name).placeholder(TFloat32.class, Placeholder.shape(batchShape));
+      stateIn.add(p);
+      state.add(Value.of(s, p));
+    }
+    Operand<TFloat32> x = stateIn.get(0);
+    Operand<TFloat32> estimateIn = denoiser.selfConditioned()
+        ? s.placeholderWithDefault(s.zerosLike(x), batchShape) : null;
+    Step step = new Step(s, denoiser, labels, estimateIn, seed, index, first, x);
+    S next = solver.step(step, Records.of(solver.state(), state), Records.of(solver.coefficients(), c), last);
+    List<Value> out = new ArrayList<>(Records.values(next));
+    if (estimateIn != null) {
+      out.add(Value.of(s, step.estimate()));
+    }
+    return new StepGraph(coefficients, stateIn, estimateIn, outputs(s, out));
+  }
+
+  /** The values as outputs a run can fetch: TensorFlow refuses to fetch a tensor it is fed, so each is an identity. */
+  private static List<Operand<TFloat32>> outputs(Ops s, List<Value> values) {
+    List<Operand<TFloat32>> out = new ArrayList<>();
+    for (Value v : values) {
+      out.add(s.identity(v.operand()));
+    }
+    return out;
+  }
+
+  /** Fails clearly unless {@code a} is a batch of the denoiser's examples with the labels it needs. */
+  static void checkBatch(Denoiser d, String name, FloatArray a, long[] classLabels) {
+    long[] expected = d.sampleShape();
+    long[] shape = a.shape();
+    if (shape.length != expected.length + 1 || shape[0] < 1
+        || !Arrays.equals(Arrays.copyOfRange(shape, 1, shape.length), expected)) {
+      throw new IllegalArgumentException(name + " has shape " + Arrays.toString(shape) + ", expected [N, "
+          + Arrays.toString(expected).replaceAll("[\\[\\]]", "") + "] (channels-last)");
+    }
+    int classes = d.numClasses();
+    if (classes == 0 && classLabels != null) {
+      throw new IllegalArgumentException("class labels given, but the network is not class-conditional");
+    }
+    if (classes > 0) {
+      if (classLabels == null || classLabels.length != shape[0]) {
+        throw new IllegalArgumentException("the network is class-conditional (num_classes = " + classes
+            + "): give one class label per sample (" + shape[0] + ")");
+      }
+      for (long l : classLabels) {
+        if (l < 0 || l >= classes) {
+          throw new IllegalArgumentException("class label " + l + " is outside [0, " + (classes - 1) + "]");
+        }
+      }
+    }
+  }
+}

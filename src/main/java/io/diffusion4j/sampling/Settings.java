@@ -1,0 +1,71 @@
+package io.diffusion4j.sampling;
+
+import io.diffusion4j.diffusion.Denoiser;
+import io.diffusion4j.diffusion.ElucidatedDiffusion;
+import io.diffusion4j.diffusion.ElucidatedDiffusionConfig;
+import io.diffusion4j.diffusion.GaussianDiffusion;
+
+/**
+ * How a run samples: the solver, its steps and schedule, the noise it adds (eta, s_noise and,
+ * for the solvers that take it, Karras et al.'s churn), and the seed.
+ */
+public record Settings(Solver<?, ?> solver, int steps, Schedule schedule, double eta, double sNoise, Churn churn,
+    long seed) {
+
+  /** Algorithm 2's churn: gamma_i = min(S_churn / N, sqrt(2) - 1) for S_tmin <= sigma_i <= S_tmax. */
+  public record Churn(double sChurn, double sTmin, double sTmax) {
+    public static final Churn NONE = new Churn(0, 0, Double.POSITIVE_INFINITY);
+
+    public double gamma(double sigma, int steps) {
+      return sChurn > 0 && sigma >= sTmin && sigma <= sTmax ? Math.min(sChurn / steps, Math.sqrt(2) - 1) : 0;
+    }
+  }
+
+  public Settings {
+    if (steps < 1) {
+      throw new IllegalArgumentException("steps = " + steps + " must be at least 1");
+    }
+    if (!(eta >= 0) || eta > solver.maxEta()) {
+      throw new IllegalArgumentException("eta = " + eta + " is not allowed for " + solver.name() + ": expected 0 to "
+          + solver.maxEta());
+    }
+    if (!(sNoise >= 0)) {
+      throw new IllegalArgumentException("s_noise = " + sNoise + " must be >= 0");
+    }
+  }
+
+  /**
+   * Settings for {@code d}, with each null taken from the model's config (solver, steps, EDM's
+   * churn and S_noise, DDIM's eta) or the solver's own default (eta 1 for the ancestral and SDE
+   * solvers, s_noise 1).
+   */
+  public static Settings of(Denoiser d, Solver<?, ?> solver, Integer steps, Schedule schedule, Double eta,
+      Double sNoise, long seed) {
+    Solver<?, ?> s = solver != null ? solver : Solvers.defaultFor(d);
+    ElucidatedDiffusionConfig edm = d instanceof ElucidatedDiffusion e ? e.config() : null;
+    Churn churn = edm != null && s.churns() ? new Churn(edm.sChurn(), edm.sTmin(), edm.sTmax()) : Churn.NONE;
+    double noise = sNoise != null ? sNoise : edm != null && s.churns() ? edm.sNoise() : 1;
+    return new Settings(s, steps != null ? steps : defaultSteps(d), schedule != null ? schedule : Schedule.OWN,
+        eta != null ? eta : s.defaultEta(d), noise, churn, seed);
+  }
+
+  /** The model's defaults, seeded. */
+  public static Settings defaults(Denoiser d, long seed) {
+    return of(d, null, null, null, null, null, seed);
+  }
+
+  /** The step count a model's config asks for: sampling_timesteps, num_sample_steps. */
+  static int defaultSteps(Denoiser d) {
+    if (d instanceof GaussianDiffusion g) {
+      return g.config().samplingTimesteps();
+    }
+    if (d instanceof ElucidatedDiffusion e) {
+      return e.config().numSampleSteps();
+    }
+    return 32;
+  }
+
+  public Settings withSeed(long value) {
+    return new Settings(solver, steps, schedule, eta, sNoise, churn, value);
+  }
+}
