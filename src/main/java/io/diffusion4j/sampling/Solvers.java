@@ -61,14 +61,15 @@ public final class Solvers {
 
   /** The README's table of solvers, one row each. */
   public static String markdownTable() {
-    StringBuilder sb = new StringBuilder("| sampler | what | order | noise | evaluations per step |\n"
-        + "| --- | --- | --- | --- | --- |\n");
+    StringBuilder sb = new StringBuilder("| sampler | what | order | noise | evaluations per step | models |\n"
+        + "| --- | --- | --- | --- | --- | --- |\n");
     for (Solver<?, ?> s : ALL) {
       String noise = !s.stochastic() ? s.churns() ? "deterministic (but for EDM's churn)" : "deterministic"
           : s.defaultEta(null) == 0 ? "deterministic at eta 0, the default" : "stochastic (eta, s_noise)";
       sb.append("| `").append(s.name()).append("` | ").append(s.description()).append(" | ").append(s.order())
           .append(" | ").append(noise).append(" | ").append(s.evaluationsPerStep())
-          .append(s.evaluationsPerStep() > 1 ? " (1 on the last)" : "").append(" |\n");
+          .append(s.evaluationsPerStep() > 1 ? " (1 on the last)" : "")
+          .append(s.name().equals("ddpm") ? " | all (Gaussian: every timestep) |\n" : " | all |\n");
     }
     return sb.toString();
   }
