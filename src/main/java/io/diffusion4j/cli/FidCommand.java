@@ -12,6 +12,7 @@ import io.diffusion4j.eval.StatisticsCache;
 import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.io.ProgressLine;
 import io.diffusion4j.pipeline.DiffusionModel;
+import io.diffusion4j.sampling.Settings;
 import io.diffusion4j.sampling.SampleRun;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -22,6 +23,7 @@ import java.util.function.Consumer;
 import java.util.stream.IntStream;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -92,6 +94,13 @@ final class FidCommand implements Callable<Integer> {
   @Option(names = "--kid-subset-size", paramLabel = "M", description = "default " + KernelDistance.DEFAULT_SUBSET_SIZE)
   int kidSubsetSize = KernelDistance.DEFAULT_SUBSET_SIZE;
 
+  @Mixin
+  SamplingOptions sampling;
+
+  /** The settings the samples were drawn with, when drawn from a model. */
+  private Settings drawnWith;
+  private int drawnSteps;
+
   @Option(names = "--convert-image-to", paramLabel = "L|RGB|RGBA", description = "mode image folders are read in")
   String convertImageTo;
 
@@ -107,6 +116,7 @@ final class FidCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--kid-subsets " + kidSubsets + " must be at least 1 and"
           + " --kid-subset-size " + kidSubsetSize + " at least 2");
     }
+    sampling.check();
     PrintWriter err = spec.commandLine().getErr();
     Consumer<String> log = m -> err.println("diffusion4j: " + m);
     if (source.samples != null) {
@@ -124,7 +134,10 @@ final class FidCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--model " + source.model + " makes sequences, not images: FD and KID score images");
       }
       int count = num == null ? 1000 : num;
-      var images = GeneratedImages.of(model.sampler(), model.network().numClasses(), seed);
+      Settings settings = sampling.settings(model.sampler().denoiser(), seed);
+      drawnWith = settings;
+      drawnSteps = settings.solver().steps(model.sampler().denoiser(), settings.steps());
+      var images = GeneratedImages.of(model.sampler(), settings, model.network().numClasses());
       int batch = batchSize != null ? batchSize
           : SampleRun.defaultBatchSize(model.config().network(), model.config().sampleShape());
       return score(model.config().sampleShape(), log, net -> {
@@ -174,6 +187,11 @@ final class FidCommand implements Callable<Integer> {
       line.addProperty("num_samples", fake.count());
       line.addProperty("num_data", real.count());
       line.addProperty("samples", (source.model != null ? source.model : source.samples).toString());
+      if (drawnWith != null) {
+        line.addProperty("sampler", drawnWith.solver().name());
+        line.addProperty("steps", drawnSteps);
+        line.addProperty("schedule", drawnWith.schedule().cliName());
+      }
       line.addProperty("data", data == null ? "embedded" : data.toString());
       spec.commandLine().getOut().println(line);
     }

@@ -8,10 +8,8 @@ import io.diffusion4j.nn.Tensors;
 import io.diffusion4j.pipeline.DiffusionModel;
 import io.diffusion4j.sampling.DiffusionSampler;
 import io.diffusion4j.sampling.SampleRun;
-import io.diffusion4j.sampling.Schedule;
 import io.diffusion4j.sampling.Settings;
 import io.diffusion4j.sampling.Solver;
-import io.diffusion4j.sampling.Solvers;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -20,6 +18,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -57,30 +56,12 @@ final class SampleCommand implements Callable<Integer> {
       description = "the start noise, standard normal, channels-last [N, ...] (instead of drawing it from --seed)")
   Path noise;
 
-  @Option(names = "--sampler", paramLabel = "NAME", description = "the solver, any of: ${COMPLETION-CANDIDATES} (default: the"
-      + " config's: ddim when sampling_timesteps < timesteps, else ddpm; heun for ElucidatedDiffusion)",
-      completionCandidates = SolverNames.class)
-  String sampler;
-
-  @Option(names = "--steps", paramLabel = "K",
-      description = "sampling steps (default: sampling_timesteps or num_sample_steps; ddpm takes every timestep)")
-  Integer steps;
-
-  @Option(names = "--schedule", paramLabel = "own|karras|exponential",
-      description = "the noise levels: the model's own (default), Karras et al.'s rho = 7, or log-linear")
-  String schedule;
-
-  @Option(names = "--s-noise", paramLabel = "S",
-      description = "scale of the noise stochastic solvers add (default 1; EDM's S_noise for its churn)")
-  Double sNoise;
+  @Mixin
+  SamplingOptions sampling;
 
   @Option(names = "--class-label", paramLabel = "K[,K...]", split = ",",
       description = "class-conditional models: one label for all samples, or one per sample")
   long[] classLabels;
-
-  @Option(names = "--eta", paramLabel = "E", description = "how much noise a stochastic solver adds: 0 is deterministic"
-      + " (default: the config's ddim_sampling_eta for ddim, 1 for the ancestral and SDE solvers)")
-  Double eta;
 
   @Option(names = "--weights", paramLabel = "ema|model",
       description = "which weights to use (default: ema when the folder has them)")
@@ -96,27 +77,15 @@ final class SampleCommand implements Callable<Integer> {
     if (!ext.equals("npy") && !ext.equals("png")) {
       throw new ParameterException(spec.commandLine(), "--out " + out + " must end in .npy or .png");
     }
-    Solver<?, ?> kind;
-    Schedule levels;
+    sampling.check();
     DiffusionModel.Weights which;
     try {
-      kind = sampler == null ? null : Solvers.named(sampler);
-      levels = schedule == null ? null : Schedule.parse(schedule);
       which = weights == null ? DiffusionModel.Weights.PREFER_EMA : DiffusionModel.Weights.parse(weights);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "--" + e.getMessage().replace("\"", ""));
     }
     if (num != null && num < 1) {
       throw new ParameterException(spec.commandLine(), "--num " + num + " must be at least 1");
-    }
-    if (eta != null && !(eta >= 0)) {
-      throw new ParameterException(spec.commandLine(), "--eta " + eta + " must be >= 0");
-    }
-    if (sNoise != null && !(sNoise >= 0)) {
-      throw new ParameterException(spec.commandLine(), "--s-noise " + sNoise + " must be >= 0");
-    }
-    if (steps != null && steps < 1) {
-      throw new ParameterException(spec.commandLine(), "--steps " + steps + " must be at least 1");
     }
     if (batchSize != null && batchSize < 1) {
       throw new ParameterException(spec.commandLine(), "--batch-size " + batchSize + " must be at least 1");
@@ -135,7 +104,7 @@ final class SampleCommand implements Callable<Integer> {
       if (seed == null && noise == null) {
         spec.commandLine().getErr().println("diffusion4j: using --seed " + runSeed);
       }
-      Settings settings = settings(s, kind, levels, runSeed);
+      Settings settings = sampling.settings(s.denoiser(), runSeed);
       Solver<?, ?> chosen = settings.solver();
       int k = chosen.steps(s.denoiser(), settings.steps());
       SampleRun.Labels labels = labels(count, m.network().numClasses());
@@ -161,17 +130,6 @@ final class SampleCommand implements Callable<Integer> {
           + out);
     }
     return 0;
-  }
-
-  /** The run's settings: the model's defaults where an option is not given. */
-  private Settings settings(DiffusionSampler s, Solver<?, ?> kind, Schedule levels, long runSeed) {
-    try {
-      return Settings.of(s.denoiser(), kind, steps, levels, eta, sNoise, runSeed);
-    } catch (IllegalArgumentException e) {
-      // the settings check themselves under their own names: eta = 2.0 ... is --eta 2.0 ...
-      throw new ParameterException(spec.commandLine(), e.getMessage().replaceFirst("^([a-z_]+) = ",
-          "--$1 ").replace("--s_noise", "--s-noise"));
-    }
   }
 
   private void checkGridSize(String ext, Long count) {

@@ -1,21 +1,27 @@
 package io.diffusion4j.eval;
 
 import io.diffusion4j.sampling.DiffusionSampler;
+import io.diffusion4j.sampling.Settings;
 import java.util.stream.LongStream;
 
 /** Samples of a diffusion model as images to score. */
 public final class GeneratedImages {
   private GeneratedImages() {}
 
-  /**
-   * Images drawn with the sampler's default settings, batch by batch; image {@code i} depends only
-   * on the seed and {@code i}, never on the batch size. Class-conditional models cycle through
-   * their classes, one per image, as the sample grids do.
-   */
+  /** Images drawn with the model's default settings. */
   public static FeatureStatistics.ImageSource of(DiffusionSampler sampler, int numClasses, long seed) {
+    return of(sampler, sampler.defaults(seed), numClasses);
+  }
+
+  /**
+   * Images drawn with {@code settings}, batch by batch; image {@code i} depends only on the seed
+   * and {@code i}, never on the batch size. Class-conditional models cycle through their
+   * classes, one per image, as the sample grids do.
+   */
+  public static FeatureStatistics.ImageSource of(DiffusionSampler sampler, Settings settings, int numClasses) {
     return (first, n) -> {
       long[] labels = numClasses == 0 ? null : LongStream.range(first, first + n).map(i -> i % numClasses).toArray();
-      return sampler.sample(sampler.defaults(seed), sampler.initialNoise(first, n, seed), first, labels);
+      return sampler.sample(settings, sampler.initialNoise(first, n, settings.seed()), first, labels);
     };
   }
 }
