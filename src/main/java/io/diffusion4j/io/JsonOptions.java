@@ -48,6 +48,36 @@ public final class JsonOptions {
     return e.getAsDouble();
   }
 
+  /** An integer that may exceed int's range (seeds, step counts). */
+  public Long getLong(String key) {
+    if (!has(key)) {
+      return null;
+    }
+    JsonElement e = json.get(key);
+    if (e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber()) {
+      double d = e.getAsDouble();
+      if (d == Math.rint(d) && Math.abs(d) < 0x1p63) {
+        return e.getAsJsonPrimitive().getAsBigDecimal().longValueExact();
+      }
+    }
+    throw bad(key, e, "an integer");
+  }
+
+  /** A list of numbers; a bare number is a list of one. */
+  public double[] getDoubles(String key) {
+    JsonElement e = get(key);
+    JsonArray a = asList(e);
+    double[] out = new double[a.size()];
+    for (int i = 0; i < out.length; i++) {
+      JsonElement x = a.get(i);
+      if (!(x.isJsonPrimitive() && x.getAsJsonPrimitive().isNumber())) {
+        throw bad(key, e, "a number or a list of numbers");
+      }
+      out[i] = x.getAsDouble();
+    }
+    return out;
+  }
+
   public boolean getBool(String key, boolean dflt) {
     if (!has(key)) {
       return dflt;

@@ -114,13 +114,13 @@ public final class KarrasUnet implements Network {
     int dim = c.dim();
     long imageRes = c.size();
     ups.addFirst(KarrasBlock.Spec.plain(false, 2 * dim, dim, false));
-    for (int b = 0; b < c.numBlocksPerStage()[0]; b++) {
+    for (int b = 0; b < c.numBlocksPerStage().get(0); b++) {
       downs.add(KarrasBlock.Spec.plain(true, dim, dim, false));
       ups.addFirst(KarrasBlock.Spec.plain(false, 2 * dim, dim, false));
     }
     for (int i = 0; i < c.numDownsamples(); i++) {
       int out = Math.min(c.dimMax(), 2 * dim);
-      String type = c.downsampleTypes()[i];
+      String type = c.downsampleTypes().get(i);
       boolean image = !type.equals("frame");
       boolean frames = video && !type.equals("image");
       int[] factors = switch (c.spatialRank()) {
@@ -135,7 +135,7 @@ public final class KarrasUnet implements Network {
       downs.add(new KarrasBlock.Spec(true, dim, out, factors, attn, factorized));
       ups.addFirst(upsample);
       ups.addFirst(KarrasBlock.Spec.plain(false, 2 * out, out, attn));
-      for (int b = 0; b < c.numBlocksPerStage()[i + 1]; b++) {
+      for (int b = 0; b < c.numBlocksPerStage().get(i + 1); b++) {
         downs.add(KarrasBlock.Spec.plain(true, out, out, attn));
         ups.addFirst(KarrasBlock.Spec.plain(false, 2 * out, out, attn));
       }

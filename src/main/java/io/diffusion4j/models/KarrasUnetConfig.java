@@ -1,17 +1,20 @@
 package io.diffusion4j.models;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
+import io.diffusion4j.io.ConfigRecords;
+import io.diffusion4j.io.ConfigRecords.Internal;
 import io.diffusion4j.io.JsonOptions;
 import io.diffusion4j.nn.Parameters;
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Set;
 
 /**
  * The options of the reference's magnitude-preserving U-Nets {@code KarrasUnet} (2-D),
- * {@code KarrasUnet1D} and {@code KarrasUnet3D}, with its names and defaults.
+ * {@code KarrasUnet1D} and {@code KarrasUnet3D}, with its names and defaults (the builder's
+ * fields).
  *
  * <p>Per-stage options are stored expanded, as the reference's cast_tuple does:
  * {@code numBlocksPerStage} has one entry for the full-resolution stage and one per downsample
@@ -23,17 +26,17 @@ import java.util.Set;
  * @param numClasses classes of a class-conditional network; 0 for num_classes=None
  */
 public record KarrasUnetConfig(
-    int spatialRank,
-    int size,
+    @Internal int spatialRank,
+    @Internal int size,
     int frames,
     int dim,
     int dimMax,
     int numClasses,
     int channels,
     int numDownsamples,
-    int[] numBlocksPerStage,
-    String[] downsampleTypes,
-    int[] attnRes,
+    List<Integer> numBlocksPerStage,
+    List<String> downsampleTypes,
+    List<Integer> attnRes,
     int fourierDim,
     int attnDimHead,
     boolean attnFlash,
@@ -46,20 +49,76 @@ public record KarrasUnetConfig(
     boolean factorizeSpaceTimeAttn) implements NetworkConfig {
 
   private static final Set<String> DOWNSAMPLE_TYPES = Set.of("all", "image", "frame");
+  /** Options of KarrasUnet3D only. */
+  private static final String[] THREE_D = {"frames", "downsample_types", "factorize_space_time_attn"};
+
+  public KarrasUnetConfig {
+    String sizeKey = spatialRank == 1 ? "seq_len" : "image_size";
+    positive(sizeKey, size);
+    if (spatialRank == 3) {
+      positive("frames", frames);
+    }
+    positive("dim", dim);
+    positive("dim_max", dimMax);
+    if (numClasses < 0) {
+      throw new IllegalArgumentException("num_classes = " + numClasses + " must be a positive integer");
+    }
+    positive("channels", channels);
+    if (numDownsamples < 0) {
+      throw new IllegalArgumentException("num_downsamples = " + numDownsamples + " must be >= 0");
+    }
+    positive("fourier_dim", fourierDim);
+    if (fourierDim % 2 != 0) {
+      throw new IllegalArgumentException("fourier_dim = " + fourierDim + " must be even");
+    }
+    positive("attn_dim_head", attnDimHead);
+    attnRes.forEach(r -> positive("attn_res", r));
+    unitInterval("mp_cat_t", mpCatT);
+    unitInterval("mp_add_emb_t", mpAddEmbT);
+    unitInterval("attn_res_mp_add_t", attnResMpAddT);
+    unitInterval("resnet_mp_add_t", resnetMpAddT);
+    if (!(dropout >= 0 && dropout < 1)) {
+      throw new IllegalArgumentException("dropout = " + dropout + " must be in [0, 1)");
+    }
+    if (spatialRank != 3 && (downsampleTypes != null || factorizeSpaceTimeAttn)) {
+      throw new IllegalArgumentException("downsample_types and factorize_space_time_attn are KarrasUnet3D options");
+    }
+    numBlocksPerStage = blocksPerStage(numBlocksPerStage, numDownsamples, spatialRank);
+    downsampleTypes = downsampleTypes(downsampleTypes, numDownsamples);
+    attnRes = List.copyOf(attnRes);
+    // every downsample must halve evenly, or the skips stop matching the decoder
+    long image = size;
+    long time = frames;
+    for (int i = 0; i < numDownsamples; i++) {
+      if (!downsampleTypes.get(i).equals("frame")) {
+        image = halve(sizeKey, size, image, i, numDownsamples, spatialRank == 3 ? downsampleTypes : null);
+      }
+      if (spatialRank == 3 && !downsampleTypes.get(i).equals("image")) {
+        time = halve("frames", frames, time, i, numDownsamples, downsampleTypes);
+      }
+    }
+  }
 
   /** KarrasUnet (images). */
   public static Builder builder(int imageSize) {
-    return new Builder(2, imageSize, 0);
+    Builder b = new Builder(2);
+    b.imageSize = imageSize;
+    return b;
   }
 
   /** KarrasUnet1D (sequences). */
   public static Builder builder1d(int seqLen) {
-    return new Builder(1, seqLen, 0);
+    Builder b = new Builder(1);
+    b.seqLen = seqLen;
+    return b;
   }
 
   /** KarrasUnet3D (videos: frames of images). */
   public static Builder builder3d(int frames, int imageSize) {
-    return new Builder(3, imageSize, frames);
+    Builder b = new Builder(3);
+    b.imageSize = imageSize;
+    b.frames = frames;
+    return b;
   }
 
   @Override
@@ -91,7 +150,7 @@ public record KarrasUnetConfig(
   }
 
   public boolean hasAttnAt(int resolution) {
-    return Arrays.stream(attnRes).anyMatch(r -> r == resolution);
+    return attnRes.contains(resolution);
   }
 
   public static KarrasUnetConfig fromJson(JsonOptions o, int spatialRank) {
@@ -100,43 +159,14 @@ public record KarrasUnetConfig(
       throw new IllegalArgumentException("model." + sizeKey + " is required for "
           + (spatialRank == 1 ? "KarrasUnet1D" : spatialRank == 3 ? "KarrasUnet3D" : "KarrasUnet"));
     }
-    int size = o.getInt(sizeKey, 0);
-    Builder b;
-    if (spatialRank == 3) {
-      if (!o.has("frames")) {
-        throw new IllegalArgumentException("model.frames is required for KarrasUnet3D");
-      }
-      b = new Builder(3, size, o.getInt("frames", 0));
-    } else {
-      b = new Builder(spatialRank, size, 0);
+    if (spatialRank == 3 && !o.has("frames")) {
+      throw new IllegalArgumentException("model.frames is required for KarrasUnet3D");
     }
-    b.dim = o.getInt("dim", b.dim);
-    b.dimMax = o.getInt("dim_max", b.dimMax);
-    Integer classes = o.getIntOrNull("num_classes");
-    b.numClasses = classes;
-    b.channels = o.getInt("channels", b.channels);
-    b.numDownsamples = o.getInt("num_downsamples", b.numDownsamples);
-    if (spatialRank == 3) {
-      b.numBlocksPerStage = o.getInts("num_blocks_per_stage", b.numBlocksPerStage);
-      b.downsampleTypes = o.getStrings("downsample_types", null, "\"all\", \"image\", \"frame\" or a list of them");
-      b.factorizeSpaceTimeAttn = o.getBool("factorize_space_time_attn", false);
-    } else {
-      JsonElement blocks = o.get("num_blocks_per_stage");
-      if (blocks != null && !blocks.isJsonNull() && !blocks.isJsonPrimitive()) {
-        throw o.bad("num_blocks_per_stage", blocks, "a single integer (per-stage counts are KarrasUnet3D's)");
-      }
-      b.numBlocksPerStage = new int[] {o.getInt("num_blocks_per_stage", b.numBlocksPerStage[0])};
+    List<String> skip = new ArrayList<>(List.of(spatialRank == 1 ? "image_size" : "seq_len"));
+    if (spatialRank != 3) {
+      skip.addAll(List.of(THREE_D));
     }
-    b.attnRes = o.getInts("attn_res", b.attnRes);
-    b.fourierDim = o.getInt("fourier_dim", b.fourierDim);
-    b.attnDimHead = o.getInt("attn_dim_head", b.attnDimHead);
-    b.attnFlash = o.getBool("attn_flash", false);
-    b.mpCatT = o.getDouble("mp_cat_t", b.mpCatT);
-    b.mpAddEmbT = o.getDouble("mp_add_emb_t", b.mpAddEmbT);
-    b.attnResMpAddT = o.getDouble("attn_res_mp_add_t", b.attnResMpAddT);
-    b.resnetMpAddT = o.getDouble("resnet_mp_add_t", b.resnetMpAddT);
-    b.dropout = o.getDouble("dropout", b.dropout);
-    b.selfCondition = o.getBool("self_condition", false);
+    Builder b = ConfigRecords.read(o, new Builder(spatialRank), skip.toArray(String[]::new));
     try {
       return b.build();
     } catch (IllegalArgumentException e) {
@@ -144,79 +174,111 @@ public record KarrasUnetConfig(
     }
   }
 
+  /** The options as config.json holds them: no class count is null, and only KarrasUnet3D has a list of block counts. */
   @Override
   public JsonObject toJson() {
     JsonObject j = new JsonObject();
     j.addProperty("type", type());
-    if (spatialRank == 1) {
-      j.addProperty("seq_len", size);
-    } else {
-      j.addProperty("image_size", size);
-    }
-    if (spatialRank == 3) {
-      j.addProperty("frames", frames);
-    }
-    j.addProperty("dim", dim);
-    j.addProperty("dim_max", dimMax);
-    if (numClasses > 0) {
-      j.addProperty("num_classes", numClasses);
-    } else {
+    j.addProperty(spatialRank == 1 ? "seq_len" : "image_size", size);
+    ConfigRecords.write(this).entrySet().forEach(e -> j.add(e.getKey(), e.getValue()));
+    if (numClasses == 0) {
       j.add("num_classes", JsonNull.INSTANCE);
     }
-    j.addProperty("channels", channels);
-    j.addProperty("num_downsamples", numDownsamples);
-    if (spatialRank == 3) {
-      j.add("num_blocks_per_stage", JsonOptions.array(numBlocksPerStage));
-      JsonArray types = new JsonArray();
-      Arrays.stream(downsampleTypes).forEach(types::add);
-      j.add("downsample_types", types);
-    } else {
-      j.addProperty("num_blocks_per_stage", numBlocksPerStage[0]);
-    }
-    j.add("attn_res", JsonOptions.array(attnRes));
-    j.addProperty("fourier_dim", fourierDim);
-    j.addProperty("attn_dim_head", attnDimHead);
-    j.addProperty("attn_flash", attnFlash);
-    j.addProperty("mp_cat_t", mpCatT);
-    j.addProperty("mp_add_emb_t", mpAddEmbT);
-    j.addProperty("attn_res_mp_add_t", attnResMpAddT);
-    j.addProperty("resnet_mp_add_t", resnetMpAddT);
-    j.addProperty("dropout", dropout);
-    j.addProperty("self_condition", selfCondition);
-    if (spatialRank == 3) {
-      j.addProperty("factorize_space_time_attn", factorizeSpaceTimeAttn);
+    if (spatialRank != 3) {
+      for (String key : THREE_D) {
+        j.remove(key);
+      }
+      j.addProperty("num_blocks_per_stage", numBlocksPerStage.get(0));
     }
     return j;
   }
 
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof KarrasUnetConfig c && toJson().equals(c.toJson());
+  /** cast_tuple, then the first count repeated for the full-resolution stage when one per downsample is given. */
+  private static List<Integer> blocksPerStage(List<Integer> given, int numDownsamples, int spatialRank) {
+    for (int n : given) {
+      if (n < 1) {
+        throw new IllegalArgumentException("num_blocks_per_stage = " + given + ": every count must be >= 1");
+      }
+    }
+    int stages = numDownsamples + 1;
+    if (given.size() == 1) {
+      return Collections.nCopies(stages, given.get(0));
+    }
+    if (spatialRank != 3) {
+      throw new IllegalArgumentException("num_blocks_per_stage = " + given
+          + ": KarrasUnet and KarrasUnet1D take a single integer");
+    }
+    if (given.size() == numDownsamples) {
+      List<Integer> out = new ArrayList<>(List.of(given.get(0)));
+      out.addAll(given);
+      return List.copyOf(out);
+    }
+    if (given.size() != stages) {
+      throw new IllegalArgumentException("num_blocks_per_stage = " + given + " must be one integer, or one per"
+          + " downsample (" + numDownsamples + ") or per stage (" + stages + ")");
+    }
+    return List.copyOf(given);
   }
 
-  @Override
-  public int hashCode() {
-    return toJson().hashCode();
+  private static List<String> downsampleTypes(List<String> given, int numDownsamples) {
+    List<String> types = given == null ? List.of("all") : given;
+    for (String t : types) {
+      if (!DOWNSAMPLE_TYPES.contains(t)) {
+        throw new IllegalArgumentException("downsample_types = " + types + ": \"" + t
+            + "\" is not one of \"all\", \"image\", \"frame\"");
+      }
+    }
+    if (types.size() == 1) {
+      return Collections.nCopies(numDownsamples, types.get(0));
+    }
+    if (types.size() != numDownsamples) {
+      throw new IllegalArgumentException("downsample_types = " + types + " must be one type or one per downsample ("
+          + numDownsamples + ")");
+    }
+    return List.copyOf(types);
   }
 
-  @Override
-  public String toString() {
-    return toJson().toString();
+  private static long halve(String name, int value, long current, int downsample, int numDownsamples,
+      List<String> types) {
+    if (current % 2 != 0) {
+      throw new IllegalArgumentException(name + " " + value + " cannot be halved at downsample " + (downsample + 1)
+          + " of " + numDownsamples + " (it is " + current + " there"
+          + (types != null ? "; downsample_types " + types : "") + ")");
+    }
+    return current / 2;
   }
 
-  /** Builds a config; every setter takes the reference's option of the same (camelCase) name. */
+  private static void positive(String name, int v) {
+    if (v <= 0) {
+      throw new IllegalArgumentException(name + " = " + v + " must be a positive integer");
+    }
+  }
+
+  private static void unitInterval(String name, double v) {
+    if (!(v >= 0 && v <= 1)) {
+      throw new IllegalArgumentException(name + " = " + v + " must be in [0, 1]");
+    }
+  }
+
+  /** The options with the reference's defaults; every setter takes the option of the same (camelCase) name. */
   public static final class Builder {
-    private final int spatialRank;
-    private final int size;
-    private final int frames;
+    private final transient int spatialRank;
+    /** KarrasUnet and KarrasUnet3D. */
+    private int imageSize;
+    /** KarrasUnet1D. */
+    private int seqLen;
+    /** KarrasUnet3D. */
+    private int frames;
     private int dim = 192;
     private int dimMax = 768;
+    /** null: not class-conditional. */
     private Integer numClasses;
     private int channels = 4;
     private int numDownsamples = 3;
-    private int[] numBlocksPerStage = {4};
-    private String[] downsampleTypes;
-    private int[] attnRes = {16, 8};
+    private List<Integer> numBlocksPerStage = List.of(4);
+    /** KarrasUnet3D; null: all. */
+    private List<String> downsampleTypes;
+    private List<Integer> attnRes = List.of(16, 8);
     private int fourierDim = 16;
     private int attnDimHead = 64;
     private boolean attnFlash;
@@ -226,12 +288,11 @@ public record KarrasUnetConfig(
     private double resnetMpAddT = 0.3;
     private double dropout = 0.1;
     private boolean selfCondition;
+    /** KarrasUnet3D. */
     private boolean factorizeSpaceTimeAttn;
 
-    private Builder(int spatialRank, int size, int frames) {
+    private Builder(int spatialRank) {
       this.spatialRank = spatialRank;
-      this.size = size;
-      this.frames = frames;
     }
 
     public Builder dim(int v) { dim = v; return this; }
@@ -240,10 +301,10 @@ public record KarrasUnetConfig(
     public Builder channels(int v) { channels = v; return this; }
     public Builder numDownsamples(int v) { numDownsamples = v; return this; }
     /** One count for every stage; KarrasUnet3D also takes one per downsample or one per stage. */
-    public Builder numBlocksPerStage(int... v) { numBlocksPerStage = v.clone(); return this; }
+    public Builder numBlocksPerStage(int... v) { numBlocksPerStage = UnetConfig.boxed(v); return this; }
     /** KarrasUnet3D only: "all", "image" or "frame", once or per downsample. */
-    public Builder downsampleTypes(String... v) { downsampleTypes = v.clone(); return this; }
-    public Builder attnRes(int... v) { attnRes = v.clone(); return this; }
+    public Builder downsampleTypes(String... v) { downsampleTypes = List.of(v); return this; }
+    public Builder attnRes(int... v) { attnRes = UnetConfig.boxed(v); return this; }
     public Builder fourierDim(int v) { fourierDim = v; return this; }
     public Builder attnDimHead(int v) { attnDimHead = v; return this; }
     public Builder attnFlash(boolean v) { attnFlash = v; return this; }
@@ -257,124 +318,13 @@ public record KarrasUnetConfig(
     public Builder factorizeSpaceTimeAttn(boolean v) { factorizeSpaceTimeAttn = v; return this; }
 
     public KarrasUnetConfig build() {
-      positive(spatialRank == 1 ? "seq_len" : "image_size", size);
-      if (spatialRank == 3) {
-        positive("frames", frames);
+      if (numClasses != null && numClasses <= 0) {
+        throw new IllegalArgumentException("num_classes = " + numClasses + " must be a positive integer");
       }
-      positive("dim", dim);
-      positive("dim_max", dimMax);
-      if (numClasses != null) {
-        positive("num_classes", numClasses);
-      }
-      positive("channels", channels);
-      if (numDownsamples < 0) {
-        throw new IllegalArgumentException("num_downsamples = " + numDownsamples + " must be >= 0");
-      }
-      positive("fourier_dim", fourierDim);
-      if (fourierDim % 2 != 0) {
-        throw new IllegalArgumentException("fourier_dim = " + fourierDim + " must be even");
-      }
-      positive("attn_dim_head", attnDimHead);
-      for (int r : attnRes) {
-        positive("attn_res", r);
-      }
-      unitInterval("mp_cat_t", mpCatT);
-      unitInterval("mp_add_emb_t", mpAddEmbT);
-      unitInterval("attn_res_mp_add_t", attnResMpAddT);
-      unitInterval("resnet_mp_add_t", resnetMpAddT);
-      if (!(dropout >= 0 && dropout < 1)) {
-        throw new IllegalArgumentException("dropout = " + dropout + " must be in [0, 1)");
-      }
-      if (spatialRank != 3 && (downsampleTypes != null || factorizeSpaceTimeAttn)) {
-        throw new IllegalArgumentException("downsample_types and factorize_space_time_attn are KarrasUnet3D options");
-      }
-      int[] blocks = blocksPerStage();
-      String[] types = downsampleTypes();
-      // every downsample must halve evenly, or the skips stop matching the decoder
-      long image = size;
-      long time = frames;
-      for (int i = 0; i < numDownsamples; i++) {
-        if (!types[i].equals("frame")) {
-          image = halve(spatialRank == 1 ? "seq_len" : "image_size", size, image, i, types);
-        }
-        if (spatialRank == 3 && !types[i].equals("image")) {
-          time = halve("frames", frames, time, i, types);
-        }
-      }
-      return new KarrasUnetConfig(spatialRank, size, frames, dim, dimMax, numClasses == null ? 0 : numClasses,
-          channels, numDownsamples, blocks, types, attnRes.clone(), fourierDim, attnDimHead, attnFlash, mpCatT,
-          mpAddEmbT, attnResMpAddT, resnetMpAddT, dropout, selfCondition, factorizeSpaceTimeAttn);
-    }
-
-    /** cast_tuple, then the first count repeated for the full-resolution stage when one per downsample is given. */
-    private int[] blocksPerStage() {
-      for (int n : numBlocksPerStage) {
-        if (n < 1) {
-          throw new IllegalArgumentException("num_blocks_per_stage = " + Arrays.toString(numBlocksPerStage)
-              + ": every count must be >= 1");
-        }
-      }
-      int stages = numDownsamples + 1;
-      int[] out = new int[stages];
-      if (numBlocksPerStage.length == 1) {
-        Arrays.fill(out, numBlocksPerStage[0]);
-        return out;
-      }
-      if (spatialRank != 3) {
-        throw new IllegalArgumentException("num_blocks_per_stage = " + Arrays.toString(numBlocksPerStage)
-            + ": KarrasUnet and KarrasUnet1D take a single integer");
-      }
-      if (numBlocksPerStage.length == numDownsamples) {
-        out[0] = numBlocksPerStage[0];
-        System.arraycopy(numBlocksPerStage, 0, out, 1, numDownsamples);
-        return out;
-      }
-      if (numBlocksPerStage.length != stages) {
-        throw new IllegalArgumentException("num_blocks_per_stage = " + Arrays.toString(numBlocksPerStage)
-            + " must be one integer, or one per downsample (" + numDownsamples + ") or per stage (" + stages + ")");
-      }
-      return numBlocksPerStage.clone();
-    }
-
-    private String[] downsampleTypes() {
-      String[] out = new String[numDownsamples];
-      String[] given = downsampleTypes == null ? new String[] {"all"} : downsampleTypes;
-      for (String t : given) {
-        if (!DOWNSAMPLE_TYPES.contains(t)) {
-          throw new IllegalArgumentException("downsample_types = " + Arrays.toString(given) + ": \"" + t
-              + "\" is not one of \"all\", \"image\", \"frame\"");
-        }
-      }
-      if (given.length == 1) {
-        Arrays.fill(out, given[0]);
-        return out;
-      }
-      if (given.length != numDownsamples) {
-        throw new IllegalArgumentException("downsample_types = " + Arrays.toString(given)
-            + " must be one type or one per downsample (" + numDownsamples + ")");
-      }
-      return given.clone();
-    }
-
-    private long halve(String name, int value, long current, int downsample, String[] types) {
-      if (current % 2 != 0) {
-        throw new IllegalArgumentException(name + " " + value + " cannot be halved at downsample " + (downsample + 1)
-            + " of " + numDownsamples + " (it is " + current + " there"
-            + (spatialRank == 3 ? "; downsample_types " + Arrays.toString(types) : "") + ")");
-      }
-      return current / 2;
-    }
-
-    private static void positive(String name, int v) {
-      if (v <= 0) {
-        throw new IllegalArgumentException(name + " = " + v + " must be a positive integer");
-      }
-    }
-
-    private static void unitInterval(String name, double v) {
-      if (!(v >= 0 && v <= 1)) {
-        throw new IllegalArgumentException(name + " = " + v + " must be in [0, 1]");
-      }
+      return new KarrasUnetConfig(spatialRank, spatialRank == 1 ? seqLen : imageSize, spatialRank == 3 ? frames : 0,
+          dim, dimMax, numClasses == null ? 0 : numClasses, channels, numDownsamples, numBlocksPerStage,
+          downsampleTypes, attnRes, fourierDim, attnDimHead, attnFlash, mpCatT, mpAddEmbT, attnResMpAddT,
+          resnetMpAddT, dropout, selfCondition, factorizeSpaceTimeAttn);
     }
   }
 }

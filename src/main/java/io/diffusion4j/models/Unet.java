@@ -89,7 +89,7 @@ public final class Unet implements Network {
     int[] dims = new int[c.stages() + 1];
     dims[0] = c.initDim();
     for (int i = 0; i < c.stages(); i++) {
-      dims[i + 1] = c.dim() * c.dimMults()[i];
+      dims[i + 1] = c.dim() * c.dimMults().get(i);
     }
     int stages = c.stages();
     // PyTorch registers `ups` before the middle blocks, so create them first to keep state_dict order
@@ -120,9 +120,9 @@ public final class Unet implements Network {
     }
     int mid = dims[stages];
     midBlock1 = new ResnetBlock(root.child("mid_block1"), rank, mid, mid, timeDim, c.dropout());
-    int[] heads = c.attnHeads();
-    int[] dimHead = c.attnDimHead();
-    midAttn = attention(root.child("mid_attn"), mid, true, heads[heads.length - 1], dimHead[dimHead.length - 1]);
+    List<Integer> heads = c.attnHeads();
+    List<Integer> dimHead = c.attnDimHead();
+    midAttn = attention(root.child("mid_attn"), mid, true, heads.get(heads.size() - 1), dimHead.get(dimHead.size() - 1));
     midBlock2 = new ResnetBlock(root.child("mid_block2"), rank, mid, mid, timeDim, c.dropout());
     finalResBlock = new ResnetBlock(root.child("final_res_block"), rank, 2 * c.initDim(), c.initDim(), timeDim, c.dropout());
     finalConv = new Conv(root.child("final_conv"), rank, c.initDim(), c.outDim(), 1, 1, 0, true);
@@ -132,7 +132,7 @@ public final class Unet implements Network {
     if (config.spatialRank() == 1) {
       return attention(s, dim, false, 4, 32);
     }
-    return attention(s, dim, config.fullAttn()[stage], config.attnHeads()[stage], config.attnDimHead()[stage]);
+    return attention(s, dim, config.fullAttn().get(stage), config.attnHeads().get(stage), config.attnDimHead().get(stage));
   }
 
   private PreNormAttention attention(ParamScope s, int dim, boolean full, int heads, int dimHead) {
@@ -203,7 +203,7 @@ public final class Unet implements Network {
 
   private String divisibility() {
     return "must be divisible by " + config.downsampleFactor() + " (2^(stages-1) for dim_mults "
-        + Arrays.toString(config.dimMults()) + ")";
+        + config.dimMults() + ")";
   }
 
   /** {@code x} once its spatial size, unknown when the graph was built, has passed the same check at run time. */

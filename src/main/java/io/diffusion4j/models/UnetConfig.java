@@ -1,25 +1,29 @@
 package io.diffusion4j.models;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import io.diffusion4j.io.ConfigRecords;
+import io.diffusion4j.io.ConfigRecords.Internal;
 import io.diffusion4j.io.JsonOptions;
 import io.diffusion4j.nn.Parameters;
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 
 /**
  * The options of the reference's {@code Unet} (2-D) and {@code Unet1D}, with its names and
- * defaults. Per-stage options (attn_heads, attn_dim_head, full_attn) are stored expanded to one
- * value per stage, as the reference's cast_tuple does.
+ * defaults (the builder's fields). Per-stage options (attn_heads, attn_dim_head, full_attn) are
+ * stored expanded to one value per stage, as the reference's cast_tuple does; Unet1D takes one
+ * head count and size for all its stages.
  *
  * <p>{@code resnet_block_groups} is accepted for configs written by reference versions before 2.0
  * (GroupNorm); from 2.0 the blocks normalise with RMSNorm, which has no groups, so it has no effect.
  */
 public record UnetConfig(
-    int spatialRank,
+    @Internal int spatialRank,
     int dim,
     int initDim,
     int outDim,
-    int[] dimMults,
+    List<Integer> dimMults,
     int channels,
     boolean selfCondition,
     boolean learnedVariance,
@@ -28,17 +32,53 @@ public record UnetConfig(
     int learnedSinusoidalDim,
     double sinusoidalPosEmbTheta,
     double dropout,
-    int[] attnDimHead,
-    int[] attnHeads,
-    boolean[] fullAttn,
+    List<Integer> attnDimHead,
+    List<Integer> attnHeads,
+    List<Boolean> fullAttn,
     boolean flashAttn) implements NetworkConfig {
 
+  /** Options of the 2-D Unet only. */
+  private static final String[] TWO_D = {"full_attn", "flash_attn"};
+
+  public UnetConfig {
+    positive("dim", dim);
+    if (dimMults.isEmpty()) {
+      throw new IllegalArgumentException("dim_mults must list at least one stage");
+    }
+    dimMults.forEach(m -> positive("dim_mults", m));
+    positive("channels", channels);
+    positive("init_dim", initDim);
+    positive("out_dim", outDim);
+    positive("learned_sinusoidal_dim", learnedSinusoidalDim);
+    if ((learnedSinusoidalCond || randomFourierFeatures) && learnedSinusoidalDim % 2 != 0) {
+      throw new IllegalArgumentException("learned_sinusoidal_dim = " + learnedSinusoidalDim + " must be even");
+    }
+    if (!(learnedSinusoidalCond || randomFourierFeatures) && dim < 4) {
+      throw new IllegalArgumentException("dim = " + dim + " is too small for the sinusoidal time embedding (at least 4)");
+    }
+    if (!(sinusoidalPosEmbTheta > 1)) {
+      throw new IllegalArgumentException("sinusoidal_pos_emb_theta = " + sinusoidalPosEmbTheta + " must be > 1");
+    }
+    if (!(dropout >= 0 && dropout < 1)) {
+      throw new IllegalArgumentException("dropout = " + dropout + " must be in [0, 1)");
+    }
+    int stages = dimMults.size();
+    attnDimHead = perStage("attn_dim_head", attnDimHead, stages, spatialRank);
+    attnHeads = perStage("attn_heads", attnHeads, stages, spatialRank);
+    attnDimHead.forEach(v -> positive("attn_dim_head", v));
+    attnHeads.forEach(v -> positive("attn_heads", v));
+    // the reference's `if not full_attn` (None or a bare False): full attention innermost only
+    fullAttn = fullAttn == null || fullAttn.equals(List.of(false))
+        ? innermost(stages) : perStage("full_attn", fullAttn, stages, 2);
+    dimMults = List.copyOf(dimMults);
+  }
+
   public static Builder builder(int dim) {
-    return new Builder(2, dim);
+    return new Builder(2).dim(dim);
   }
 
   public static Builder builder1d(int dim) {
-    return new Builder(1, dim);
+    return new Builder(1).dim(dim);
   }
 
   @Override
@@ -52,7 +92,7 @@ public record UnetConfig(
   }
 
   public int stages() {
-    return dimMults.length;
+    return dimMults.size();
   }
 
   /** Spatial sizes must be divisible by this: each stage but the last halves them. */
@@ -69,27 +109,9 @@ public record UnetConfig(
     if (!o.has("dim")) {
       throw new IllegalArgumentException("model.dim is required (the base channel count)");
     }
-    Builder b = new Builder(spatialRank, o.getInt("dim", 0));
-    b.initDim = o.getIntOrNull("init_dim");
-    b.outDim = o.getIntOrNull("out_dim");
-    b.dimMults = o.getInts("dim_mults", b.dimMults);
-    b.channels = o.getInt("channels", b.channels);
-    b.selfCondition = o.getBool("self_condition", false);
-    b.learnedVariance = o.getBool("learned_variance", false);
-    b.learnedSinusoidalCond = o.getBool("learned_sinusoidal_cond", false);
-    b.randomFourierFeatures = o.getBool("random_fourier_features", false);
-    b.learnedSinusoidalDim = o.getInt("learned_sinusoidal_dim", b.learnedSinusoidalDim);
-    b.sinusoidalPosEmbTheta = o.getDouble("sinusoidal_pos_emb_theta", b.sinusoidalPosEmbTheta);
-    b.dropout = o.getDouble("dropout", 0);
+    Builder b = spatialRank == 1 ? ConfigRecords.read(o, new Builder(1), TWO_D) : ConfigRecords.read(o, new Builder(2));
     if (spatialRank == 2) {
-      b.attnDimHead = o.getInts("attn_dim_head", b.attnDimHead);
-      b.attnHeads = o.getInts("attn_heads", b.attnHeads);
-      b.fullAttn = o.getBools("full_attn", null);
-      b.flashAttn = o.getBool("flash_attn", false);
       o.getIntOrNull("resnet_block_groups");
-    } else {
-      b.attnDimHead = new int[] {o.getInt("attn_dim_head", 32)};
-      b.attnHeads = new int[] {o.getInt("attn_heads", 4)};
     }
     try {
       return b.build();
@@ -98,60 +120,60 @@ public record UnetConfig(
     }
   }
 
+  /** The options as config.json holds them; Unet1D's head count and size are single integers. */
   @Override
   public JsonObject toJson() {
     JsonObject j = new JsonObject();
     j.addProperty("type", type());
-    j.addProperty("dim", dim);
-    j.addProperty("init_dim", initDim);
-    j.addProperty("out_dim", outDim);
-    j.add("dim_mults", JsonOptions.array(dimMults));
-    j.addProperty("channels", channels);
-    j.addProperty("self_condition", selfCondition);
-    j.addProperty("learned_variance", learnedVariance);
-    j.addProperty("learned_sinusoidal_cond", learnedSinusoidalCond);
-    j.addProperty("random_fourier_features", randomFourierFeatures);
-    j.addProperty("learned_sinusoidal_dim", learnedSinusoidalDim);
-    j.addProperty("sinusoidal_pos_emb_theta", sinusoidalPosEmbTheta);
-    j.addProperty("dropout", dropout);
-    if (spatialRank == 2) {
-      j.add("attn_dim_head", JsonOptions.array(attnDimHead));
-      j.add("attn_heads", JsonOptions.array(attnHeads));
-      JsonArray full = new JsonArray();
-      for (boolean f : fullAttn) {
-        full.add(f);
+    ConfigRecords.write(this).entrySet().forEach(e -> j.add(e.getKey(), e.getValue()));
+    if (spatialRank == 1) {
+      for (String key : TWO_D) {
+        j.remove(key);
       }
-      j.add("full_attn", full);
-      j.addProperty("flash_attn", flashAttn);
-    } else {
-      j.addProperty("attn_dim_head", attnDimHead[0]);
-      j.addProperty("attn_heads", attnHeads[0]);
+      j.addProperty("attn_dim_head", attnDimHead.get(0));
+      j.addProperty("attn_heads", attnHeads.get(0));
     }
     return j;
   }
 
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof UnetConfig c && toJson().equals(c.toJson());
+  private static <T> List<T> perStage(String name, List<T> v, int stages, int spatialRank) {
+    if (spatialRank == 1) {
+      if (v.size() != 1) {
+        throw new IllegalArgumentException(name + " = " + v + ": Unet1D takes a single integer");
+      }
+      return List.copyOf(v);
+    }
+    if (v.size() == 1) {
+      return Collections.nCopies(stages, v.get(0));
+    }
+    if (v.size() != stages) {
+      throw new IllegalArgumentException(name + " = " + v + " must have one value per stage (" + stages
+          + ", as dim_mults) or be a single value");
+    }
+    return List.copyOf(v);
   }
 
-  @Override
-  public int hashCode() {
-    return toJson().hashCode();
+  private static List<Boolean> innermost(int stages) {
+    List<Boolean> full = new ArrayList<>(Collections.nCopies(stages, false));
+    full.set(stages - 1, true);
+    return List.copyOf(full);
   }
 
-  @Override
-  public String toString() {
-    return toJson().toString();
+  private static void positive(String name, int v) {
+    if (v <= 0) {
+      throw new IllegalArgumentException(name + " = " + v + " must be a positive integer");
+    }
   }
 
-  /** Builds a config; every setter takes the reference's option of the same (camelCase) name. */
+  /** The options with the reference's defaults; every setter takes the option of the same (camelCase) name. */
   public static final class Builder {
-    private final int spatialRank;
-    private final int dim;
+    private final transient int spatialRank;
+    private int dim;
+    /** null: dim. */
     private Integer initDim;
+    /** null: channels, twice that with learned_variance. */
     private Integer outDim;
-    private int[] dimMults = {1, 2, 4, 8};
+    private List<Integer> dimMults = List.of(1, 2, 4, 8);
     private int channels = 3;
     private boolean selfCondition;
     private boolean learnedVariance;
@@ -160,19 +182,20 @@ public record UnetConfig(
     private int learnedSinusoidalDim = 16;
     private double sinusoidalPosEmbTheta = 10000;
     private double dropout;
-    private int[] attnDimHead = {32};
-    private int[] attnHeads = {4};
-    private boolean[] fullAttn;
+    private List<Integer> attnDimHead = List.of(32);
+    private List<Integer> attnHeads = List.of(4);
+    /** null: full attention at the innermost stage only. */
+    private List<Boolean> fullAttn;
     private boolean flashAttn;
 
-    private Builder(int spatialRank, int dim) {
+    private Builder(int spatialRank) {
       this.spatialRank = spatialRank;
-      this.dim = dim;
     }
 
+    public Builder dim(int v) { dim = v; return this; }
     public Builder initDim(int v) { initDim = v; return this; }
     public Builder outDim(int v) { outDim = v; return this; }
-    public Builder dimMults(int... v) { dimMults = v.clone(); return this; }
+    public Builder dimMults(int... v) { dimMults = boxed(v); return this; }
     public Builder channels(int v) { channels = v; return this; }
     public Builder selfCondition(boolean v) { selfCondition = v; return this; }
     public Builder learnedVariance(boolean v) { learnedVariance = v; return this; }
@@ -181,90 +204,32 @@ public record UnetConfig(
     public Builder learnedSinusoidalDim(int v) { learnedSinusoidalDim = v; return this; }
     public Builder sinusoidalPosEmbTheta(double v) { sinusoidalPosEmbTheta = v; return this; }
     public Builder dropout(double v) { dropout = v; return this; }
-    public Builder attnDimHead(int... v) { attnDimHead = v.clone(); return this; }
-    public Builder attnHeads(int... v) { attnHeads = v.clone(); return this; }
-    public Builder fullAttn(boolean... v) { fullAttn = v.clone(); return this; }
+    public Builder attnDimHead(int... v) { attnDimHead = boxed(v); return this; }
+    public Builder attnHeads(int... v) { attnHeads = boxed(v); return this; }
+    public Builder fullAttn(boolean... v) { fullAttn = boxed(v); return this; }
     public Builder flashAttn(boolean v) { flashAttn = v; return this; }
 
     public UnetConfig build() {
-      positive("dim", dim);
-      if (dimMults.length == 0) {
-        throw new IllegalArgumentException("dim_mults must list at least one stage");
-      }
-      for (int m : dimMults) {
-        positive("dim_mults", m);
-      }
-      positive("channels", channels);
-      int init = initDim == null ? dim : initDim;
-      positive("init_dim", init);
-      int out = outDim == null ? channels * (learnedVariance ? 2 : 1) : outDim;
-      positive("out_dim", out);
-      positive("learned_sinusoidal_dim", learnedSinusoidalDim);
-      if ((learnedSinusoidalCond || randomFourierFeatures) && learnedSinusoidalDim % 2 != 0) {
-        throw new IllegalArgumentException("learned_sinusoidal_dim = " + learnedSinusoidalDim + " must be even");
-      }
-      if (!(learnedSinusoidalCond || randomFourierFeatures) && dim < 4) {
-        throw new IllegalArgumentException("dim = " + dim + " is too small for the sinusoidal time embedding (at least 4)");
-      }
-      if (!(sinusoidalPosEmbTheta > 1)) {
-        throw new IllegalArgumentException("sinusoidal_pos_emb_theta = " + sinusoidalPosEmbTheta + " must be > 1");
-      }
-      if (!(dropout >= 0 && dropout < 1)) {
-        throw new IllegalArgumentException("dropout = " + dropout + " must be in [0, 1)");
-      }
-      int stages = dimMults.length;
-      boolean[] full = fullAttn;
-      if (full == null || (full.length == 1 && !full[0])) {
-        // the reference's `if not full_attn` (None or a bare False): full attention innermost only
-        full = new boolean[stages];
-        full[stages - 1] = true;
-      }
-      return new UnetConfig(spatialRank, dim, init, out, dimMults.clone(), channels, selfCondition,
-          learnedVariance, learnedSinusoidalCond, randomFourierFeatures, learnedSinusoidalDim,
-          sinusoidalPosEmbTheta, dropout,
-          perStage("attn_dim_head", attnDimHead, stages), perStage("attn_heads", attnHeads, stages),
-          perStage(full, stages), flashAttn);
+      return new UnetConfig(spatialRank, dim, initDim == null ? dim : initDim,
+          outDim == null ? channels * (learnedVariance ? 2 : 1) : outDim, dimMults, channels, selfCondition,
+          learnedVariance, learnedSinusoidalCond, randomFourierFeatures, learnedSinusoidalDim, sinusoidalPosEmbTheta,
+          dropout, attnDimHead, attnHeads, fullAttn, flashAttn);
     }
+  }
 
-    private int[] perStage(String name, int[] v, int stages) {
-      for (int x : v) {
-        positive(name, x);
-      }
-      if (spatialRank == 1) {
-        if (v.length != 1) {
-          throw new IllegalArgumentException(name + " = " + Arrays.toString(v) + ": Unet1D takes a single integer");
-        }
-        return v.clone();
-      }
-      if (v.length == 1) {
-        int[] out = new int[stages];
-        Arrays.fill(out, v[0]);
-        return out;
-      }
-      if (v.length != stages) {
-        throw new IllegalArgumentException(name + " = " + Arrays.toString(v) + " must have one value per stage ("
-            + stages + ", as dim_mults) or be a single integer");
-      }
-      return v.clone();
+  static List<Integer> boxed(int... v) {
+    List<Integer> out = new ArrayList<>();
+    for (int x : v) {
+      out.add(x);
     }
+    return List.copyOf(out);
+  }
 
-    private static boolean[] perStage(boolean[] v, int stages) {
-      if (v.length == 1) {
-        boolean[] out = new boolean[stages];
-        Arrays.fill(out, v[0]);
-        return out;
-      }
-      if (v.length != stages) {
-        throw new IllegalArgumentException("full_attn = " + Arrays.toString(v) + " must have one value per stage ("
-            + stages + ", as dim_mults) or be a single boolean");
-      }
-      return v.clone();
+  static List<Boolean> boxed(boolean... v) {
+    List<Boolean> out = new ArrayList<>();
+    for (boolean x : v) {
+      out.add(x);
     }
-
-    private static void positive(String name, int v) {
-      if (v <= 0) {
-        throw new IllegalArgumentException(name + " = " + v + " must be a positive integer");
-      }
-    }
+    return List.copyOf(out);
   }
 }

@@ -283,15 +283,15 @@ class KarrasUnetTest {
       assertEquals(c.type(), json.get("type").getAsString());
     }
     KarrasUnetConfig v = configs.get(2);
-    assertArrayEquals(new int[] {2, 2, 1}, v.numBlocksPerStage(), "one count per downsample: the first is repeated");
-    assertArrayEquals(new String[] {"image", "all"}, v.downsampleTypes());
+    assertEquals(List.of(2, 2, 1), v.numBlocksPerStage(), "one count per downsample: the first is repeated");
+    assertEquals(List.of("image", "all"), v.downsampleTypes());
     KarrasUnetConfig d = configs.get(0);
     assertEquals(192, d.dim());
     assertEquals(768, d.dimMax());
     assertEquals(4, d.channels());
     assertEquals(3, d.numDownsamples());
-    assertArrayEquals(new int[] {4, 4, 4, 4}, d.numBlocksPerStage());
-    assertArrayEquals(new int[] {16, 8}, d.attnRes());
+    assertEquals(List.of(4, 4, 4, 4), d.numBlocksPerStage());
+    assertEquals(List.of(16, 8), d.attnRes());
     assertEquals(16, d.fourierDim());
     assertEquals(64, d.attnDimHead());
     assertEquals(0.1, d.dropout());
