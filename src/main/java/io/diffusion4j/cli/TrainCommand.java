@@ -2,6 +2,7 @@ package io.diffusion4j.cli;
 
 import com.google.gson.JsonObject;
 import io.diffusion4j.data.Dataset;
+import io.diffusion4j.io.ConfigRecords;
 import io.diffusion4j.io.JsonDifference;
 import io.diffusion4j.pipeline.ModelConfig;
 import io.diffusion4j.train.Checkpoints;
@@ -9,12 +10,18 @@ import io.diffusion4j.train.Trainer;
 import io.diffusion4j.train.TrainerOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Spec;
 
 /** {@code train}: trains a model into a results folder that is also its model folder. */
@@ -28,10 +35,6 @@ final class TrainCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @Option(names = "--data", paramLabel = "PATH",
-      description = "image folder, idx image file (labels beside it are used), .npy array [N, ...], or WAV file/folder")
-  Path data;
-
   @Option(names = "--config", paramLabel = "FILE",
       description = "config.json with \"model\" and \"diffusion\" (without --data it trains on the embedded dataset)")
   Path config;
@@ -40,53 +43,66 @@ final class TrainCommand implements Callable<Integer> {
       + " for the embedded default, else results/<data name>)")
   Path out;
 
-  @Option(names = "--resume", description = "continue the run in --out from its latest checkpoint (up to --steps)")
+  @Option(names = "--resume", description = "continue the run in --out from its latest checkpoint (up to --steps);"
+      + " the options it started with may be given again")
   boolean resume;
 
-  @Option(names = {"--steps", "--train-num-steps"}, paramLabel = "N", description = "train_num_steps")
-  Long steps;
+  /** The Trainer's options, one per field of TrainerOptions.Builder: their names, types and help come from there. */
+  static void declareTrainerOptions(CommandSpec spec) {
+    TrainerOptions.Builder defaults = TrainerOptions.builder();
+    for (ConfigRecords.Declared d : ConfigRecords.options(TrainerOptions.Builder.class)) {
+      List<String> names = new ArrayList<>(d.aliases());
+      names.add(d.cliName());
+      Object dflt = d.get(defaults);
+      OptionSpec.Builder o = OptionSpec.builder(names.toArray(String[]::new))
+          .description(d.doc() + (dflt == null || Boolean.FALSE.equals(dflt) ? "" : " (default: "
+              + (dflt instanceof List<?> l ? l.stream().map(Object::toString).collect(Collectors.joining(",")) : dflt)
+              + ")"));
+      Class<?> t = d.type();
+      if (t == boolean.class) {
+        o.type(Boolean.class).arity("0..1").fallbackValue("true").paramLabel("true|false");
+      } else if (t == List.class) {
+        o.type(double[].class).splitRegex(",").arity("1").paramLabel("X,X");
+      } else {
+        o.type(t == int.class ? Integer.class : t == long.class ? Long.class : t == double.class ? Double.class : t)
+            .paramLabel(t == String.class ? "TEXT" : t == double.class ? "X" : "N");
+      }
+      spec.addOption(o.build());
+    }
+  }
 
-  @Option(names = {"--batch-size", "--train-batch-size"}, paramLabel = "B", description = "train_batch_size")
-  Integer batchSize;
+  /** The trainer options given on the command line, applied to {@code b}; paths made absolute so that --resume finds them. */
+  private TrainerOptions.Builder apply(TrainerOptions.Builder b) {
+    ParseResult given = spec.commandLine().getParseResult();
+    for (ConfigRecords.Declared d : ConfigRecords.options(TrainerOptions.Builder.class)) {
+      if (!given.hasMatchedOption(d.cliName())) {
+        continue;
+      }
+      Object v = given.matchedOptionValue(d.cliName(), null);
+      if (v instanceof double[] list) {
+        v = Arrays.stream(list).boxed().toList();
+      }
+      if (d.key().equals("folder") || d.key().equals("fid_network")) {
+        v = Path.of((String) v).toAbsolutePath().normalize().toString();
+      }
+      d.set(b, v);
+    }
+    return b;
+  }
 
-  @Option(names = {"--lr", "--train-lr"}, paramLabel = "LR", description = "train_lr")
-  Double lr;
+  /** --data as given, or null. */
+  private Path data() {
+    ParseResult given = spec.commandLine().getParseResult();
+    return given.hasMatchedOption("--data") ? Path.of((String) given.matchedOptionValue("--data", null)) : null;
+  }
 
-  @Option(names = "--seed", paramLabel = "S", description = "seed of the whole run: weights, batches, noise")
-  Long seed;
-
-  @Option(names = "--gradient-accumulate-every", paramLabel = "K") Integer accumulate;
-  @Option(names = "--augment-horizontal-flip", paramLabel = "true|false", arity = "1") Boolean flip;
-  @Option(names = "--ema-decay", paramLabel = "D") Double emaDecay;
-  @Option(names = "--ema-update-every", paramLabel = "N") Integer emaUpdateEvery;
-  @Option(names = "--adam-betas", paramLabel = "B1,B2", split = ",", arity = "1") double[] adamBetas;
-  @Option(names = "--max-grad-norm", paramLabel = "X", description = "0 turns clipping off") Double maxGradNorm;
-  @Option(names = "--save-and-sample-every", paramLabel = "N") Long saveEvery;
-  @Option(names = "--num-samples", paramLabel = "N", description = "sample grid size, a perfect square") Integer numSamples;
-  @Option(names = "--amp", description = "mixed precision where the device has it (a CPU trains in float32)") boolean amp;
-  @Option(names = "--mixed-precision-type", paramLabel = "fp16|bf16") String mixedPrecisionType;
-  @Option(names = "--convert-image-to", paramLabel = "L|RGB|RGBA") String convertImageTo;
-  @Option(names = "--log-every", paramLabel = "N", description = "steps between logged losses (default 10)") Integer logEvery;
-  @Option(names = "--loader-threads", paramLabel = "N", description = "data decoding threads (default 2)") Integer loaderThreads;
-  @Option(names = "--lr-schedule", paramLabel = "constant|inv_sqrt",
-      description = "inv_sqrt: train_lr * lr_sigma_ref / sqrt(max(step / lr_t_ref, 1)) (Karras et al. 2023)") String lrSchedule;
-  @Option(names = "--lr-t-ref", paramLabel = "T", description = "default 70000") Double lrTRef;
-  @Option(names = "--lr-sigma-ref", paramLabel = "S", description = "default 0.01") Double lrSigmaRef;
-  @Option(names = "--calculate-fid", description = "score the EMA weights at every save: the FD of --num-fid-samples"
-      + " samples against as many training examples, in the features of --fid-network") boolean calculateFid;
-  @Option(names = "--num-fid-samples", paramLabel = "N", description = "default 50000") Integer numFidSamples;
-  @Option(names = "--inception-block-idx", paramLabel = "D",
-      description = "the feature layer by its size (default: the network's standard one, 2048 for Inception)")
-  Integer inceptionBlockIdx;
-  @Option(names = "--save-best-and-latest-only",
-      description = "keep the latest checkpoint and the one with the lowest FD (checkpoint-best, also a model folder)")
-  boolean saveBestAndLatestOnly;
-  @Option(names = "--fid-network", paramLabel = "PATH", description = "feature network: the Inception GraphDef"
-      + " classify_image_graph_def.pb or a SavedModel with a 'features' output (default for 28x28 grey images:"
-      + " the built-in fashion-mnist-classifier-v1)") String fidNetwork;
+  private String convertImageTo() {
+    return spec.commandLine().getParseResult().matchedOptionValue("--convert-image-to", null);
+  }
 
   @Override
   public Integer call() throws Exception {
+    Path data = data();
     boolean embedded = data == null;
     Path folder = out != null ? out : embedded && config == null ? EmbeddedDefault.OUT
         : Path.of("results", (embedded ? config : data).getFileName().toString().replaceFirst("\\.[^.]*$", ""));
@@ -94,7 +110,7 @@ final class TrainCommand implements Callable<Integer> {
       return resume(folder);
     }
     ModelConfig modelConfig = config != null ? ModelConfig.read(config) : EmbeddedDefault.config();
-    Dataset dataset = embedded ? EmbeddedDefault.dataset() : DataArgument.open(data, modelConfig, convertImageTo);
+    Dataset dataset = embedded ? EmbeddedDefault.dataset() : DataArgument.open(data, modelConfig, convertImageTo());
     TrainerOptions options = build(embedded ? EmbeddedDefault.options() : TrainerOptions.builder()
         .augmentHorizontalFlip(modelConfig.network().spatialRank() == 2));
     try (Trainer trainer = Trainer.create(modelConfig, dataset, options, folder)) {
@@ -161,42 +177,6 @@ final class TrainCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), m.matches()
           ? "--" + m.group(1).replace('_', '-') + " " + m.group(2) : e.getMessage());
     }
-  }
-
-  private TrainerOptions.Builder apply(TrainerOptions.Builder b) {
-    if (steps != null) b.trainNumSteps(steps);
-    if (batchSize != null) b.trainBatchSize(batchSize);
-    if (lr != null) b.trainLr(lr);
-    if (seed != null) b.seed(seed);
-    if (accumulate != null) b.gradientAccumulateEvery(accumulate);
-    if (flip != null) b.augmentHorizontalFlip(flip);
-    if (emaDecay != null) b.emaDecay(emaDecay);
-    if (emaUpdateEvery != null) b.emaUpdateEvery(emaUpdateEvery);
-    if (adamBetas != null) {
-      if (adamBetas.length != 2) {
-        throw new ParameterException(spec.commandLine(), "--adam-betas takes two numbers, B1,B2");
-      }
-      b.adamBetas(adamBetas[0], adamBetas[1]);
-    }
-    if (maxGradNorm != null) b.maxGradNorm(maxGradNorm);
-    if (saveEvery != null) b.saveAndSampleEvery(saveEvery);
-    if (numSamples != null) b.numSamples(numSamples);
-    if (amp) b.amp(true);
-    if (mixedPrecisionType != null) b.mixedPrecisionType(mixedPrecisionType);
-    if (logEvery != null) b.logEvery(logEvery);
-    if (loaderThreads != null) b.loaderThreads(loaderThreads);
-    if (lrSchedule != null) b.lrSchedule(lrSchedule);
-    if (lrTRef != null) b.lrTRef(lrTRef);
-    if (lrSigmaRef != null) b.lrSigmaRef(lrSigmaRef);
-    if (calculateFid) b.calculateFid(true);
-    if (numFidSamples != null) b.numFidSamples(numFidSamples);
-    if (inceptionBlockIdx != null) b.inceptionBlockIdx(inceptionBlockIdx);
-    if (saveBestAndLatestOnly) b.saveBestAndLatestOnly(true);
-    // absolute, so that --resume finds it from any folder
-    if (fidNetwork != null) b.fidNetwork(Path.of(fidNetwork).toAbsolutePath().toString());
-    if (data != null) b.folder(data.toAbsolutePath().normalize().toString());
-    if (convertImageTo != null) b.convertImageTo(convertImageTo);
-    return b;
   }
 
   private int report(Trainer.Result result) {

@@ -4,7 +4,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /** The reference's beta schedules, computed in double precision as it computes them. */
-public enum BetaSchedule {
+public enum BetaSchedule implements io.diffusion4j.io.ConfigRecords.Choice {
   /** Ho et al. 2020, rescaled so that other step counts cover the same range. */
   LINEAR,
   /** Nichol and Dhariwal 2021; option {@code s} (0.008). */
@@ -21,6 +21,7 @@ public enum BetaSchedule {
     throw new IllegalArgumentException("beta_schedule = \"" + name + "\" is not allowed: expected linear, cosine or sigmoid");
   }
 
+  @Override
   public String configName() {
     return name().toLowerCase(Locale.ROOT);
   }

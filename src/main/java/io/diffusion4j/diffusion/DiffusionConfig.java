@@ -27,6 +27,55 @@ public interface DiffusionConfig {
 
   JsonObject toJson();
 
+  /**
+   * The spatial size a section gives: image_size (an int or [h, w]) for rank 2, seq_length for
+   * rank 1, frames and image_size for rank 3.
+   */
+  static java.util.List<Integer> readSize(io.diffusion4j.io.JsonOptions o, int spatialRank) {
+    if (spatialRank == 1) {
+      return java.util.List.of(required(o, "seq_length"));
+    }
+    if (!o.has("image_size")) {
+      throw new IllegalArgumentException("diffusion.image_size is required (an int or [h, w])");
+    }
+    int[] hw = o.getInts("image_size", null);
+    if (hw.length == 1) {
+      hw = new int[] {hw[0], hw[0]};
+    } else if (hw.length != 2) {
+      throw o.bad("image_size", o.get("image_size"), "an integer or a list of two integers");
+    }
+    return spatialRank == 2 ? java.util.List.of(hw[0], hw[1]) : java.util.List.of(required(o, "frames"), hw[0], hw[1]);
+  }
+
+  private static int required(io.diffusion4j.io.JsonOptions o, String key) {
+    if (!o.has(key)) {
+      throw new IllegalArgumentException("diffusion." + key + " is required");
+    }
+    return o.getInt(key, 0);
+  }
+
+  /** Writes {@code size} under the keys {@link #readSize} reads. */
+  static void writeSize(JsonObject j, java.util.List<Integer> size) {
+    switch (size.size()) {
+      case 1 -> j.addProperty("seq_length", size.get(0));
+      case 2 -> j.add("image_size", io.diffusion4j.io.ConfigRecords.json(size));
+      default -> {
+        j.addProperty("frames", size.get(0));
+        j.add("image_size", io.diffusion4j.io.ConfigRecords.json(size.subList(1, 3)));
+      }
+    }
+  }
+
+  /** Fails unless every dimension of a size is positive. */
+  static java.util.List<Integer> checkSize(java.util.List<Integer> size) {
+    for (int s : size) {
+      if (s <= 0) {
+        throw new IllegalArgumentException("size " + size + " must be positive");
+      }
+    }
+    return java.util.List.copyOf(size);
+  }
+
   /** The diffusion over {@code network}; fails with a clear message when they do not fit. */
   Diffusion create(Network network);
 }

@@ -1,20 +1,24 @@
 package io.diffusion4j.diffusion;
 
 import com.google.gson.JsonObject;
+import io.diffusion4j.io.ConfigRecords;
+import io.diffusion4j.io.ConfigRecords.Internal;
+import io.diffusion4j.io.ConfigRecords.Key;
 import io.diffusion4j.io.JsonOptions;
 import io.diffusion4j.models.Network;
-import java.util.Arrays;
+import java.util.List;
 
 /**
  * The options of the reference's ElucidatedDiffusion (Karras et al. 2022), with its names and
- * defaults: 32 sampling steps, sigma in [0.002, 80], sigma_data 0.5, rho 7, training noise levels
- * log-normal with P_mean -1.2 and P_std 1.2, churn S_churn 80 within [S_tmin 0.05, S_tmax 50] with
- * S_noise 1.003. The reference is 2-D only; here the size follows the network's rank:
- * {@code image_size} (int or [h, w]), {@code seq_length}, or {@code frames} and {@code image_size}.
+ * defaults (the builder's fields). The reference is 2-D only; here the size follows the
+ * network's rank: {@code image_size} (int or [h, w]), {@code seq_length}, or {@code frames} and
+ * {@code image_size}.
+ *
+ * @param shape the spatial size: [h, w], [l] or [frames, h, w]
  */
 public record ElucidatedDiffusionConfig(
-    int spatialRank,
-    int[] size,
+    @Internal int spatialRank,
+    @Internal List<Integer> shape,
     int channels,
     int numSampleSteps,
     double sigmaMin,
@@ -31,12 +35,7 @@ public record ElucidatedDiffusionConfig(
   public static final String TYPE = "ElucidatedDiffusion";
 
   public ElucidatedDiffusionConfig {
-    size = size.clone();
-    for (int s : size) {
-      if (s <= 0) {
-        throw new IllegalArgumentException("size " + Arrays.toString(size) + " must be positive");
-      }
-    }
+    shape = DiffusionConfig.checkSize(shape);
     if (channels < 1) {
       throw new IllegalArgumentException("channels = " + channels + " must be at least 1");
     }
@@ -64,7 +63,7 @@ public record ElucidatedDiffusionConfig(
 
   @Override
   public int[] size() {
-    return size.clone();
+    return shape.stream().mapToInt(Integer::intValue).toArray();
   }
 
   @Override
@@ -72,29 +71,11 @@ public record ElucidatedDiffusionConfig(
     return new ElucidatedDiffusion(network, this);
   }
 
-  /** Reads the section for a network of {@code spatialRank} spatial dimensions with {@code channels}. */
+  /** Reads the section for a network of {@code spatialRank} spatial dimensions with {@code channels} (the default). */
   public static ElucidatedDiffusionConfig fromJson(JsonOptions o, int spatialRank, int networkChannels) {
-    int[] size = switch (spatialRank) {
-      case 1 -> new int[] {required(o, "seq_length")};
-      case 2 -> imageSize(o);
-      default -> {
-        int[] hw = imageSize(o);
-        yield new int[] {required(o, "frames"), hw[0], hw[1]};
-      }
-    };
-    Builder b = builder(size);
-    b.channels = o.getInt("channels", networkChannels);
-    b.numSampleSteps = o.getInt("num_sample_steps", b.numSampleSteps);
-    b.sigmaMin = o.getDouble("sigma_min", b.sigmaMin);
-    b.sigmaMax = o.getDouble("sigma_max", b.sigmaMax);
-    b.sigmaData = o.getDouble("sigma_data", b.sigmaData);
-    b.rho = o.getDouble("rho", b.rho);
-    b.pMean = o.getDouble("P_mean", b.pMean);
-    b.pStd = o.getDouble("P_std", b.pStd);
-    b.sChurn = o.getDouble("S_churn", b.sChurn);
-    b.sTmin = o.getDouble("S_tmin", b.sTmin);
-    b.sTmax = o.getDouble("S_tmax", b.sTmax);
-    b.sNoise = o.getDouble("S_noise", b.sNoise);
+    Builder b = builder(DiffusionConfig.readSize(o, spatialRank).stream().mapToInt(Integer::intValue).toArray());
+    b.channels = networkChannels;
+    ConfigRecords.read(o, b);
     try {
       return b.build();
     } catch (IllegalArgumentException e) {
@@ -102,78 +83,35 @@ public record ElucidatedDiffusionConfig(
     }
   }
 
-  private static int required(JsonOptions o, String key) {
-    if (!o.has(key)) {
-      throw new IllegalArgumentException("diffusion." + key + " is required");
-    }
-    return o.getInt(key, 0);
-  }
-
-  private static int[] imageSize(JsonOptions o) {
-    if (!o.has("image_size")) {
-      throw new IllegalArgumentException("diffusion.image_size is required (an int or [h, w])");
-    }
-    int[] s = o.getInts("image_size", null);
-    if (s.length == 1) {
-      return new int[] {s[0], s[0]};
-    }
-    if (s.length != 2) {
-      throw o.bad("image_size", o.get("image_size"), "an integer or a list of two integers");
-    }
-    return s;
-  }
-
   @Override
   public JsonObject toJson() {
     JsonObject j = new JsonObject();
     j.addProperty("type", TYPE);
-    switch (spatialRank) {
-      case 1 -> j.addProperty("seq_length", size[0]);
-      case 2 -> j.add("image_size", JsonOptions.array(size));
-      default -> {
-        j.addProperty("frames", size[0]);
-        j.add("image_size", JsonOptions.array(size[1], size[2]));
-      }
-    }
-    j.addProperty("channels", channels);
-    j.addProperty("num_sample_steps", numSampleSteps);
-    j.addProperty("sigma_min", sigmaMin);
-    j.addProperty("sigma_max", sigmaMax);
-    j.addProperty("sigma_data", sigmaData);
-    j.addProperty("rho", rho);
-    j.addProperty("P_mean", pMean);
-    j.addProperty("P_std", pStd);
-    j.addProperty("S_churn", sChurn);
-    j.addProperty("S_tmin", sTmin);
-    j.addProperty("S_tmax", sTmax);
-    j.addProperty("S_noise", sNoise);
+    DiffusionConfig.writeSize(j, shape);
+    ConfigRecords.write(this, Builder.class).entrySet().forEach(e -> j.add(e.getKey(), e.getValue()));
     return j;
   }
 
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof ElucidatedDiffusionConfig c && toJson().equals(c.toJson());
-  }
-
-  @Override
-  public int hashCode() {
-    return toJson().hashCode();
-  }
-
-  /** Builds a config; setters take the reference's option names in camelCase. */
+  /** The options with the reference's defaults; every setter takes the option of the same (camelCase) name. */
   public static final class Builder {
-    private final int[] size;
+    private final transient int[] size;
     private int channels = 3;
     private int numSampleSteps = 32;
     private double sigmaMin = 0.002;
     private double sigmaMax = 80;
     private double sigmaData = 0.5;
     private double rho = 7;
+    @Key("P_mean")
     private double pMean = -1.2;
+    @Key("P_std")
     private double pStd = 1.2;
+    @Key("S_churn")
     private double sChurn = 80;
+    @Key("S_tmin")
     private double sTmin = 0.05;
+    @Key("S_tmax")
     private double sTmax = 50;
+    @Key("S_noise")
     private double sNoise = 1.003;
 
     private Builder(int[] size) {
@@ -194,8 +132,9 @@ public record ElucidatedDiffusionConfig(
     public Builder sNoise(double v) { sNoise = v; return this; }
 
     public ElucidatedDiffusionConfig build() {
-      return new ElucidatedDiffusionConfig(size.length == 1 ? 1 : size.length == 2 ? 2 : 3, size, channels,
-          numSampleSteps, sigmaMin, sigmaMax, sigmaData, rho, pMean, pStd, sChurn, sTmin, sTmax, sNoise);
+      List<Integer> shape = java.util.Arrays.stream(size).boxed().toList();
+      return new ElucidatedDiffusionConfig(size.length, shape, channels, numSampleSteps, sigmaMin, sigmaMax,
+          sigmaData, rho, pMean, pStd, sChurn, sTmin, sTmax, sNoise);
     }
   }
 }

@@ -32,7 +32,7 @@ public final class ConfigRecords {
 
   /** The config.json key when it is not the camelCase name in snake_case (EDM's P_mean, S_churn). */
   @Retention(RetentionPolicy.RUNTIME)
-  @Target({ElementType.FIELD, ElementType.RECORD_COMPONENT})
+  @Target(ElementType.FIELD)
   public @interface Key {
     String value();
   }
@@ -112,9 +112,10 @@ public final class ConfigRecords {
     return out;
   }
 
-  /** camelCase to snake_case: learnedSinusoidalDim to learned_sinusoidal_dim. */
+  /** camelCase to snake_case: learnedSinusoidalDim to learned_sinusoidal_dim, lrTRef to lr_t_ref. */
   public static String snake(String camel) {
-    return camel.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT);
+    return camel.replaceAll("([a-z0-9])([A-Z])", "$1_$2").replaceAll("([A-Z])([A-Z][a-z])", "$1_$2")
+        .toLowerCase(Locale.ROOT);
   }
 
   /**
@@ -188,16 +189,32 @@ public final class ConfigRecords {
     throw o.bad(key, "\"" + name + "\"", String.join(", ", names));
   }
 
-  /** The record's options as JSON, in declaration order; null values are written as null. */
-  public static JsonObject write(Record r) {
+  /** Sets every option of {@code builder} to the value of {@code r}'s component of the same name. */
+  public static <B> B copy(Record r, B builder) {
+    for (Declared d : options(builder.getClass())) {
+      try {
+        d.set(builder, r.getClass().getMethod(d.field().getName()).invoke(r));
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException("no component " + d.field().getName() + " in " + r.getClass().getSimpleName(), e);
+      }
+    }
+    return builder;
+  }
+
+  /**
+   * The record's options as JSON, in declaration order, under the keys its builder declares;
+   * null values are written as null.
+   */
+  public static JsonObject write(Record r, Class<?> builderType) {
+    java.util.Map<String, String> keys = new java.util.HashMap<>();
+    options(builderType).forEach(d -> keys.put(d.field().getName(), d.key()));
     JsonObject j = new JsonObject();
     for (RecordComponent c : r.getClass().getRecordComponents()) {
       if (c.isAnnotationPresent(Internal.class)) {
         continue;
       }
-      Key key = c.getAnnotation(Key.class);
       try {
-        j.add(key != null ? key.value() : snake(c.getName()), json(c.getAccessor().invoke(r)));
+        j.add(keys.getOrDefault(c.getName(), snake(c.getName())), json(c.getAccessor().invoke(r)));
       } catch (ReflectiveOperationException e) {
         throw new IllegalStateException("cannot read " + c, e);
       }

@@ -180,7 +180,7 @@ public record KarrasUnetConfig(
     JsonObject j = new JsonObject();
     j.addProperty("type", type());
     j.addProperty(spatialRank == 1 ? "seq_len" : "image_size", size);
-    ConfigRecords.write(this).entrySet().forEach(e -> j.add(e.getKey(), e.getValue()));
+    ConfigRecords.write(this, Builder.class).entrySet().forEach(e -> j.add(e.getKey(), e.getValue()));
     if (numClasses == 0) {
       j.add("num_classes", JsonNull.INSTANCE);
     }

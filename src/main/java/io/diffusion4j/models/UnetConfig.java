@@ -125,7 +125,7 @@ public record UnetConfig(
   public JsonObject toJson() {
     JsonObject j = new JsonObject();
     j.addProperty("type", type());
-    ConfigRecords.write(this).entrySet().forEach(e -> j.add(e.getKey(), e.getValue()));
+    ConfigRecords.write(this, Builder.class).entrySet().forEach(e -> j.add(e.getKey(), e.getValue()));
     if (spatialRank == 1) {
       for (String key : TWO_D) {
         j.remove(key);

@@ -1,24 +1,27 @@
 package io.diffusion4j.train;
 
 import com.google.gson.JsonObject;
+import io.diffusion4j.io.ConfigRecords;
+import io.diffusion4j.io.ConfigRecords.Alias;
+import io.diffusion4j.io.ConfigRecords.Doc;
 import io.diffusion4j.io.JsonOptions;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
- * The reference Trainer's options with its names and defaults (train_batch_size 16, train_lr
- * 1e-4, adam_betas (0.9, 0.99), ema_decay 0.995 every 10 steps, max_grad_norm 1, a sample grid of
- * 25 every 1000 steps, num_fid_samples 50000), plus what a reproducible JVM run needs: the seed,
- * how often the loss is logged, and the number of data-loading threads; and the learning-rate
- * schedule (constant, or Karras et al. 2023's inverse square root with t_ref 70000 and sigma_ref
- * 0.01).
+ * The reference Trainer's options with its names and defaults (the builder's fields), plus what a
+ * reproducible JVM run needs: the seed, how often the loss is logged, the number of data-loading
+ * threads, the learning-rate schedule (constant, or Karras et al. 2023's inverse square root),
+ * and where the data came from and how it was read, so that a resumed run reads the same data.
+ * The same declarations give {@code train}'s command-line options.
  *
  * <p>Scoring differs from the reference where it must: calculate_fid is off unless asked for (the
- * reference's Inception cannot be downloaded here); fid_network names the feature network (the
- * Inception GraphDef or a SavedModel; null: the built-in Fashion-MNIST classifier, for 28x28 grey
- * images only); inception_block_idx null means that network's standard features (2048 for
- * Inception, the reference's default).
- *
- * <p>folder and convert_image_to say where the data came from and how it was read (null folder:
- * the embedded dataset), so that a resumed run reads the same data.
+ * reference's Inception cannot be downloaded here); fid_network names the feature network;
+ * inception_block_idx null means that network's standard features (2048 for Inception, the
+ * reference's default).
  */
 public record TrainerOptions(
     int trainBatchSize,
@@ -28,8 +31,7 @@ public record TrainerOptions(
     long trainNumSteps,
     int emaUpdateEvery,
     double emaDecay,
-    double adamBeta1,
-    double adamBeta2,
+    List<Double> adamBetas,
     long saveAndSampleEvery,
     int numSamples,
     boolean amp,
@@ -62,7 +64,11 @@ public record TrainerOptions(
     if (!(emaDecay >= 0 && emaDecay < 1)) {
       throw new IllegalArgumentException("ema_decay = " + emaDecay + " must be in [0, 1)");
     }
-    new Adam.Options(adamBeta1, adamBeta2, 1e-8);
+    if (adamBetas.size() != 2) {
+      throw new IllegalArgumentException("adam_betas = " + adamBetas + " must be two numbers, (beta1, beta2)");
+    }
+    adamBetas = List.copyOf(adamBetas);
+    new Adam.Options(adamBetas.get(0), adamBetas.get(1), 1e-8);
     if (saveAndSampleEvery < 1) {
       throw new IllegalArgumentException("save_and_sample_every = " + saveAndSampleEvery + " must be at least 1");
     }
@@ -112,165 +118,100 @@ public record TrainerOptions(
   }
 
   public Builder toBuilder() {
-    Builder b = new Builder();
-    b.trainBatchSize = trainBatchSize;
-    b.gradientAccumulateEvery = gradientAccumulateEvery;
-    b.augmentHorizontalFlip = augmentHorizontalFlip;
-    b.trainLr = trainLr;
-    b.trainNumSteps = trainNumSteps;
-    b.emaUpdateEvery = emaUpdateEvery;
-    b.emaDecay = emaDecay;
-    b.adamBeta1 = adamBeta1;
-    b.adamBeta2 = adamBeta2;
-    b.saveAndSampleEvery = saveAndSampleEvery;
-    b.numSamples = numSamples;
-    b.amp = amp;
-    b.mixedPrecisionType = mixedPrecisionType;
-    b.maxGradNorm = maxGradNorm;
-    b.seed = seed;
-    b.logEvery = logEvery;
-    b.loaderThreads = loaderThreads;
-    b.lrSchedule = lrSchedule;
-    b.lrTRef = lrTRef;
-    b.lrSigmaRef = lrSigmaRef;
-    b.calculateFid = calculateFid;
-    b.numFidSamples = numFidSamples;
-    b.inceptionBlockIdx = inceptionBlockIdx;
-    b.saveBestAndLatestOnly = saveBestAndLatestOnly;
-    b.fidNetwork = fidNetwork;
-    b.folder = folder;
-    b.convertImageTo = convertImageTo;
-    return b;
+    return ConfigRecords.copy(this, new Builder());
   }
 
   /** Options a resumed run may change: they do not change its results, or say where the data now is. */
-  static final java.util.Set<String> FREE_ON_RESUME = java.util.Set.of("train_num_steps", "loader_threads", "folder");
+  static final Set<String> FREE_ON_RESUME = Set.of("train_num_steps", "loader_threads", "folder");
 
   /**
    * The first option (by its config.json name) in which {@code other} differs from these options,
    * leaving out {@link #FREE_ON_RESUME}; empty when a run with these options may go on with
    * {@code other}.
    */
-  public java.util.Optional<String> conflictOnResume(TrainerOptions other) {
+  public Optional<String> conflictOnResume(TrainerOptions other) {
     JsonObject a = toJson();
     JsonObject b = other.toJson();
-    java.util.TreeSet<String> keys = new java.util.TreeSet<>(a.keySet());
+    TreeSet<String> keys = new TreeSet<>(a.keySet());
     keys.addAll(b.keySet());
-    return keys.stream().filter(k -> !FREE_ON_RESUME.contains(k) && !java.util.Objects.equals(a.get(k), b.get(k)))
-        .findFirst();
+    return keys.stream().filter(k -> !FREE_ON_RESUME.contains(k) && !Objects.equals(a.get(k), b.get(k))).findFirst();
   }
 
   public TrainStep.Options stepOptions() {
-    return new TrainStep.Options(new Adam.Options(adamBeta1, adamBeta2, 1e-8), maxGradNorm, gradientAccumulateEvery);
+    return new TrainStep.Options(new Adam.Options(adamBetas.get(0), adamBetas.get(1), 1e-8), maxGradNorm,
+        gradientAccumulateEvery);
   }
 
   public JsonObject toJson() {
-    JsonObject j = new JsonObject();
-    j.addProperty("train_batch_size", trainBatchSize);
-    j.addProperty("gradient_accumulate_every", gradientAccumulateEvery);
-    j.addProperty("augment_horizontal_flip", augmentHorizontalFlip);
-    j.addProperty("train_lr", trainLr);
-    j.addProperty("train_num_steps", trainNumSteps);
-    j.addProperty("ema_update_every", emaUpdateEvery);
-    j.addProperty("ema_decay", emaDecay);
-    var betas = new com.google.gson.JsonArray();
-    betas.add(adamBeta1);
-    betas.add(adamBeta2);
-    j.add("adam_betas", betas);
-    j.addProperty("save_and_sample_every", saveAndSampleEvery);
-    j.addProperty("num_samples", numSamples);
-    j.addProperty("amp", amp);
-    j.addProperty("mixed_precision_type", mixedPrecisionType);
-    j.addProperty("max_grad_norm", maxGradNorm);
-    j.addProperty("seed", seed);
-    j.addProperty("log_every", logEvery);
-    j.addProperty("loader_threads", loaderThreads);
-    j.addProperty("lr_schedule", lrSchedule);
-    j.addProperty("lr_t_ref", lrTRef);
-    j.addProperty("lr_sigma_ref", lrSigmaRef);
-    j.addProperty("calculate_fid", calculateFid);
-    j.addProperty("num_fid_samples", numFidSamples);
-    if (inceptionBlockIdx != null) {
-      j.addProperty("inception_block_idx", inceptionBlockIdx);
-    }
-    j.addProperty("save_best_and_latest_only", saveBestAndLatestOnly);
-    if (fidNetwork != null) {
-      j.addProperty("fid_network", fidNetwork);
-    }
-    if (folder != null) {
-      j.addProperty("folder", folder);
-    }
-    if (convertImageTo != null) {
-      j.addProperty("convert_image_to", convertImageTo);
-    }
-    return j;
+    return ConfigRecords.write(this, Builder.class);
   }
 
   public static TrainerOptions fromJson(JsonObject json) {
     JsonOptions o = new JsonOptions("trainer", json);
-    Builder b = builder();
-    b.trainBatchSize = o.getInt("train_batch_size", b.trainBatchSize);
-    b.gradientAccumulateEvery = o.getInt("gradient_accumulate_every", b.gradientAccumulateEvery);
-    b.augmentHorizontalFlip = o.getBool("augment_horizontal_flip", b.augmentHorizontalFlip);
-    b.trainLr = o.getDouble("train_lr", b.trainLr);
-    b.trainNumSteps = (long) o.getDouble("train_num_steps", b.trainNumSteps);
-    b.emaUpdateEvery = o.getInt("ema_update_every", b.emaUpdateEvery);
-    b.emaDecay = o.getDouble("ema_decay", b.emaDecay);
-    if (o.has("adam_betas")) {
-      var betas = o.get("adam_betas").getAsJsonArray();
-      b.adamBeta1 = betas.get(0).getAsDouble();
-      b.adamBeta2 = betas.get(1).getAsDouble();
-    }
-    b.saveAndSampleEvery = (long) o.getDouble("save_and_sample_every", b.saveAndSampleEvery);
-    b.numSamples = o.getInt("num_samples", b.numSamples);
-    b.amp = o.getBool("amp", b.amp);
-    b.mixedPrecisionType = o.getString("mixed_precision_type", b.mixedPrecisionType);
-    b.maxGradNorm = o.getDouble("max_grad_norm", b.maxGradNorm);
-    b.seed = (long) o.getDouble("seed", b.seed);
-    b.logEvery = o.getInt("log_every", b.logEvery);
-    b.loaderThreads = o.getInt("loader_threads", b.loaderThreads);
-    b.lrSchedule = o.getString("lr_schedule", b.lrSchedule);
-    b.lrTRef = o.getDouble("lr_t_ref", b.lrTRef);
-    b.lrSigmaRef = o.getDouble("lr_sigma_ref", b.lrSigmaRef);
-    b.calculateFid = o.getBool("calculate_fid", b.calculateFid);
-    b.numFidSamples = o.getInt("num_fid_samples", b.numFidSamples);
-    b.inceptionBlockIdx = o.getIntOrNull("inception_block_idx");
-    b.saveBestAndLatestOnly = o.getBool("save_best_and_latest_only", b.saveBestAndLatestOnly);
-    b.fidNetwork = o.getString("fid_network", b.fidNetwork);
-    b.folder = o.getString("folder", b.folder);
-    b.convertImageTo = o.getString("convert_image_to", b.convertImageTo);
+    Builder b = ConfigRecords.read(o, builder());
     o.finish();
     return b.build();
   }
 
-  /** Builds options; every setter takes the reference's option of the same (camelCase) name. */
+  /** The options with their defaults and what they mean; every setter takes the option of the same name. */
   public static final class Builder {
+    @Alias("--batch-size")
+    @Doc("examples per step")
     private int trainBatchSize = 16;
+    @Doc("micro-batches whose gradients make one step")
     private int gradientAccumulateEvery = 1;
+    @Doc("flip images left to right at random (true|false)")
     private boolean augmentHorizontalFlip = true;
+    @Alias("--lr")
+    @Doc("the learning rate")
     private double trainLr = 1e-4;
+    @Alias("--steps")
+    @Doc("steps to train to")
     private long trainNumSteps = 100_000;
+    @Doc("steps between EMA updates")
     private int emaUpdateEvery = 10;
+    @Doc("the EMA's decay")
     private double emaDecay = 0.995;
-    private double adamBeta1 = 0.9;
-    private double adamBeta2 = 0.99;
+    @Doc("Adam's beta1,beta2")
+    private List<Double> adamBetas = List.of(0.9, 0.99);
+    @Doc("steps between saves, sample grids and scores")
     private long saveAndSampleEvery = 1000;
+    @Doc("images in each sample grid, a perfect square")
     private int numSamples = 25;
+    @Doc("mixed precision where the device has it (a CPU trains in float32)")
     private boolean amp;
+    @Doc("fp16|bf16")
     private String mixedPrecisionType = "fp16";
+    @Doc("the largest global gradient norm (0 turns clipping off)")
     private double maxGradNorm = 1.0;
+    @Doc("seed of the whole run: weights, batches, noise")
     private long seed;
+    @Doc("steps between logged losses")
     private int logEvery = 10;
+    @Doc("data decoding threads")
     private int loaderThreads = 2;
+    @Doc("constant|inv_sqrt: inv_sqrt is train_lr * lr_sigma_ref / sqrt(max(step / lr_t_ref, 1)) (Karras et al. 2023)")
     private String lrSchedule = "constant";
+    @Doc("inv_sqrt's t_ref")
     private double lrTRef = 70_000;
+    @Doc("inv_sqrt's sigma_ref")
     private double lrSigmaRef = 0.01;
+    @Doc("score the EMA weights at every save: the FD of num_fid_samples samples against as many training examples")
     private boolean calculateFid;
+    @Doc("samples (and training examples) each score takes")
     private int numFidSamples = 50_000;
+    @Doc("the feature layer by its size (default: the network's standard one, 2048 for Inception)")
     private Integer inceptionBlockIdx;
+    @Doc("keep the latest checkpoint and the one with the lowest FD (checkpoint-best, also a model folder)")
     private boolean saveBestAndLatestOnly;
+    @Doc("feature network: the Inception GraphDef classify_image_graph_def.pb or a SavedModel with a 'features'"
+        + " output (default for 28x28 grey images: the built-in fashion-mnist-classifier-v1)")
     private String fidNetwork;
+    @Alias("--data")
+    @Doc("the data: an image folder, an idx image file (labels beside it are used), a .npy array [N, ...], or WAV"
+        + " files (default: the embedded dataset)")
     private String folder;
+    @Doc("L|RGB|RGBA: the mode images are read in (default: as the config's channels say)")
     private String convertImageTo;
 
     public Builder trainBatchSize(int v) { trainBatchSize = v; return this; }
@@ -280,7 +221,7 @@ public record TrainerOptions(
     public Builder trainNumSteps(long v) { trainNumSteps = v; return this; }
     public Builder emaUpdateEvery(int v) { emaUpdateEvery = v; return this; }
     public Builder emaDecay(double v) { emaDecay = v; return this; }
-    public Builder adamBetas(double beta1, double beta2) { adamBeta1 = beta1; adamBeta2 = beta2; return this; }
+    public Builder adamBetas(double beta1, double beta2) { adamBetas = List.of(beta1, beta2); return this; }
     public Builder saveAndSampleEvery(long v) { saveAndSampleEvery = v; return this; }
     public Builder numSamples(int v) { numSamples = v; return this; }
     public Builder amp(boolean v) { amp = v; return this; }
@@ -294,20 +235,16 @@ public record TrainerOptions(
     public Builder lrSigmaRef(double v) { lrSigmaRef = v; return this; }
     public Builder calculateFid(boolean v) { calculateFid = v; return this; }
     public Builder numFidSamples(int v) { numFidSamples = v; return this; }
-    /** The feature layer by its size; null: the network's standard features. */
     public Builder inceptionBlockIdx(Integer v) { inceptionBlockIdx = v; return this; }
     public Builder saveBestAndLatestOnly(boolean v) { saveBestAndLatestOnly = v; return this; }
-    /** The feature network's path (Inception GraphDef or SavedModel); null: the built-in classifier. */
     public Builder fidNetwork(String v) { fidNetwork = v; return this; }
-    /** The data's path (image folder, idx or npy file, WAV folder); null: the embedded dataset. */
     public Builder folder(String v) { folder = v; return this; }
-    /** The mode images are converted to (L, RGB, RGBA); null: as the config's channels imply. */
     public Builder convertImageTo(String v) { convertImageTo = v; return this; }
 
     public TrainerOptions build() {
       return new TrainerOptions(trainBatchSize, gradientAccumulateEvery, augmentHorizontalFlip, trainLr,
-          trainNumSteps, emaUpdateEvery, emaDecay, adamBeta1, adamBeta2, saveAndSampleEvery, numSamples,
-          amp, mixedPrecisionType, maxGradNorm, seed, logEvery, loaderThreads, lrSchedule, lrTRef, lrSigmaRef,
+          trainNumSteps, emaUpdateEvery, emaDecay, adamBetas, saveAndSampleEvery, numSamples, amp,
+          mixedPrecisionType, maxGradNorm, seed, logEvery, loaderThreads, lrSchedule, lrTRef, lrSigmaRef,
           calculateFid, numFidSamples, inceptionBlockIdx, saveBestAndLatestOnly, fidNetwork, folder, convertImageTo);
     }
   }

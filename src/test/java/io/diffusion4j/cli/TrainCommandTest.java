@@ -146,6 +146,15 @@ class TrainCommandTest {
     return all;
   }
 
+  /** train's options are the Trainer's declarations: every key of its options is an option of the command. */
+  @Test
+  void everyTrainerOptionIsACommandLineOption() {
+    String help = CliRun.of("train", "--help").out();
+    for (String key : io.diffusion4j.train.TrainerOptions.builder().build().toJson().keySet()) {
+      assertTrue(help.contains("--" + key.replace('_', '-')), "--" + key.replace('_', '-') + " in train --help");
+    }
+  }
+
   @Test
   void resumeWithoutARun() {
     Path out = dir.resolve("out");
