@@ -1,11 +1,9 @@
 package io.diffusion4j.bench;
 
 import com.google.gson.JsonObject;
-import io.diffusion4j.diffusion.ElucidatedDiffusion;
 import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.models.Network;
 import io.diffusion4j.nn.Forward;
-import io.diffusion4j.nn.Parameters;
 import io.diffusion4j.nn.Tensors;
 import io.diffusion4j.pipeline.DiffusionModel;
 import io.diffusion4j.sampling.DiffusionSampler;
@@ -20,9 +18,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.tensorflow.Operand;
 import org.tensorflow.Session;
-import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
-import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat32;

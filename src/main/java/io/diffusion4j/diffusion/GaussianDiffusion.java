@@ -3,7 +3,6 @@ package io.diffusion4j.diffusion;
 import io.diffusion4j.models.Network;
 import io.diffusion4j.nn.Forward;
 import java.util.Arrays;
-import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.math.Mean;

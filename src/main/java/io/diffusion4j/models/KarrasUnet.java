@@ -15,7 +15,6 @@ import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
-import org.tensorflow.op.core.Squeeze;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt64;
 
@@ -200,28 +199,7 @@ public final class KarrasUnet implements Network {
   @Override
   public Operand<TFloat32> apply(Ops tf, Operand<TFloat32> x, Operand<TFloat32> time,
       Operand<TFloat32> selfCond, Operand<TInt64> classLabels, Forward fwd) {
-    int rank = config.spatialRank();
-    long[] shape = x.shape().asArray();
-    if (shape.length != rank + 2 || shape[shape.length - 1] != config.channels()) {
-      throw new IllegalArgumentException(config.type() + " expects input [N, "
-          + (rank == 1 ? "L" : rank == 2 ? "H, W" : "F, H, W") + ", " + config.channels() + "], got " + x.shape());
-    }
-    checkSpatialSize(Arrays.copyOfRange(shape, 1, shape.length - 1));
-    if (selfCond != null && !config.selfCondition()) {
-      throw new IllegalArgumentException("self_cond given to a network built with self_condition=False");
-    }
-    if ((classLabels != null) != (config.numClasses() > 0)) {
-      throw new IllegalArgumentException(config.numClasses() > 0
-          ? config.type() + " was built with num_classes=" + config.numClasses() + ": it needs class labels"
-          : config.type() + " was built without num_classes: it takes no class labels");
-    }
-    if (rank == 1) {
-      x = tf.expandDims(x, tf.constant(1));
-      selfCond = selfCond == null ? null : tf.expandDims(selfCond, tf.constant(1));
-    }
-    if (config.selfCondition()) {
-      x = tf.concat(List.of(selfCond == null ? tf.zerosLike(x) : selfCond, x), tf.constant(-1));
-    }
+    NetworkInput input = NetworkInput.of(tf, this, config.type(), x, selfCond, classLabels);
 
     Operand<TFloat32> emb = toTimeEmb.apply(tf, fourier.apply(tf, time));
     if (toClassEmb != null) {
@@ -232,7 +210,7 @@ public final class KarrasUnet implements Network {
     }
     emb = Mp.silu(tf, emb);
 
-    x = inputBlock.apply(tf, x);
+    x = inputBlock.apply(tf, input.x());
     Deque<Operand<TFloat32>> skips = new ArrayDeque<>();
     skips.push(x);
     for (KarrasBlock block : downs) {
@@ -248,8 +226,7 @@ public final class KarrasUnet implements Network {
       }
       x = block.apply(tf, x, emb, fwd);
     }
-    x = outputGain.apply(tf, outputConv.apply(tf, x));
-    return rank == 1 ? tf.squeeze(x, Squeeze.axis(List.of(1L))) : x;
+    return input.output(tf, outputGain.apply(tf, outputConv.apply(tf, x)));
   }
 
   /**

@@ -46,8 +46,16 @@ public interface Network {
 
   Parameters parameters();
 
-  /** Throws with a clear message when a spatial size cannot pass through the network. */
+  /**
+   * Throws with a clear message when a spatial size cannot pass through the network; -1 (a size
+   * unknown when the graph is built) is left to {@link #checkSizeWhenRun}.
+   */
   void checkSpatialSize(long[] spatial);
+
+  /** {@code x} once its spatial size, unknown when the graph was built, has passed the check when the graph runs. */
+  default Operand<TFloat32> checkSizeWhenRun(Ops tf, Operand<TFloat32> x) {
+    throw new IllegalArgumentException("the network takes only the size it was built for, not " + x.shape());
+  }
 
   /**
    * @param x [N, ..., channels]

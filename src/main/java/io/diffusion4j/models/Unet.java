@@ -206,8 +206,8 @@ public final class Unet implements Network {
         + config.dimMults() + ")";
   }
 
-  /** {@code x} once its spatial size, unknown when the graph was built, has passed the same check at run time. */
-  private Operand<TFloat32> divisibleWhenRun(Ops tf, Operand<TFloat32> x) {
+  @Override
+  public Operand<TFloat32> checkSizeWhenRun(Ops tf, Operand<TFloat32> x) {
     int rank = config.spatialRank();
     Operand<TInt32> spatial = tf.slice(tf.shape(x), tf.constant(new int[] {1}), tf.constant(new int[] {rank}));
     Operand<TInt32> factor = tf.constant(config.downsampleFactor());
@@ -221,32 +221,8 @@ public final class Unet implements Network {
   @Override
   public Operand<TFloat32> apply(Ops tf, Operand<TFloat32> x, Operand<TFloat32> time,
       Operand<TFloat32> selfCond, Operand<TInt64> classLabels, Forward fwd) {
-    if (classLabels != null) {
-      throw new IllegalArgumentException(config.type() + " is not class-conditional: it takes no class labels");
-    }
-    long[] shape = x.shape().asArray();
-    int rank = config.spatialRank();
-    if (shape.length != rank + 2 || shape[shape.length - 1] != config.channels()) {
-      throw new IllegalArgumentException(config.type() + " expects input [N, " + (rank == 1 ? "L" : "H, W")
-          + ", " + config.channels() + "], got " + x.shape());
-    }
-    long[] spatial = Arrays.copyOfRange(shape, 1, shape.length - 1);
-    checkSpatialSize(spatial);
-    if (Arrays.stream(spatial).anyMatch(d -> d < 0)) {
-      x = divisibleWhenRun(tf, x);
-    }
-    if (selfCond != null && !config.selfCondition()) {
-      throw new IllegalArgumentException("x_self_cond given to a network built with self_condition=False");
-    }
-    if (rank == 1) {
-      x = tf.expandDims(x, tf.constant(1));
-      selfCond = selfCond == null ? null : tf.expandDims(selfCond, tf.constant(1));
-    }
-    if (config.selfCondition()) {
-      Operand<TFloat32> cond = selfCond == null ? tf.zerosLike(x) : selfCond;
-      x = tf.concat(List.of(cond, x), tf.constant(-1));
-    }
-    x = initConv.apply(tf, x);
+    NetworkInput input = NetworkInput.of(tf, this, config.type(), x, selfCond, classLabels);
+    x = initConv.apply(tf, input.x());
     Operand<TFloat32> r = x;
     Operand<TFloat32> t = timeEmbedding.apply(tf, time);
     t = timeLinear2.apply(tf, Functional.gelu(tf, timeLinear1.apply(tf, t)));
@@ -268,8 +244,7 @@ public final class Unet implements Network {
       x = s.resample().apply(tf, s.attn().apply(tf, x));
     }
     x = finalResBlock.apply(tf, concat(tf, x, r), t, fwd);
-    x = finalConv.apply(tf, x);
-    return rank == 1 ? tf.squeeze(x, org.tensorflow.op.core.Squeeze.axis(List.of(1L))) : x;
+    return input.output(tf, finalConv.apply(tf, x));
   }
 
   private static Operand<TFloat32> concat(Ops tf, Operand<TFloat32> a, Operand<TFloat32> b) {

@@ -27,7 +27,6 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat32;
-import org.tensorflow.types.TInt32;
 
 /**
  * Weights saved by the Python reference (denoising-diffusion-pytorch 2.3.1) load here and give
