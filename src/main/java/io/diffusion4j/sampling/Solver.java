@@ -95,8 +95,14 @@ public abstract class Solver<C extends Record, S extends Record> {
   /** The coefficients of every step, from the noise levels ({@code sigmas.length - 1} steps, ending at 0). */
   public abstract List<C> plan(double[] sigmas, Settings settings);
 
-  /** What is carried into the first step, from the start sample. */
-  public abstract S start(Value x);
+  /** What is carried into the first step: the start sample, and zeros for every estimate a step keeps. */
+  public S start(Value x) {
+    java.util.List<Value> values = new java.util.ArrayList<>(java.util.List.of(x));
+    while (values.size() < Records.names(state).size()) {
+      values.add(x.zerosLike());
+    }
+    return Records.of(state, values);
+  }
 
   /**
    * One step in the graph.

@@ -54,6 +54,11 @@ public final class Step {
     return Value.of(tf, d);
   }
 
+  /** The probability-flow ODE's dx/dsigma at (x, sigma): (x - D(x; sigma)) / sigma (k-diffusion's to_d). */
+  public Value slope(Value x, Value sigma) {
+    return x.minus(denoise(x, sigma)).div(sigma);
+  }
+
   /** A fresh standard-normal draw of the sample's shape: each image's own, this step's own. */
   public Value noise() {
     if (draws == DRAWS_PER_STEP) {

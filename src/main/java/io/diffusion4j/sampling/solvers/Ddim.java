@@ -56,10 +56,6 @@ public class Ddim extends Solver<Ddim.Coefficients, Ddim.State> {
     return plan;
   }
 
-  @Override
-  public State start(Value x) {
-    return new State(x);
-  }
 
   @Override
   public State step(Step step, State state, Coefficients c, boolean last) {

@@ -31,33 +31,27 @@ public final class Dpm2 extends Solver<Dpm2.Coefficients, Dpm2.State> {
   @Override
   public List<Coefficients> plan(double[] sigmas, Settings settings) {
     List<Coefficients> plan = new ArrayList<>();
-    int steps = sigmas.length - 1;
-    for (int i = 0; i < steps; i++) {
-      double hat = sigmas[i] * (1 + settings.churn().gamma(sigmas[i], steps));
-      double churnStd = settings.sNoise() * Math.sqrt(hat * hat - sigmas[i] * sigmas[i]);
+    for (int i = 0; i < sigmas.length - 1; i++) {
+      Churn churn = Churn.before(sigmas, i, settings);
+      double hat = churn.sigmaHat();
       double next = sigmas[i + 1];
       // the midpoint in log sigma (undefined for the last step, which does not use it)
       double mid = next > 0 ? Math.sqrt(hat * next) : hat;
-      plan.add(new Coefficients(Value.of(hat), Value.of(churnStd), Value.of(mid), Value.of(mid - hat),
+      plan.add(new Coefficients(Value.of(hat), Value.of(churn.noiseStd()), Value.of(mid), Value.of(mid - hat),
           Value.of(next - hat)));
     }
     return plan;
   }
 
-  @Override
-  public State start(Value x) {
-    return new State(x);
-  }
 
   @Override
   public State step(Step step, State state, Coefficients c, boolean last) {
     Value x = state.x().plus(step.noise().times(c.churnStd()));
-    Value d = x.minus(step.denoise(x, c.sigmaHat())).div(c.sigmaHat());
+    Value d = step.slope(x, c.sigmaHat());
     if (last) {
       return new State(x.plus(d.times(c.dt())));
     }
     Value x2 = x.plus(d.times(c.dtMid()));
-    Value d2 = x2.minus(step.denoise(x2, c.sigmaMid())).div(c.sigmaMid());
-    return new State(x.plus(d2.times(c.dt())));
+    return new State(x.plus(step.slope(x2, c.sigmaMid()).times(c.dt())));
   }
 }

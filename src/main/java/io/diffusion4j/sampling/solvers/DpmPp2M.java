@@ -44,10 +44,6 @@ public final class DpmPp2M extends Solver<DpmPp2M.Coefficients, DpmPp2M.State> {
     return plan;
   }
 
-  @Override
-  public State start(Value x) {
-    return new State(x, x.zerosLike());
-  }
 
   @Override
   public State step(Step step, State state, Coefficients c, boolean last) {

@@ -48,10 +48,6 @@ public final class DpmPp2MSde extends Solver<DpmPp2MSde.Coefficients, DpmPp2MSde
     return plan;
   }
 
-  @Override
-  public State start(Value x) {
-    return new State(x, x.zerosLike());
-  }
 
   @Override
   public State step(Step step, State state, Coefficients c, boolean last) {

@@ -49,10 +49,6 @@ public final class DpmPp2SAncestral extends Solver<DpmPp2SAncestral.Coefficients
     return plan;
   }
 
-  @Override
-  public State start(Value x) {
-    return new State(x);
-  }
 
   @Override
   public State step(Step step, State state, Coefficients c, boolean last) {

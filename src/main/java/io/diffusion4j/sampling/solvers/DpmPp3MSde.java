@@ -70,10 +70,6 @@ public final class DpmPp3MSde extends Solver<DpmPp3MSde.Coefficients, DpmPp3MSde
     return plan;
   }
 
-  @Override
-  public State start(Value x) {
-    return new State(x, x.zerosLike(), x.zerosLike());
-  }
 
   @Override
   public State step(Step step, State state, Coefficients c, boolean last) {

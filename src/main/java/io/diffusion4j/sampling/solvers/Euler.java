@@ -31,24 +31,18 @@ public final class Euler extends Solver<Euler.Coefficients, Euler.State> {
   @Override
   public List<Coefficients> plan(double[] sigmas, Settings settings) {
     List<Coefficients> plan = new ArrayList<>();
-    int steps = sigmas.length - 1;
-    for (int i = 0; i < steps; i++) {
-      double hat = sigmas[i] * (1 + settings.churn().gamma(sigmas[i], steps));
-      double churnStd = settings.sNoise() * Math.sqrt(hat * hat - sigmas[i] * sigmas[i]);
-      plan.add(new Coefficients(Value.of(hat), Value.of(churnStd), Value.of(sigmas[i + 1] - hat)));
+    for (int i = 0; i < sigmas.length - 1; i++) {
+      Churn churn = Churn.before(sigmas, i, settings);
+      plan.add(new Coefficients(Value.of(churn.sigmaHat()), Value.of(churn.noiseStd()),
+          Value.of(sigmas[i + 1] - churn.sigmaHat())));
     }
     return plan;
   }
 
-  @Override
-  public State start(Value x) {
-    return new State(x);
-  }
 
   @Override
   public State step(Step step, State state, Coefficients c, boolean last) {
     Value x = state.x().plus(step.noise().times(c.churnStd()));
-    Value d = x.minus(step.denoise(x, c.sigmaHat())).div(c.sigmaHat());
-    return new State(x.plus(d.times(c.dt())));
+    return new State(x.plus(step.slope(x, c.sigmaHat()).times(c.dt())));
   }
 }

@@ -32,15 +32,10 @@ public final class EulerAncestral extends Solver<EulerAncestral.Coefficients, Eu
     return plan;
   }
 
-  @Override
-  public State start(Value x) {
-    return new State(x);
-  }
 
   @Override
   public State step(Step step, State state, Coefficients c, boolean last) {
     Value x = state.x();
-    Value d = x.minus(step.denoise(x, c.sigma())).div(c.sigma());
-    return new State(x.plus(d.times(c.dt())).plus(step.noise().times(c.noiseStd())));
+    return new State(x.plus(step.slope(x, c.sigma()).times(c.dt())).plus(step.noise().times(c.noiseStd())));
   }
 }

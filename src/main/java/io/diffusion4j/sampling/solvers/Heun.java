@@ -30,30 +30,24 @@ public final class Heun extends Solver<Heun.Coefficients, Heun.State> {
   @Override
   public List<Coefficients> plan(double[] sigmas, Settings settings) {
     List<Coefficients> plan = new ArrayList<>();
-    int steps = sigmas.length - 1;
-    for (int i = 0; i < steps; i++) {
-      double hat = sigmas[i] * (1 + settings.churn().gamma(sigmas[i], steps));
-      double churnStd = settings.sNoise() * Math.sqrt(hat * hat - sigmas[i] * sigmas[i]);
-      plan.add(new Coefficients(Value.of(hat), Value.of(churnStd), Value.of(sigmas[i + 1]),
-          Value.of(sigmas[i + 1] - hat)));
+    for (int i = 0; i < sigmas.length - 1; i++) {
+      Churn churn = Churn.before(sigmas, i, settings);
+      plan.add(new Coefficients(Value.of(churn.sigmaHat()), Value.of(churn.noiseStd()), Value.of(sigmas[i + 1]),
+          Value.of(sigmas[i + 1] - churn.sigmaHat())));
     }
     return plan;
   }
 
-  @Override
-  public State start(Value x) {
-    return new State(x);
-  }
 
   @Override
   public State step(Step step, State state, Coefficients c, boolean last) {
     Value x = state.x().plus(step.noise().times(c.churnStd()));
-    Value d = x.minus(step.denoise(x, c.sigmaHat())).div(c.sigmaHat());
+    Value d = step.slope(x, c.sigmaHat());
     Value euler = x.plus(d.times(c.dt()));
     if (last) {
       return new State(euler);
     }
-    Value d2 = euler.minus(step.denoise(euler, c.sigmaNext())).div(c.sigmaNext());
+    Value d2 = step.slope(euler, c.sigmaNext());
     return new State(x.plus(d.plus(d2).times(c.dt()).times(0.5)));
   }
 }

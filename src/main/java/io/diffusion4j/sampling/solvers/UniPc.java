@@ -99,10 +99,6 @@ public final class UniPc extends Solver<UniPc.Coefficients, UniPc.State> {
     return new double[] {0, fromLast, -bh * rho1, -hPhi1 + bh * rho0 / r + bh * rho1, -bh * rho0 / r};
   }
 
-  @Override
-  public State start(Value x) {
-    return new State(x, x.zerosLike(), x.zerosLike(), x.zerosLike());
-  }
 
   @Override
   public State step(Step step, State state, Coefficients c, boolean last) {
