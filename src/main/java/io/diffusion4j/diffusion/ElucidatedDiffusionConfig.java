@@ -1,6 +1,7 @@
 package io.diffusion4j.diffusion;
 
 import com.google.gson.JsonObject;
+import io.diffusion4j.io.Check;
 import io.diffusion4j.io.ConfigRecords;
 import io.diffusion4j.io.ConfigRecords.Internal;
 import io.diffusion4j.io.ConfigRecords.Key;
@@ -36,20 +37,17 @@ public record ElucidatedDiffusionConfig(
 
   public ElucidatedDiffusionConfig {
     shape = DiffusionConfig.checkSize(shape);
-    if (channels < 1) {
-      throw new IllegalArgumentException("channels = " + channels + " must be at least 1");
-    }
-    if (numSampleSteps < 1) {
-      throw new IllegalArgumentException("num_sample_steps = " + numSampleSteps + " must be at least 1");
-    }
+    Check.atLeast("channels", channels, 1);
+    Check.atLeast("num_sample_steps", numSampleSteps, 1);
     if (!(sigmaMin > 0 && sigmaMax > sigmaMin)) {
       throw new IllegalArgumentException("sigma_min = " + sigmaMin + " and sigma_max = " + sigmaMax
           + " must satisfy 0 < sigma_min < sigma_max");
     }
-    if (!(sigmaData > 0) || !(rho > 0) || !(pStd > 0) || !(sNoise >= 0) || !(sChurn >= 0)) {
-      throw new IllegalArgumentException("sigma_data, rho and P_std must be > 0, S_churn and S_noise >= 0: got "
-          + sigmaData + ", " + rho + ", " + pStd + ", " + sChurn + ", " + sNoise);
-    }
+    Check.positive("sigma_data", sigmaData);
+    Check.positive("rho", rho);
+    Check.positive("P_std", pStd);
+    Check.nonNegative("S_churn", sChurn);
+    Check.nonNegative("S_noise", sNoise);
   }
 
   public static Builder builder(int... size) {

@@ -2,6 +2,7 @@ package io.diffusion4j.diffusion;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import io.diffusion4j.io.Check;
 import io.diffusion4j.io.ConfigRecords;
 import io.diffusion4j.io.ConfigRecords.Internal;
 import io.diffusion4j.io.JsonOptions;
@@ -35,22 +36,14 @@ public record GaussianDiffusionConfig(
   public GaussianDiffusionConfig {
     shape = DiffusionConfig.checkSize(shape);
     scheduleFnKwargs = Map.copyOf(scheduleFnKwargs);
-    if (timesteps < 1) {
-      throw new IllegalArgumentException("timesteps = " + timesteps + " must be at least 1");
-    }
+    Check.atLeast("timesteps", timesteps, 1);
     if (samplingTimesteps < 1 || samplingTimesteps > timesteps) {
       throw new IllegalArgumentException("sampling_timesteps = " + samplingTimesteps
           + " must be between 1 and timesteps (" + timesteps + ")");
     }
-    if (!(ddimSamplingEta >= 0)) {
-      throw new IllegalArgumentException("ddim_sampling_eta = " + ddimSamplingEta + " must be >= 0");
-    }
-    if (!(offsetNoiseStrength >= 0)) {
-      throw new IllegalArgumentException("offset_noise_strength = " + offsetNoiseStrength + " must be >= 0");
-    }
-    if (!(minSnrGamma > 0)) {
-      throw new IllegalArgumentException("min_snr_gamma = " + minSnrGamma + " must be > 0");
-    }
+    Check.nonNegative("ddim_sampling_eta", ddimSamplingEta);
+    Check.nonNegative("offset_noise_strength", offsetNoiseStrength);
+    Check.positive("min_snr_gamma", minSnrGamma);
     // the schedule must be computable from these options
     betaSchedule.betas(timesteps, scheduleFnKwargs);
   }

@@ -2,6 +2,7 @@ package io.diffusion4j.models;
 
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
+import io.diffusion4j.io.Check;
 import io.diffusion4j.io.ConfigRecords;
 import io.diffusion4j.io.ConfigRecords.Internal;
 import io.diffusion4j.io.JsonOptions;
@@ -60,26 +61,18 @@ public record KarrasUnetConfig(
     }
     positive("dim", dim);
     positive("dim_max", dimMax);
-    if (numClasses < 0) {
-      throw new IllegalArgumentException("num_classes = " + numClasses + " must be a positive integer");
-    }
+    Check.atLeast("num_classes", numClasses, 0);
     positive("channels", channels);
-    if (numDownsamples < 0) {
-      throw new IllegalArgumentException("num_downsamples = " + numDownsamples + " must be >= 0");
-    }
+    Check.atLeast("num_downsamples", numDownsamples, 0);
     positive("fourier_dim", fourierDim);
-    if (fourierDim % 2 != 0) {
-      throw new IllegalArgumentException("fourier_dim = " + fourierDim + " must be even");
-    }
+    Check.even("fourier_dim", fourierDim);
     positive("attn_dim_head", attnDimHead);
     attnRes.forEach(r -> positive("attn_res", r));
-    unitInterval("mp_cat_t", mpCatT);
-    unitInterval("mp_add_emb_t", mpAddEmbT);
-    unitInterval("attn_res_mp_add_t", attnResMpAddT);
-    unitInterval("resnet_mp_add_t", resnetMpAddT);
-    if (!(dropout >= 0 && dropout < 1)) {
-      throw new IllegalArgumentException("dropout = " + dropout + " must be in [0, 1)");
-    }
+    Check.within("mp_cat_t", mpCatT, 0, 1, false);
+    Check.within("mp_add_emb_t", mpAddEmbT, 0, 1, false);
+    Check.within("attn_res_mp_add_t", attnResMpAddT, 0, 1, false);
+    Check.within("resnet_mp_add_t", resnetMpAddT, 0, 1, false);
+    Check.within("dropout", dropout, 0, 1, true);
     if (spatialRank != 3 && (downsampleTypes != null || factorizeSpaceTimeAttn)) {
       throw new IllegalArgumentException("downsample_types and factorize_space_time_attn are KarrasUnet3D options");
     }
@@ -249,15 +242,7 @@ public record KarrasUnetConfig(
   }
 
   private static void positive(String name, int v) {
-    if (v <= 0) {
-      throw new IllegalArgumentException(name + " = " + v + " must be a positive integer");
-    }
-  }
-
-  private static void unitInterval(String name, double v) {
-    if (!(v >= 0 && v <= 1)) {
-      throw new IllegalArgumentException(name + " = " + v + " must be in [0, 1]");
-    }
+    Check.atLeast(name, v, 1);
   }
 
   /** The options with the reference's defaults; every setter takes the option of the same (camelCase) name. */
@@ -318,8 +303,8 @@ public record KarrasUnetConfig(
     public Builder factorizeSpaceTimeAttn(boolean v) { factorizeSpaceTimeAttn = v; return this; }
 
     public KarrasUnetConfig build() {
-      if (numClasses != null && numClasses <= 0) {
-        throw new IllegalArgumentException("num_classes = " + numClasses + " must be a positive integer");
+      if (numClasses != null) {
+        Check.atLeast("num_classes", numClasses, 1);
       }
       return new KarrasUnetConfig(spatialRank, spatialRank == 1 ? seqLen : imageSize, spatialRank == 3 ? frames : 0,
           dim, dimMax, numClasses == null ? 0 : numClasses, channels, numDownsamples, numBlocksPerStage,

@@ -1,6 +1,7 @@
 package io.diffusion4j.models;
 
 import com.google.gson.JsonObject;
+import io.diffusion4j.io.Check;
 import io.diffusion4j.io.ConfigRecords;
 import io.diffusion4j.io.ConfigRecords.Internal;
 import io.diffusion4j.io.JsonOptions;
@@ -50,8 +51,8 @@ public record UnetConfig(
     positive("init_dim", initDim);
     positive("out_dim", outDim);
     positive("learned_sinusoidal_dim", learnedSinusoidalDim);
-    if ((learnedSinusoidalCond || randomFourierFeatures) && learnedSinusoidalDim % 2 != 0) {
-      throw new IllegalArgumentException("learned_sinusoidal_dim = " + learnedSinusoidalDim + " must be even");
+    if (learnedSinusoidalCond || randomFourierFeatures) {
+      Check.even("learned_sinusoidal_dim", learnedSinusoidalDim);
     }
     if (!(learnedSinusoidalCond || randomFourierFeatures) && dim < 4) {
       throw new IllegalArgumentException("dim = " + dim + " is too small for the sinusoidal time embedding (at least 4)");
@@ -59,9 +60,7 @@ public record UnetConfig(
     if (!(sinusoidalPosEmbTheta > 1)) {
       throw new IllegalArgumentException("sinusoidal_pos_emb_theta = " + sinusoidalPosEmbTheta + " must be > 1");
     }
-    if (!(dropout >= 0 && dropout < 1)) {
-      throw new IllegalArgumentException("dropout = " + dropout + " must be in [0, 1)");
-    }
+    Check.within("dropout", dropout, 0, 1, true);
     int stages = dimMults.size();
     attnDimHead = perStage("attn_dim_head", attnDimHead, stages, spatialRank);
     attnHeads = perStage("attn_heads", attnHeads, stages, spatialRank);
@@ -160,9 +159,7 @@ public record UnetConfig(
   }
 
   private static void positive(String name, int v) {
-    if (v <= 0) {
-      throw new IllegalArgumentException(name + " = " + v + " must be a positive integer");
-    }
+    Check.atLeast(name, v, 1);
   }
 
   /** The options with the reference's defaults; every setter takes the option of the same (camelCase) name. */

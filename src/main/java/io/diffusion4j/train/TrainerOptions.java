@@ -1,6 +1,7 @@
 package io.diffusion4j.train;
 
 import com.google.gson.JsonObject;
+import io.diffusion4j.io.Check;
 import io.diffusion4j.io.ConfigRecords;
 import io.diffusion4j.io.ConfigRecords.Alias;
 import io.diffusion4j.io.ConfigRecords.Doc;
@@ -52,47 +53,35 @@ public record TrainerOptions(
     String convertImageTo) {
 
   public TrainerOptions {
-    positive("train_batch_size", trainBatchSize);
-    positive("gradient_accumulate_every", gradientAccumulateEvery);
-    if (!(trainLr > 0)) {
-      throw new IllegalArgumentException("train_lr = " + trainLr + " must be > 0");
-    }
-    if (trainNumSteps < 1) {
-      throw new IllegalArgumentException("train_num_steps = " + trainNumSteps + " must be at least 1");
-    }
-    positive("ema_update_every", emaUpdateEvery);
-    if (!(emaDecay >= 0 && emaDecay < 1)) {
-      throw new IllegalArgumentException("ema_decay = " + emaDecay + " must be in [0, 1)");
-    }
+    Check.atLeast("train_batch_size", trainBatchSize, 1);
+    Check.atLeast("gradient_accumulate_every", gradientAccumulateEvery, 1);
+    Check.positive("train_lr", trainLr);
+    Check.atLeast("train_num_steps", trainNumSteps, 1);
+    Check.atLeast("ema_update_every", emaUpdateEvery, 1);
+    Check.within("ema_decay", emaDecay, 0, 1, true);
     if (adamBetas.size() != 2) {
       throw new IllegalArgumentException("adam_betas = " + adamBetas + " must be two numbers, (beta1, beta2)");
     }
     adamBetas = List.copyOf(adamBetas);
     new Adam.Options(adamBetas.get(0), adamBetas.get(1), 1e-8);
-    if (saveAndSampleEvery < 1) {
-      throw new IllegalArgumentException("save_and_sample_every = " + saveAndSampleEvery + " must be at least 1");
-    }
+    Check.atLeast("save_and_sample_every", saveAndSampleEvery, 1);
     int root = (int) Math.round(Math.sqrt(numSamples));
     if (numSamples < 1 || root * root != numSamples) {
       throw new IllegalArgumentException("num_samples = " + numSamples + " must be a perfect square (it is laid out as a square grid)");
     }
-    if (!mixedPrecisionType.equals("fp16") && !mixedPrecisionType.equals("bf16")) {
-      throw new IllegalArgumentException("mixed_precision_type = \"" + mixedPrecisionType + "\" is not allowed: expected fp16 or bf16");
-    }
+    Check.oneOf("mixed_precision_type", mixedPrecisionType, "fp16", "bf16");
     if (!(maxGradNorm >= 0)) {
       throw new IllegalArgumentException("max_grad_norm = " + maxGradNorm + " must be >= 0 (0 turns clipping off)");
     }
-    positive("log_every", logEvery);
-    positive("loader_threads", loaderThreads);
-    if (!lrSchedule.equals("constant") && !lrSchedule.equals("inv_sqrt")) {
-      throw new IllegalArgumentException("lr_schedule = \"" + lrSchedule + "\" is not allowed: expected constant or inv_sqrt");
-    }
+    Check.atLeast("log_every", logEvery, 1);
+    Check.atLeast("loader_threads", loaderThreads, 1);
+    Check.oneOf("lr_schedule", lrSchedule, "constant", "inv_sqrt");
     LearningRateSchedule.inverseSqrt(lrTRef, lrSigmaRef);
     if (numFidSamples < 2) {
       throw new IllegalArgumentException("num_fid_samples = " + numFidSamples + " must be at least 2 (a covariance needs two)");
     }
     if (inceptionBlockIdx != null) {
-      positive("inception_block_idx", inceptionBlockIdx);
+      Check.atLeast("inception_block_idx", inceptionBlockIdx, 1);
     }
     if (saveBestAndLatestOnly && !calculateFid) {
       throw new IllegalArgumentException("save_best_and_latest_only = true needs calculate_fid = true: the best"
@@ -104,12 +93,6 @@ public record TrainerOptions(
   public LearningRateSchedule learningRateSchedule() {
     return lrSchedule.equals("inv_sqrt") ? LearningRateSchedule.inverseSqrt(lrTRef, lrSigmaRef)
         : LearningRateSchedule.CONSTANT;
-  }
-
-  private static void positive(String name, long v) {
-    if (v < 1) {
-      throw new IllegalArgumentException(name + " = " + v + " must be at least 1");
-    }
   }
 
   /** The reference's defaults (Trainer1D: no horizontal flips). */
