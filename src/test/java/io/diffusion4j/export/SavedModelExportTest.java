@@ -177,11 +177,38 @@ class SavedModelExportTest {
     assertEquals("tensorflow/serving/predict", serving.getMethodName());
     assertEquals(List.of("num", "seed", "steps"), serving.getInputsMap().keySet().stream().sorted().toList());
     assertEquals(List.of("images"), List.copyOf(serving.getOutputsMap().keySet()));
+    assertServingEqualsSample(folder, saved, List.of(), new Integer[] {null, 3}, 5);
+  }
+
+  /**
+   * {@code export --sampler NAME --steps K --schedule S} bakes that solver into serving_default:
+   * at any step count up to K it gives the images of {@code sample} with the same options.
+   */
+  @Test
+  void servingDefaultRunsTheSolverItWasExportedWith() throws IOException {
+    Path folder = modelFolder(UNET);
+    for (List<String> solver : List.of(List.of("--sampler", "dpmpp_2m"),
+        List.of("--sampler", "unipc", "--schedule", "karras"), List.of("--sampler", "heun", "--schedule", "exponential"))) {
+      Path saved = dir.resolve("saved/" + solver.get(1));
+      List<String> args = new java.util.ArrayList<>(List.of("export", "--model", folder.toString(), "--out",
+          saved.toString(), "--steps", "6"));
+      args.addAll(solver);
+      java.io.StringWriter err = new java.io.StringWriter();
+      assertEquals(0, io.diffusion4j.cli.Main.run(args.toArray(String[]::new),
+          new java.io.PrintWriter(new java.io.StringWriter()), new java.io.PrintWriter(err, true)), err.toString());
+      assertServingEqualsSample(folder, saved.resolve("1"), solver, new Integer[] {6, 4}, -1);
+    }
+  }
+
+  /** serving_default of {@code saved} against {@code sample} of {@code folder} with {@code options}, at each step count (null: default). */
+  private void assertServingEqualsSample(Path folder, Path saved, List<String> options, Integer[] stepCounts,
+      int defaultSteps) throws IOException {
     try (SavedModelBundle b = SavedModelBundle.load(saved.toString(), "serve")) {
-      for (Integer steps : new Integer[] {null, 3}) {
-        Path npy = dir.resolve("cli-" + steps + ".npy");
+      for (Integer steps : stepCounts) {
+        Path npy = dir.resolve("cli-" + String.join("", options) + steps + ".npy");
         List<String> args = new java.util.ArrayList<>(List.of("sample", "--model", folder.toString(), "--seed", "5",
             "--num", "3", "--out", npy.toString()));
+        args.addAll(options);
         if (steps != null) {
           args.addAll(List.of("--steps", steps.toString()));
         }
@@ -190,7 +217,7 @@ class SavedModelExportTest {
             new java.io.PrintWriter(new java.io.StringWriter()), new java.io.PrintWriter(err, true)), err.toString());
         FloatArray fromCli = io.diffusion4j.io.Npy.read(npy);
         try (TInt64 seed = TInt64.scalarOf(5); TInt32 num = TInt32.scalarOf(3);
-            TInt32 k = TInt32.scalarOf(steps == null ? 5 : steps);
+            TInt32 k = TInt32.scalarOf(steps == null ? defaultSteps : steps);
             Result r = b.function("serving_default").call(Map.of("seed", seed, "num", num, "steps", k))) {
             FloatArray images = io.diffusion4j.nn.Tensors.toArray((TFloat32) r.get("images").orElseThrow());
             assertTrue(java.util.Arrays.equals(fromCli.shape(), images.shape()), java.util.Arrays.toString(images.shape()));
