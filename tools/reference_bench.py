@@ -122,7 +122,10 @@ def main():
     p.add_argument('cases', nargs='*')
     p.add_argument('--warmup', type=int, default=2)
     p.add_argument('--repeats', type=int, default=5)
+    p.add_argument('--threads', type=int, default=os.cpu_count(),
+                   help='intra-op threads (default: every CPU, as TensorFlow uses; torch may pick fewer)')
     args = p.parse_args()
+    torch.set_num_threads(args.threads)
     mf.install_stubs()
     torch.manual_seed(0)
     all_cases = cases(args.ref_dir)
