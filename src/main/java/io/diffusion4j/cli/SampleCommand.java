@@ -101,10 +101,10 @@ final class SampleCommand implements Callable<Integer> {
       long count = rows != null ? checkNoise(rows, perExample) : num != null ? num : DEFAULT_NUM;
       checkGridSize(ext, count);
       long runSeed = seed != null ? seed : ThreadLocalRandom.current().nextLong();
+      Settings settings = sampling.settings(s.denoiser(), runSeed);
       if (seed == null && noise == null) {
         spec.commandLine().getErr().println("diffusion4j: using --seed " + runSeed);
       }
-      Settings settings = sampling.settings(s.denoiser(), runSeed);
       Solver<?, ?> chosen = settings.solver();
       int k = chosen.steps(s.denoiser(), settings.steps());
       SampleRun.Labels labels = labels(count, m.network().numClasses());

@@ -4,6 +4,7 @@ import io.diffusion4j.diffusion.Denoiser;
 import io.diffusion4j.diffusion.ElucidatedDiffusion;
 import io.diffusion4j.diffusion.ElucidatedDiffusionConfig;
 import io.diffusion4j.diffusion.GaussianDiffusion;
+import io.diffusion4j.io.Check;
 
 /**
  * How a run samples: the solver, its steps and schedule, the noise it adds (eta, s_noise and,
@@ -22,16 +23,13 @@ public record Settings(Solver<?, ?> solver, int steps, Schedule schedule, double
   }
 
   public Settings {
-    if (steps < 1) {
-      throw new IllegalArgumentException("steps = " + steps + " must be at least 1");
-    }
-    if (!(eta >= 0) || eta > solver.maxEta()) {
-      throw new IllegalArgumentException("eta = " + eta + " is not allowed for " + solver.name() + ": expected 0 to "
+    Check.atLeast("steps", steps, 1);
+    Check.nonNegative("eta", eta);
+    if (eta > solver.maxEta()) {
+      throw new IllegalArgumentException("eta = " + eta + " is not allowed for " + solver.name() + ": at most "
           + solver.maxEta());
     }
-    if (!(sNoise >= 0)) {
-      throw new IllegalArgumentException("s_noise = " + sNoise + " must be >= 0");
-    }
+    Check.nonNegative("s_noise", sNoise);
   }
 
   /**
