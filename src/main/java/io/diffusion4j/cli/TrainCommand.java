@@ -2,6 +2,8 @@ package io.diffusion4j.cli;
 
 import com.google.gson.JsonObject;
 import io.diffusion4j.data.Dataset;
+import io.diffusion4j.distribute.Cluster;
+import io.diffusion4j.distribute.TfConfig;
 import io.diffusion4j.io.ConfigRecords;
 import io.diffusion4j.io.JsonDifference;
 import io.diffusion4j.pipeline.ModelConfig;
@@ -30,7 +32,11 @@ import picocli.CommandLine.Spec;
     description = {"The embedded default is a small Unet on 6,000 Fashion-MNIST images shipped in",
         "the jar; it trains in under ten minutes on 2 cores. Trainer options take the",
         "Python reference's names in kebab case. Watch a run with:",
-        "  tensorboard --logdir results/"})
+        "  tensorboard --logdir results/",
+        "With TF_CONFIG set, train runs as one worker of a TensorFlow cluster: start every",
+        "worker with the same command; worker 0 writes the results, --batch-size is the",
+        "global batch. TensorFlow's gRPC runtime has no authentication: anyone who reaches",
+        "a worker's port can run any graph there, so run clusters on trusted networks only."})
 final class TrainCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
@@ -102,18 +108,45 @@ final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    java.util.Optional<TfConfig> tfConfig = TfConfig.fromEnvironment();
+    if (tfConfig.isEmpty()) {
+      return train(null);
+    }
+    try (Cluster cluster = Cluster.join(tfConfig.get(), System.err)) {
+      return cluster.isChief() ? train(cluster) : follow(cluster);
+    }
+  }
+
+  /** A worker other than the chief: the run is the chief's; this worker's copy of the data is --data, or the chief's path. */
+  private int follow(Cluster cluster) throws Exception {
+    try (Trainer trainer = Trainer.follow(cluster, (modelConfig, options) -> {
+      Path data = data() != null ? data() : options.folder() != null ? Path.of(options.folder()) : null;
+      try {
+        return data == null ? EmbeddedDefault.dataset()
+            : DataArgument.open(data, modelConfig, options.convertImageTo());
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    })) {
+      trainer.train();
+      spec.commandLine().getOut().println("worker " + cluster.config().index() + " done");
+      return 0;
+    }
+  }
+
+  private int train(Cluster cluster) throws Exception {
     Path data = data();
     boolean embedded = data == null;
     Path folder = out != null ? out : embedded && config == null ? EmbeddedDefault.OUT
         : Path.of("results", (embedded ? config : data).getFileName().toString().replaceFirst("\\.[^.]*$", ""));
     if (resume) {
-      return resume(folder);
+      return resume(folder, cluster);
     }
     ModelConfig modelConfig = config != null ? ModelConfig.read(config) : EmbeddedDefault.config();
     Dataset dataset = embedded ? EmbeddedDefault.dataset() : DataArgument.open(data, modelConfig, convertImageTo());
     TrainerOptions options = build(embedded ? EmbeddedDefault.options() : TrainerOptions.builder()
         .augmentHorizontalFlip(modelConfig.network().spatialRank() == 2));
-    try (Trainer trainer = Trainer.create(modelConfig, dataset, options, folder)) {
+    try (Trainer trainer = Trainer.create(modelConfig, dataset, options, folder, cluster)) {
       return report(trainer.train());
     }
   }
@@ -123,7 +156,7 @@ final class TrainCommand implements Callable<Integer> {
    * option whose value equals the run's is accepted, one that differs is refused (only --steps
    * may change, and --loader-threads, which does not change the results).
    */
-  private int resume(Path folder) throws Exception {
+  private int resume(Path folder, Cluster cluster) throws Exception {
     if (!Checkpoints.exists(folder)) {
       throw new IllegalArgumentException("--resume: " + folder + " holds no training run to continue");
     }
@@ -157,7 +190,7 @@ final class TrainCommand implements Callable<Integer> {
     }
     Dataset dataset = given.folder() == null ? EmbeddedDefault.dataset()
         : DataArgument.open(Path.of(given.folder()), modelConfig, given.convertImageTo());
-    try (Trainer trainer = Trainer.resume(folder, dataset, given)) {
+    try (Trainer trainer = Trainer.resume(folder, dataset, given, cluster)) {
       return report(trainer.train());
     }
   }

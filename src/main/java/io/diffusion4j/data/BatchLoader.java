@@ -32,6 +32,9 @@ public final class BatchLoader implements AutoCloseable {
 
   private final Dataset data;
   private final int batchSize;
+  /** This loader's rows of each whole batch: positions rowOffset ... rowOffset + batchSize - 1 of wholeBatch. */
+  private final int wholeBatch;
+  private final int rowOffset;
   private final boolean flip;
   private final int threads;
   private final ExampleOrder order;
@@ -53,6 +56,20 @@ public final class BatchLoader implements AutoCloseable {
    */
   public BatchLoader(Dataset data, int batchSize, long seed, boolean horizontalFlip, int threads,
       int queueCapacity) {
+    this(data, batchSize, 0, 1, seed, horizontalFlip, threads, queueCapacity);
+  }
+
+  /**
+   * A loader of share {@code share} of {@code shares} of each batch of {@code batchSize}: the
+   * rows one worker of a cluster trains on. The shares of one batch are disjoint and together
+   * are the batch a single loader gives; {@code shares} must divide {@code batchSize}.
+   */
+  public BatchLoader(Dataset data, int batchSize, int share, int shares, long seed, boolean horizontalFlip,
+      int threads, int queueCapacity) {
+    if (shares < 1 || share < 0 || share >= shares || batchSize % shares != 0) {
+      throw new IllegalArgumentException("a batch of " + batchSize + " does not split into " + shares
+          + " equal shares");
+    }
     if (batchSize < 1) {
       throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
     }
@@ -65,7 +82,9 @@ public final class BatchLoader implements AutoCloseable {
           + " examples, batch size " + batchSize);
     }
     this.data = data;
-    this.batchSize = batchSize;
+    this.wholeBatch = batchSize;
+    this.batchSize = batchSize / shares;
+    this.rowOffset = share * this.batchSize;
     this.exampleShape = data.exampleShape();
     this.flip = horizontalFlip && exampleShape.length == 3;
     this.threads = threads;
@@ -199,7 +218,7 @@ public final class BatchLoader implements AutoCloseable {
   }
 
   private long position(long batchIndex, int i) {
-    return Math.addExact(Math.multiplyExact(batchIndex, batchSize), i);
+    return Math.addExact(Math.multiplyExact(batchIndex, wholeBatch), rowOffset + i);
   }
 
   /** Decodes batches in claim order until closed; the semaphore bounds how far ahead. */

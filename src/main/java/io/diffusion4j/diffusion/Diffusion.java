@@ -1,6 +1,7 @@
 package io.diffusion4j.diffusion;
 
 import io.diffusion4j.models.Network;
+import io.diffusion4j.nn.BatchWindow;
 import io.diffusion4j.nn.Forward;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
@@ -23,17 +24,6 @@ public interface Diffusion extends Denoiser {
   }
 
   /**
-   * Which part of a step's effective batch a micro-batch is, under gradient accumulation: the
-   * step's random draws are made for all {@code count} micro-batches at once and each takes its
-   * slice, so accumulating k batches of B draws exactly what one batch of kB draws.
-   */
-  record MicroBatch(Operand<TInt32> index, int count) {
-    public static MicroBatch whole(Ops tf) {
-      return new MicroBatch(tf.constant(0), 1);
-    }
-  }
-
-  /**
    * The training loss of one (micro-)batch, its randomness drawn from {@code seed} (int64[2]).
    *
    * @param images data in [0, 1] (or as-is without normalisation)
@@ -42,7 +32,7 @@ public interface Diffusion extends Denoiser {
    *     gradients stopped
    */
   Operand<TFloat32> loss(Ops tf, Operand<TFloat32> images, Operand<TInt64> classLabels, Operand<TInt64> seed,
-      MicroBatch micro, boolean selfConditionStep, Forward fwd);
+      BatchWindow window, boolean selfConditionStep, Forward fwd);
 
   /** Data space to the diffusion's space: [0, 1] to [-1, 1] (identity when normalisation is off). */
   Operand<TFloat32> normalize(Ops tf, Operand<TFloat32> x);

@@ -1,6 +1,7 @@
 package io.diffusion4j.diffusion;
 
 import io.diffusion4j.models.Network;
+import io.diffusion4j.nn.BatchWindow;
 import io.diffusion4j.nn.Forward;
 import java.util.Arrays;
 import org.tensorflow.Operand;
@@ -133,8 +134,8 @@ public final class ElucidatedDiffusion implements Diffusion {
    */
   @Override
   public Operand<TFloat32> loss(Ops tf, Operand<TFloat32> images, Operand<TInt64> classLabels, Operand<TInt64> seed,
-      MicroBatch micro, boolean selfConditionStep, Forward fwd) {
-    TrainingDraws draws = new TrainingDraws(tf, images, seed, micro, sampleShape());
+      BatchWindow window, boolean selfConditionStep, Forward fwd) {
+    TrainingDraws draws = new TrainingDraws(tf, seed, window, sampleShape());
     Operand<TFloat32> sigma = tf.math.exp(tf.math.add(tf.constant((float) config.pMean()),
         tf.math.mul(draws.normal(1), tf.constant((float) config.pStd()))));
     Operand<TFloat32> x0 = normalize(tf, images);

@@ -1,6 +1,7 @@
 package io.diffusion4j.diffusion;
 
 import io.diffusion4j.models.Network;
+import io.diffusion4j.nn.BatchWindow;
 import io.diffusion4j.nn.Forward;
 import java.util.Arrays;
 import org.tensorflow.Operand;
@@ -206,13 +207,13 @@ public final class GaussianDiffusion implements Diffusion {
    */
   public Operand<TFloat32> loss(Ops tf, Operand<TFloat32> images, Operand<TInt64> seed,
       boolean selfConditionStep, Forward fwd) {
-    return loss(tf, images, null, seed, MicroBatch.whole(tf), selfConditionStep, fwd);
+    return loss(tf, images, null, seed, BatchWindow.whole(tf, BatchWindow.rows(tf, images)), selfConditionStep, fwd);
   }
 
   @Override
   public Operand<TFloat32> loss(Ops tf, Operand<TFloat32> images, Operand<TInt64> classLabels, Operand<TInt64> seed,
-      MicroBatch micro, boolean selfConditionStep, Forward fwd) {
-    TrainingDraws draws = new TrainingDraws(tf, images, seed, micro, sampleShape());
+      BatchWindow window, boolean selfConditionStep, Forward fwd) {
+    TrainingDraws draws = new TrainingDraws(tf, seed, window, sampleShape());
     Operand<TInt32> t = draws.uniformInt(1, config.timesteps());
     Operand<TFloat32> noise = draws.noiseLikeExamples(2);
     if (config.offsetNoiseStrength() > 0) {

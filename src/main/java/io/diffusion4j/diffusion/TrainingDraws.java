@@ -1,50 +1,46 @@
 package io.diffusion4j.diffusion;
 
+import io.diffusion4j.nn.BatchWindow;
+import io.diffusion4j.nn.Tensors;
 import java.util.Arrays;
-import java.util.List;
 import org.tensorflow.Operand;
+import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 
 /**
- * The random draws of one training (micro-)batch. Each quantity has its own stateless stream
- * derived from the step seed, and is drawn for the step's whole effective batch then sliced to the
- * micro-batch (see {@link Diffusion.MicroBatch}).
+ * The random draws of one training batch. Each quantity has its own stateless stream derived
+ * from the step seed, and is drawn for the step's whole batch then cut to this batch's window
+ * (micro-batches, workers: see {@link BatchWindow}).
  */
 final class TrainingDraws {
   private final Ops tf;
   private final Operand<TInt64> seed;
   private final long[] perExample;
-  private final Operand<TInt32> batch;
-  private final Operand<TInt32> full;
-  private final Operand<TInt32> start;
+  private final BatchWindow window;
 
-  TrainingDraws(Ops tf, Operand<TFloat32> images, Operand<TInt64> seed, Diffusion.MicroBatch micro, long[] perExample) {
+  TrainingDraws(Ops tf, Operand<TInt64> seed, BatchWindow window, long[] perExample) {
     this.tf = tf;
     this.seed = seed;
     this.perExample = perExample;
-    batch = tf.slice(tf.shape(images), tf.constant(new int[] {0}), tf.constant(new int[] {1}));
-    full = tf.math.mul(batch, tf.constant(new int[] {micro.count()}));
-    start = tf.math.mul(micro.index(), tf.reshape(batch, tf.constant(new int[0])));
+    this.window = window;
   }
 
   /** Uniform integers in [0, max), one per example. */
   Operand<TInt32> uniformInt(long stream, int max) {
-    Operand<TInt32> all = tf.random.statelessRandomUniformInt(full, stream(stream), tf.constant(0), tf.constant(max));
-    return tf.slice(all, tf.reshape(start, tf.constant(new int[] {1})), batch);
+    Operand<TInt32> all = tf.random.statelessRandomUniformInt(window.fullShape(tf, tf.constant(new int[0])),
+        stream(stream), tf.constant(0), tf.constant(max));
+    return window.cut(tf, all, Shape.of(-1));
   }
 
   /** Standard normal values shaped [N, trailing...]: [] for one per example. */
   Operand<TFloat32> normal(long stream, long... trailing) {
     int[] dims = Arrays.stream(trailing).mapToInt(Math::toIntExact).toArray();
-    Operand<TFloat32> all = tf.random.statelessRandomNormal(tf.concat(List.of(full, tf.constant(dims)), tf.constant(0)),
-        stream(stream));
-    Operand<TInt32> begin = tf.concat(List.of(tf.reshape(start, tf.constant(new int[] {1})),
-        tf.constant(new int[dims.length])), tf.constant(0));
+    Operand<TFloat32> all = tf.random.statelessRandomNormal(window.fullShape(tf, tf.constant(dims)), stream(stream));
     // static sizes for the trailing axes keep the shape known to the graph
-    return tf.slice(all, begin, tf.concat(List.of(batch, tf.constant(dims)), tf.constant(0)));
+    return window.cut(tf, all, Shape.of(Tensors.batchShape(-1, trailing)));
   }
 
   /** Standard normal noise shaped like one batch of examples. */

@@ -6,23 +6,36 @@ import org.tensorflow.types.TInt64;
 
 /**
  * What a forward pass is built for. Inference graphs have no dropout; training graphs draw
- * dropout masks from stateless random ops seeded per step, one distinct stream per site.
+ * dropout masks from stateless random ops seeded per step, one distinct stream per site, for the
+ * step's whole batch and cut to the rows this graph sees (its {@link BatchWindow}).
  */
 public final class Forward {
   private final Operand<TInt64> seed;
+  private final BatchWindow window;
   private long site;
 
-  private Forward(Operand<TInt64> seed) {
+  private Forward(Operand<TInt64> seed, BatchWindow window) {
     this.seed = seed;
+    this.window = window;
   }
 
   public static Forward inference() {
-    return new Forward(null);
+    return new Forward(null, null);
   }
 
-  /** @param seed int64[2], fed per step so each step draws new masks */
+  /** @param seed int64[2], fed per step so each step draws new masks; the batch is the whole step */
   public static Forward training(Operand<TInt64> seed) {
-    return new Forward(seed);
+    return new Forward(seed, null);
+  }
+
+  /** As {@link #training(Operand)} for a batch that is {@code window} of the step's. */
+  public static Forward training(Operand<TInt64> seed, BatchWindow window) {
+    return new Forward(seed, window);
+  }
+
+  /** Where the batch sits in the step's; null: it is the whole step. */
+  public BatchWindow window() {
+    return window;
   }
 
   public boolean training() {

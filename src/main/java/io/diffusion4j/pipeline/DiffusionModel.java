@@ -70,7 +70,7 @@ public final class DiffusionModel implements AutoCloseable {
       Placeholder<TFloat32> selfCond, Operand<TFloat32> out) {}
 
   private DiffusionModel(ModelConfig config, boolean withEma) {
-    this(config, withEma, tf -> config.network().create(tf), null);
+    this(config, withEma, tf -> config.network().create(tf), null, Session::new);
   }
 
   /**
@@ -78,7 +78,7 @@ public final class DiffusionModel implements AutoCloseable {
    * @param owned closed with this model (the SavedModel a deferred network evaluates in), or null
    */
   private DiffusionModel(ModelConfig config, boolean withEma, java.util.function.Function<Ops, Network> networkFactory,
-      AutoCloseable owned) {
+      AutoCloseable owned, java.util.function.Function<Graph, Session> sessions) {
     this.config = config;
     this.owned = owned;
     this.graph = new Graph();
@@ -89,7 +89,7 @@ public final class DiffusionModel implements AutoCloseable {
       // the EMA copy: same parameter names, its own variables
       this.emaNetwork = withEma ? config.network().create(tf.withSubScope("ema")) : null;
       this.emaDiffusion = withEma && diffusion != null ? config.diffusion().create(emaNetwork) : null;
-      this.session = new Session(graph);
+      this.session = sessions.apply(graph);
     } catch (RuntimeException e) {
       graph.close();
       throw e;
@@ -106,7 +106,13 @@ public final class DiffusionModel implements AutoCloseable {
    * starts equal to it (for training).
    */
   public static DiffusionModel create(ModelConfig config, long seed, boolean withEma) {
-    DiffusionModel m = new DiffusionModel(config, withEma);
+    return create(config, seed, withEma, Session::new);
+  }
+
+  /** As {@link #create(ModelConfig, long, boolean)}, its session made by {@code sessions} (on a cluster's server). */
+  public static DiffusionModel create(ModelConfig config, long seed, boolean withEma,
+      java.util.function.Function<Graph, Session> sessions) {
+    DiffusionModel m = new DiffusionModel(config, withEma, tf -> config.network().create(tf), null, sessions);
     m.network.parameters().initialize(m.session, seed);
     if (withEma) {
       m.emaNetwork.parameters().write(m.session, m.weights());
@@ -168,7 +174,7 @@ public final class DiffusionModel implements AutoCloseable {
           .orElseThrow(() -> new IllegalArgumentException("SavedModel " + folder + " has no 'denoise' signature; it has "
               + bundle.signatures().stream().map(org.tensorflow.Signature::key).toList()));
       DeferredNetwork.Evaluator evaluator = denoiseEvaluator(bundle.function("denoise"));
-      m = new DiffusionModel(config, false, tf -> new DeferredNetwork(config.network(), tf, evaluator), bundle);
+      m = new DiffusionModel(config, false, tf -> new DeferredNetwork(config.network(), tf, evaluator), bundle, Session::new);
     } catch (RuntimeException e) {
       bundle.close();
       throw e;
@@ -234,6 +240,10 @@ public final class DiffusionModel implements AutoCloseable {
 
   public Ops ops() {
     return tf;
+  }
+
+  public Graph graph() {
+    return graph;
   }
 
   /** The weights in PyTorch's names and layout. */

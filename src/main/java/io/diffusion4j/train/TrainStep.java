@@ -1,7 +1,9 @@
 package io.diffusion4j.train;
 
 import io.diffusion4j.diffusion.Diffusion;
+import io.diffusion4j.distribute.Collectives;
 import io.diffusion4j.io.FloatArray;
+import io.diffusion4j.nn.BatchWindow;
 import io.diffusion4j.nn.Forward;
 import io.diffusion4j.nn.Parameters;
 import io.diffusion4j.nn.Tensors;
@@ -48,6 +50,8 @@ public final class TrainStep {
 
   private final DiffusionModel model;
   private final int accumulate;
+  /** The other workers' gradients are averaged in through these; null in a single process. */
+  private final Collectives replicas;
   private final Placeholder<TFloat32> images;
   private final Placeholder<TInt64> labels;
   private final Placeholder<TInt64> seed;
@@ -65,8 +69,20 @@ public final class TrainStep {
   private record Variant(Operand<TFloat32> loss, Operand<TFloat32> gradNorm, Op update, Op first, Op next) {}
 
   public TrainStep(DiffusionModel model, Options options) {
+    this(model, options, null);
+  }
+
+  /**
+   * A step of one worker of a cluster: its batch is its share of the step's, and the gradients
+   * (and the logged loss) are averaged over the workers before clipping and Adam, so that every
+   * replica applies the same update.
+   *
+   * @param replicas the cluster's collectives in this model's graph, or null for a single process
+   */
+  public TrainStep(DiffusionModel model, Options options, Collectives replicas) {
     this.model = model;
     this.accumulate = options.gradientAccumulateEvery();
+    this.replicas = replicas;
     Diffusion diffusion = model.diffusion().orElseThrow(
         () -> new IllegalArgumentException("training needs a config with a \"diffusion\" section"));
     Ops tf = model.ops().withSubScope("train");
@@ -89,6 +105,9 @@ public final class TrainStep {
     plain = variant(tf, diffusion, params, false, options.maxGradNorm());
     selfConditioned = diffusion.network().selfCondition()
         ? variant(tf, diffusion, params, true, options.maxGradNorm()) : null;
+    if (accumulate > 1 && replicas != null) {
+      accumulated = replicas.mean(accumulated);
+    }
     accumulatedNorm = accumulate > 1 ? GradientClipping.globalNorm(tf, accumulated) : null;
     applyAccumulated = accumulate > 1 ? clipAndApply(tf, accumulated, accumulatedNorm, options.maxGradNorm()) : null;
     model.session().run(adam.initializer());
@@ -101,15 +120,24 @@ public final class TrainStep {
 
   private Variant variant(Ops tf, Diffusion diffusion, List<Parameters.Param> params,
       boolean selfCond, double maxGradNorm) {
-    Operand<TFloat32> loss = diffusion.loss(tf, images, labels, seed,
-        new Diffusion.MicroBatch(microIndex, accumulate), selfCond, Forward.training(seed));
+    // this batch is part (micro-batch, worker) of (micro-batches x workers) of the step's
+    int workers = replicas == null ? 1 : replicas.workers();
+    Operand<TInt32> part = tf.math.add(tf.math.mul(microIndex, tf.constant(workers)),
+        tf.constant(replicas == null ? 0 : replicas.index()));
+    BatchWindow window = BatchWindow.part(tf, BatchWindow.rows(tf, images), part, accumulate * workers);
+    Operand<TFloat32> localLoss = diffusion.loss(tf, images, labels, seed, window, selfCond,
+        Forward.training(seed, window));
     List<Operand<TFloat32>> vars = new ArrayList<>();
     params.forEach(p -> vars.add(p.variable()));
     List<Operand<TFloat32>> grads = new ArrayList<>();
-    for (var g : tf.gradients(loss, vars).dy()) {
+    for (var g : tf.gradients(localLoss, vars).dy()) {
       grads.add(g.expect(TFloat32.class));
     }
+    Operand<TFloat32> loss = replicas == null ? localLoss : replicas.mean(localLoss);
     if (accumulate == 1) {
+      if (replicas != null) {
+        grads = replicas.mean(grads);
+      }
       Operand<TFloat32> norm = GradientClipping.globalNorm(tf, grads);
       return new Variant(loss, norm, clipAndApply(tf, grads, norm, maxGradNorm), null, null);
     }

@@ -3,6 +3,9 @@ package io.diffusion4j.train;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.diffusion4j.data.BatchLoader;
+import io.diffusion4j.distribute.Cluster;
+import io.diffusion4j.distribute.Collectives;
+import io.diffusion4j.distribute.Handshake;
 import io.diffusion4j.data.Dataset;
 import io.diffusion4j.eval.FeatureNetwork;
 import io.diffusion4j.eval.FeatureStatistics;
@@ -32,6 +35,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import org.tensorflow.Operand;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
 
 /**
  * Trains a diffusion model on a dataset, as the reference's Trainer and Trainer1D do (one class
@@ -59,6 +66,8 @@ public final class Trainer implements AutoCloseable {
   public static final String LOGS = "logs";
 
   private final DiffusionModel model;
+  /** This process's cluster, or null when it trains alone. */
+  private final Cluster cluster;
   private final Dataset data;
   private final TrainerOptions options;
   private final Path folder;
@@ -77,19 +86,42 @@ public final class Trainer implements AutoCloseable {
   /** What a finished run leaves behind. */
   public record Result(Path folder, Path lastSampleGrid, long steps, float lastLoss) {}
 
-  private Trainer(DiffusionModel model, Dataset data, TrainerOptions options, Path folder, boolean createdFolder,
-      long startStep, FeatureNetwork fidNetwork) {
+  /** Assigns the chief's value to every variable of a worker's graph: replicas start identical. */
+  private final Op fromChief;
+
+  private Trainer(DiffusionModel model, Cluster cluster, Dataset data, TrainerOptions options, Path folder,
+      boolean createdFolder, long startStep, FeatureNetwork fidNetwork) {
     this.fidNetwork = fidNetwork;
     this.model = model;
+    this.cluster = cluster;
     this.data = data;
     this.options = options;
     this.folder = folder;
     this.createdFolder = createdFolder;
     this.startStep = startStep;
     this.schedule = options.learningRateSchedule();
-    this.step = new TrainStep(model, options.stepOptions());
+    Collectives replicas = cluster == null ? null
+        : new Collectives(model.ops().withSubScope("replicas"), cluster.config());
+    this.step = new TrainStep(model, options.stepOptions(), replicas);
     this.ema = new Ema(model.ops(), model.network().parameters(), model.emaNetwork().orElseThrow().parameters(),
         options.emaDecay(), options.emaUpdateEvery());
+    this.fromChief = replicas == null ? null : fromChief(model, replicas);
+  }
+
+  private static Op fromChief(DiffusionModel model, Collectives replicas) {
+    Ops tf = model.ops().withSubScope("replicas");
+    List<Operand<TFloat32>> variables = new ArrayList<>();
+    model.graph().operations().forEachRemaining(op -> {
+      if (op.type().equals("VariableV2")) {
+        variables.add(op.<TFloat32>output(0));
+      }
+    });
+    List<Operand<TFloat32>> values = replicas.fromChief(variables);
+    List<Op> assigns = new ArrayList<>();
+    for (int i = 0; i < variables.size(); i++) {
+      assigns.add(tf.assign(variables.get(i), values.get(i)));
+    }
+    return tf.withControlDependencies(assigns).noOp();
   }
 
   /**
@@ -98,6 +130,12 @@ public final class Trainer implements AutoCloseable {
    */
   public static Trainer create(ModelConfig config, Dataset data, TrainerOptions options, Path resultsFolder)
       throws IOException {
+    return create(config, data, options, resultsFolder, null);
+  }
+
+  /** As {@link #create(ModelConfig, Dataset, TrainerOptions, Path)}, as the chief of {@code cluster} (or alone when null). */
+  public static Trainer create(ModelConfig config, Dataset data, TrainerOptions options, Path resultsFolder,
+      Cluster cluster) throws IOException {
     if (config.diffusion() == null) {
       throw new IllegalArgumentException("training needs a config with a \"diffusion\" section");
     }
@@ -105,19 +143,62 @@ public final class Trainer implements AutoCloseable {
       throw new IllegalArgumentException(resultsFolder + " already holds a training run: resume it (--resume)"
           + " or choose another folder");
     }
-    checkData(config, data, options);
+    checkData(config, data, options, cluster);
     boolean created = !Files.exists(resultsFolder);
-    return start(config, data, options, resultsFolder, created, 0);
+    announce(cluster, config, options, 0);
+    Trainer t = start(config, cluster, data, options, resultsFolder, created, 0);
+    t.replicate();
+    return t;
+  }
+
+  /**
+   * Joins the run that the chief of {@code cluster} trains, as one of its other workers: the
+   * run's config, options and step come from the chief, the weights too; {@code dataFor} opens
+   * this worker's copy of the data. Such a trainer writes nothing.
+   */
+  public static Trainer follow(Cluster cluster, java.util.function.BiFunction<ModelConfig, TrainerOptions, Dataset> dataFor)
+      throws IOException {
+    JsonObject run = JsonParser.parseString(Handshake.share(cluster, null)).getAsJsonObject();
+    ModelConfig config = ModelConfig.parse(run.getAsJsonObject("config").toString());
+    TrainerOptions options = TrainerOptions.fromJson(run.getAsJsonObject("options"));
+    Dataset data = dataFor.apply(config, options);
+    checkData(config, data, options, cluster);
+    Trainer t = start(config, cluster, data, options, null, false, run.get("step").getAsLong());
+    t.replicate();
+    return t;
+  }
+
+  /**
+   * The chief tells the others the run they join, before any worker builds its model: every
+   * worker must build its collectives in the same order.
+   */
+  private static void announce(Cluster cluster, ModelConfig config, TrainerOptions options, long step) {
+    if (cluster != null) {
+      JsonObject run = new JsonObject();
+      run.add("config", config.toJson());
+      run.add("options", options.toJson());
+      run.addProperty("step", step);
+      Handshake.share(cluster, run.toString());
+    }
+  }
+
+  /** Every worker takes the chief's variables (initialised or restored). */
+  private void replicate() {
+    if (cluster != null) {
+      model.session().run(fromChief);
+    }
   }
 
   /** The model, the feature network when scoring, and the trainer over them; nothing leaks on failure. */
-  private static Trainer start(ModelConfig config, Dataset data, TrainerOptions options, Path folder, boolean created,
-      long step) throws IOException {
-    FeatureNetwork net = options.calculateFid() ? fidNetwork(config, options) : null;
+  private static Trainer start(ModelConfig config, Cluster cluster, Dataset data, TrainerOptions options, Path folder,
+      boolean created, long step) throws IOException {
+    // only the chief scores samples
+    FeatureNetwork net = options.calculateFid() && folder != null ? fidNetwork(config, options) : null;
     DiffusionModel model = null;
     try {
-      model = DiffusionModel.create(config, options.seed(), true);
-      return new Trainer(model, data, options, folder, created, step, net);
+      model = cluster == null ? DiffusionModel.create(config, options.seed(), true)
+          : DiffusionModel.create(config, options.seed(), true, cluster::session);
+      return new Trainer(model, cluster, data, options, folder, created, step, net);
     } catch (RuntimeException e) {
       if (model != null) {
         model.close();
@@ -154,6 +235,12 @@ public final class Trainer implements AutoCloseable {
    * else would not end where the uninterrupted run does.
    */
   public static Trainer resume(Path resultsFolder, Dataset data, TrainerOptions options) throws IOException {
+    return resume(resultsFolder, data, options, null);
+  }
+
+  /** As {@link #resume(Path, Dataset, TrainerOptions)}, as the chief of {@code cluster} (or alone when null). */
+  public static Trainer resume(Path resultsFolder, Dataset data, TrainerOptions options, Cluster cluster)
+      throws IOException {
     Checkpoints.Info info = Checkpoints.read(resultsFolder);
     ModelConfig config = ModelConfig.read(resultsFolder.resolve(DiffusionModel.CONFIG));
     java.util.Optional<String> conflict = info.options().conflictOnResume(options);
@@ -162,10 +249,12 @@ public final class Trainer implements AutoCloseable {
           + conflict.get() + " (" + info.options().toJson().get(conflict.get()) + " there, "
           + options.toJson().get(conflict.get()) + " here)");
     }
-    checkData(config, data, options);
-    Trainer t = start(config, data, options, resultsFolder, false, info.step());
+    checkData(config, data, options, cluster);
+    announce(cluster, config, options, info.step());
+    Trainer t = start(config, cluster, data, options, resultsFolder, false, info.step());
     try {
       Checkpoints.restore(info, t.model.session());
+      t.replicate();
       t.truncateMetrics(info.step());
       Optional<Checkpoints.Best> best = Checkpoints.best(resultsFolder);
       if (best.isPresent()) {
@@ -178,7 +267,12 @@ public final class Trainer implements AutoCloseable {
     return t;
   }
 
-  private static void checkData(ModelConfig config, Dataset data, TrainerOptions options) {
+  private static void checkData(ModelConfig config, Dataset data, TrainerOptions options, Cluster cluster) {
+    if (cluster != null && options.trainBatchSize() % cluster.config().numWorkers() != 0) {
+      throw new IllegalArgumentException("train_batch_size = " + options.trainBatchSize() + " does not split evenly"
+          + " over the " + cluster.config().numWorkers() + " workers of TF_CONFIG: the batch is the global one, each"
+          + " worker takes an equal share");
+    }
     long[] expected = config.sampleShape();
     if (!Arrays.equals(data.exampleShape(), expected)) {
       throw new IllegalArgumentException("the data's examples are " + Arrays.toString(data.exampleShape())
@@ -242,9 +336,12 @@ public final class Trainer implements AutoCloseable {
     long lastLogStep = startStep;
     ProgressLine progress = log == System.err ? ProgressLine.onStandardError("steps", startStep, total)
         : new ProgressLine(log, false, "steps", startStep, total);
-    try (BatchLoader loader = new BatchLoader(data, options.trainBatchSize(), options.seed(),
+    boolean writes = folder != null;
+    int share = cluster == null ? 0 : cluster.config().index();
+    int shares = cluster == null ? 1 : cluster.config().numWorkers();
+    try (BatchLoader loader = new BatchLoader(data, options.trainBatchSize(), share, shares, options.seed(),
         options.augmentHorizontalFlip() && model.network().spatialRank() == 2, options.loaderThreads(), 2 * k + 2)) {
-      if (startStep < total) {
+      if (startStep < total && writes) {
         openTensorBoard();
       }
       loader.start(startStep * k);
@@ -269,6 +366,8 @@ public final class Trainer implements AutoCloseable {
         ema.step(model.session(), s);
         if (logged) {
           lastLoss = loss;
+        }
+        if (logged && writes) {
           long now = System.nanoTime();
           appendMetrics(s + 1, loss, lr, (now - started) / 1e9);
           Map<String, Double> scalars = new LinkedHashMap<>();
@@ -282,11 +381,24 @@ public final class Trainer implements AutoCloseable {
         }
         progress.update(s + 1, String.format(Locale.ROOT, "loss %s  lr %.2e%s",
             Float.isNaN(lastLoss) ? "-" : String.format(Locale.ROOT, "%.4f", lastLoss), lr, score));
-        if ((s + 1) % options.saveAndSampleEvery() == 0 || s + 1 == total) {
+        if (writes && ((s + 1) % options.saveAndSampleEvery() == 0 || s + 1 == total)) {
           lastGrid = save(s + 1, progress);
           saved = true;
         }
       }
+      if (cluster != null) {
+        // the chief's last save done, every worker may leave
+        Handshake.barrier(cluster);
+        cluster.close();
+      }
+    } catch (org.tensorflow.exceptions.TensorFlowException e) {
+      closeTensorBoard();
+      if (cluster == null) {
+        throw e;
+      }
+      throw new IllegalStateException("worker " + cluster.config().index() + " lost the other workers: "
+          + e.getMessage().lines().findFirst().orElse("") + " (start every worker again with --resume to go on from"
+          + " the last checkpoint)", e);
     } catch (IOException | RuntimeException e) {
       closeTensorBoard();
       if (!saved && createdFolder) {
@@ -295,7 +407,7 @@ public final class Trainer implements AutoCloseable {
       throw e;
     }
     closeTensorBoard();
-    if (lastGrid == null) {
+    if (lastGrid == null && writes) {
       log.println("nothing to do: the run is already at step " + startStep + " of " + total);
     }
     return new Result(folder, lastGrid, total, lastLoss);
