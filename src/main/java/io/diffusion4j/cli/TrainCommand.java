@@ -129,7 +129,8 @@ final class TrainCommand implements Callable<Integer> {
       }
     })) {
       trainer.train();
-      spec.commandLine().getOut().println("worker " + cluster.config().index() + " done");
+      spec.commandLine().getOut().println("worker " + cluster.config().index() + " done: weights "
+          + trainer.weightsFingerprint());
       return 0;
     }
   }
@@ -147,7 +148,7 @@ final class TrainCommand implements Callable<Integer> {
     TrainerOptions options = build(embedded ? EmbeddedDefault.options() : TrainerOptions.builder()
         .augmentHorizontalFlip(modelConfig.network().spatialRank() == 2));
     try (Trainer trainer = Trainer.create(modelConfig, dataset, options, folder, cluster)) {
-      return report(trainer.train());
+      return report(trainer.train(), trainer, cluster);
     }
   }
 
@@ -191,7 +192,7 @@ final class TrainCommand implements Callable<Integer> {
     Dataset dataset = given.folder() == null ? EmbeddedDefault.dataset()
         : DataArgument.open(Path.of(given.folder()), modelConfig, given.convertImageTo());
     try (Trainer trainer = Trainer.resume(folder, dataset, given, cluster)) {
-      return report(trainer.train());
+      return report(trainer.train(), trainer, cluster);
     }
   }
 
@@ -212,8 +213,11 @@ final class TrainCommand implements Callable<Integer> {
     }
   }
 
-  private int report(Trainer.Result result) {
+  private int report(Trainer.Result result, Trainer trainer, Cluster cluster) {
     var out = spec.commandLine().getOut();
+    if (cluster != null) {
+      out.println("worker 0 done: weights " + trainer.weightsFingerprint());
+    }
     out.println("model folder: " + result.folder().toAbsolutePath());
     if (result.lastSampleGrid() != null) {
       out.println("samples:      " + result.lastSampleGrid().toAbsolutePath());

@@ -111,6 +111,14 @@ public final class TrainStep {
     accumulatedNorm = accumulate > 1 ? GradientClipping.globalNorm(tf, accumulated) : null;
     applyAccumulated = accumulate > 1 ? clipAndApply(tf, accumulated, accumulatedNorm, options.maxGradNorm()) : null;
     model.session().run(adam.initializer());
+    if (!accumulators.isEmpty()) {
+      // initialised (though every step overwrites them first) so that a checkpoint or a replica can read them
+      List<Op> zero = new ArrayList<>();
+      for (Variable<TFloat32> a : accumulators) {
+        zero.add(tf.assign(a, tf.zerosLike(a)));
+      }
+      model.session().run(tf.withControlDependencies(zero).noOp());
+    }
     // the reference normalises the stored weights before its first training forward, too
     List<Op> constraints = model.network().weightConstraints(tf);
     if (!constraints.isEmpty()) {

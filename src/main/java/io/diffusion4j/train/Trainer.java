@@ -317,6 +317,23 @@ public final class Trainer implements AutoCloseable {
     return startStep;
   }
 
+  /**
+   * A SHA-256 fingerprint of the weights and their EMA, by name and bits: the workers of a
+   * cluster print it at the end, and replicas that stayed identical print the same.
+   */
+  public String weightsFingerprint() {
+    com.google.common.hash.Hasher h = com.google.common.hash.Hashing.sha256().newHasher();
+    for (Map<String, FloatArray> weights : List.of(model.weights(), model.emaWeights())) {
+      new java.util.TreeMap<>(weights).forEach((name, array) -> {
+        h.putString(name, StandardCharsets.UTF_8).putByte((byte) 0);
+        for (float v : array.data()) {
+          h.putInt(Float.floatToRawIntBits(v));
+        }
+      });
+    }
+    return h.hash().toString().substring(0, 16);
+  }
+
   /** Trains from the current step to train_num_steps, saving every save_and_sample_every steps and at the end. */
   public Result train() throws IOException {
     long total = options.trainNumSteps();
