@@ -40,7 +40,8 @@ public record TfConfig(List<String> workers, int index) {
       }
     }
     if (index < 0 || index >= workers.size()) {
-      throw invalid("task.index " + index + " is out of range: the cluster has " + workers.size() + " workers (0 to "
+      throw invalid("task.index " + index + " is out of range: the cluster has " + workers.size()
+          + (workers.size() == 1 ? " worker" : " workers") + " (0 to "
           + (workers.size() - 1) + ")");
     }
   }

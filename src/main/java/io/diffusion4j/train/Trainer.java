@@ -413,9 +413,12 @@ public final class Trainer implements AutoCloseable {
       if (cluster == null) {
         throw e;
       }
-      throw new IllegalStateException("worker " + cluster.config().index() + " lost the other workers: "
-          + e.getMessage().lines().findFirst().orElse("") + " (start every worker again with --resume to go on from"
-          + " the last checkpoint)", e);
+      String why = e.getMessage() == null ? "" : e.getMessage().lines()
+          .map(l -> l.replaceAll("From /job:[^:]*:[^:]*:[^:]*:;?", "").strip())
+          .filter(l -> !l.isEmpty()).findFirst().orElse("");
+      throw new IllegalStateException("worker " + cluster.config().index() + " lost the other workers"
+          + (why.isEmpty() ? "" : " (" + why + ")") + "; start every worker again with --resume to go on from the"
+          + " last checkpoint", e);
     } catch (IOException | RuntimeException e) {
       closeTensorBoard();
       if (!saved && createdFolder) {
