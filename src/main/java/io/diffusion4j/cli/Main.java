@@ -103,7 +103,8 @@ public final class Main implements Runnable {
     if (message == null) {
       return "";
     }
-    String text = TF_NODE.matcher(message).replaceAll("").strip().replaceAll("\\s*\\R\\s*", "; ");
+    String text = TF_NODE.matcher(io.diffusion4j.distribute.Cluster.withoutTask(message)).replaceAll("").strip()
+        .replaceAll("\\s*\\R\\s*", "; ");
     return CLASS_NAME.matcher(text).replaceAll("");
   }
 

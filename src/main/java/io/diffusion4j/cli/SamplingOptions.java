@@ -10,7 +10,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** How a command samples: the options sample, fid and export share, declared once. */
+/**
+ * How a command samples: the options sample and fid share, declared once. export declares its
+ * own, since its --steps is the largest step count serving_default takes, not a run's count.
+ */
 final class SamplingOptions {
   @Spec(Spec.Target.MIXEE)
   CommandSpec spec;

@@ -119,20 +119,24 @@ final class TrainCommand implements Callable<Integer> {
 
   /** A worker other than the chief: the run is the chief's; this worker's copy of the data is --data, or the chief's path. */
   private int follow(Cluster cluster) throws Exception {
-    try (Trainer trainer = Trainer.follow(cluster, (modelConfig, options) -> {
-      Path data = data() != null ? data() : options.folder() != null ? Path.of(options.folder()) : null;
-      try {
-        return data == null ? EmbeddedDefault.dataset()
-            : DataArgument.open(data, modelConfig, options.convertImageTo());
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    })) {
+    try (Trainer trainer = Trainer.follow(cluster, (modelConfig, options) -> dataset(
+        data() != null ? data() : options.folder() != null ? Path.of(options.folder()) : null, modelConfig,
+        options.convertImageTo()))) {
       trainer.train();
-      spec.commandLine().getOut().println("worker " + cluster.config().index() + " done: weights "
-          + trainer.weightsFingerprint());
+      done(trainer, cluster);
       return 0;
     }
+  }
+
+  /** The data at {@code data}, or the embedded dataset when null. */
+  private static Dataset dataset(Path data, ModelConfig modelConfig, String convertImageTo) throws java.io.IOException {
+    return data == null ? EmbeddedDefault.dataset() : DataArgument.open(data, modelConfig, convertImageTo);
+  }
+
+  /** Each worker's last line: replicas that stayed equal print the same fingerprint. */
+  private void done(Trainer trainer, Cluster cluster) {
+    spec.commandLine().getOut().println("worker " + cluster.config().index() + " done: weights "
+        + trainer.weightsFingerprint());
   }
 
   private int train(Cluster cluster) throws Exception {
@@ -144,7 +148,7 @@ final class TrainCommand implements Callable<Integer> {
       return resume(folder, cluster);
     }
     ModelConfig modelConfig = config != null ? ModelConfig.read(config) : EmbeddedDefault.config();
-    Dataset dataset = embedded ? EmbeddedDefault.dataset() : DataArgument.open(data, modelConfig, convertImageTo());
+    Dataset dataset = dataset(data, modelConfig, convertImageTo());
     TrainerOptions options = build(embedded ? EmbeddedDefault.options() : TrainerOptions.builder()
         .augmentHorizontalFlip(modelConfig.network().spatialRank() == 2));
     try (Trainer trainer = Trainer.create(modelConfig, dataset, options, folder, cluster)) {
@@ -189,8 +193,8 @@ final class TrainCommand implements Callable<Integer> {
             + storedConfig + " at " + difference + ": leave --config out or give the same config");
       }
     }
-    Dataset dataset = given.folder() == null ? EmbeddedDefault.dataset()
-        : DataArgument.open(Path.of(given.folder()), modelConfig, given.convertImageTo());
+    Dataset dataset = dataset(given.folder() == null ? null : Path.of(given.folder()), modelConfig,
+        given.convertImageTo());
     try (Trainer trainer = Trainer.resume(folder, dataset, given, cluster)) {
       return report(trainer.train(), trainer, cluster);
     }
@@ -216,7 +220,7 @@ final class TrainCommand implements Callable<Integer> {
   private int report(Trainer.Result result, Trainer trainer, Cluster cluster) {
     var out = spec.commandLine().getOut();
     if (cluster != null) {
-      out.println("worker 0 done: weights " + trainer.weightsFingerprint());
+      done(trainer, cluster);
     }
     out.println("model folder: " + result.folder().toAbsolutePath());
     if (result.lastSampleGrid() != null) {

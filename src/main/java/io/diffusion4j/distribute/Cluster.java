@@ -35,6 +35,10 @@ public final class Cluster implements AutoCloseable {
   /** A peer that refuses connections this long is taken for dead. */
   static final Duration DEAD_AFTER = Duration.ofSeconds(10);
   private static final int PROBE_MILLIS = 2000;
+  private static final String LEADER = "/job:worker/replica:0/task:0";
+  /** The "From /job:worker/replica:0/task:1:" that a server puts before the errors of the ops it ran. */
+  private static final java.util.regex.Pattern TASK_PREFIX =
+      java.util.regex.Pattern.compile("From /job:[^/]+/replica:\\d+/task:\\d+:");
 
   private final TfConfig config;
   private final ConfigProto sessionConfig;
@@ -44,7 +48,7 @@ public final class Cluster implements AutoCloseable {
   private Cluster(TfConfig config, PrintStream log) {
     this.config = config;
     this.sessionConfig = ConfigProto.newBuilder()
-        .setExperimental(ConfigProto.Experimental.newBuilder().setCollectiveGroupLeader(leader()))
+        .setExperimental(ConfigProto.Experimental.newBuilder().setCollectiveGroupLeader(LEADER))
         .addDeviceFilters("/job:worker/task:" + config.index())
         .build();
     this.watchdog = new Thread(() -> watch(log), "cluster-watchdog");
@@ -104,10 +108,6 @@ public final class Cluster implements AutoCloseable {
     return RemoteSession.connect(graph, "grpc://localhost:" + config.port(), sessionConfig);
   }
 
-  private String leader() {
-    return "/job:worker/replica:0/task:0";
-  }
-
   private void watch(PrintStream log) {
     long[] silentSince = new long[config.numWorkers()];
     while (!closed) {
@@ -150,6 +150,11 @@ public final class Cluster implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while waiting for the other workers", e);
     }
+  }
+
+  /** A TensorFlow error message without the task prefixes that a server's errors carry. */
+  public static String withoutTask(String message) {
+    return TASK_PREFIX.matcher(message).replaceAll("");
   }
 
   /** Stops watching the peers; the server itself ends with the process. */

@@ -113,11 +113,6 @@ public record TfConfig(List<String> workers, int index) {
     return Integer.parseInt(w.substring(w.lastIndexOf(':') + 1));
   }
 
-  /** TensorFlow's name of task {@code i}'s CPU. */
-  static String device(int i) {
-    return "/job:worker/replica:0/task:" + i + "/device:CPU:0";
-  }
-
   private static JsonObject object(JsonElement e, String what) {
     if (e == null || !e.isJsonObject()) {
       throw invalid(what + " must be a JSON object");

@@ -83,6 +83,12 @@ public final class Trainer implements AutoCloseable {
   private TensorBoardLog tensorBoard;
   private String score = "";
 
+  /** Opens a worker's copy of the data of the run it joins. */
+  @FunctionalInterface
+  public interface DataSource {
+    Dataset open(ModelConfig config, TrainerOptions options) throws IOException;
+  }
+
   /** What a finished run leaves behind. */
   public record Result(Path folder, Path lastSampleGrid, long steps, float lastLoss) {}
 
@@ -100,16 +106,15 @@ public final class Trainer implements AutoCloseable {
     this.createdFolder = createdFolder;
     this.startStep = startStep;
     this.schedule = options.learningRateSchedule();
-    Collectives replicas = cluster == null ? null
-        : new Collectives(model.ops().withSubScope("replicas"), cluster.config());
+    Ops replicaOps = model.ops().withSubScope("replicas");
+    Collectives replicas = cluster == null ? null : new Collectives(replicaOps, cluster.config());
     this.step = new TrainStep(model, options.stepOptions(), replicas);
     this.ema = new Ema(model.ops(), model.network().parameters(), model.emaNetwork().orElseThrow().parameters(),
         options.emaDecay(), options.emaUpdateEvery());
-    this.fromChief = replicas == null ? null : fromChief(model, replicas);
+    this.fromChief = replicas == null ? null : fromChief(replicaOps, model, replicas);
   }
 
-  private static Op fromChief(DiffusionModel model, Collectives replicas) {
-    Ops tf = model.ops().withSubScope("replicas");
+  private static Op fromChief(Ops tf, DiffusionModel model, Collectives replicas) {
     List<Operand<TFloat32>> variables = new ArrayList<>();
     model.graph().operations().forEachRemaining(op -> {
       if (op.type().equals("VariableV2")) {
@@ -156,12 +161,11 @@ public final class Trainer implements AutoCloseable {
    * run's config, options and step come from the chief, the weights too; {@code dataFor} opens
    * this worker's copy of the data. Such a trainer writes nothing.
    */
-  public static Trainer follow(Cluster cluster, java.util.function.BiFunction<ModelConfig, TrainerOptions, Dataset> dataFor)
-      throws IOException {
+  public static Trainer follow(Cluster cluster, DataSource dataFor) throws IOException {
     JsonObject run = JsonParser.parseString(Handshake.share(cluster, null)).getAsJsonObject();
     ModelConfig config = ModelConfig.parse(run.getAsJsonObject("config").toString());
     TrainerOptions options = TrainerOptions.fromJson(run.getAsJsonObject("options"));
-    Dataset data = dataFor.apply(config, options);
+    Dataset data = dataFor.open(config, options);
     checkData(config, data, options, cluster);
     Trainer t = start(config, cluster, data, options, null, false, run.get("step").getAsLong());
     t.replicate();
@@ -406,23 +410,19 @@ public final class Trainer implements AutoCloseable {
       if (cluster != null) {
         // the chief's last save done, every worker may leave
         Handshake.barrier(cluster);
-        cluster.close();
       }
-    } catch (org.tensorflow.exceptions.TensorFlowException e) {
-      closeTensorBoard();
-      if (cluster == null) {
-        throw e;
-      }
-      String why = e.getMessage() == null ? "" : e.getMessage().lines()
-          .map(l -> l.replaceAll("From /job:[^:]*:[^:]*:[^:]*:;?", "").strip())
-          .filter(l -> !l.isEmpty()).findFirst().orElse("");
-      throw new IllegalStateException("worker " + cluster.config().index() + " lost the other workers"
-          + (why.isEmpty() ? "" : " (" + why + ")") + "; start every worker again with --resume to go on from the"
-          + " last checkpoint", e);
     } catch (IOException | RuntimeException e) {
       closeTensorBoard();
       if (!saved && createdFolder) {
         AtomicFiles.deleteTree(folder);
+      }
+      if (cluster != null && e instanceof org.tensorflow.exceptions.TensorFlowException) {
+        // the first line says why; the rest is gRPC's detail
+        String why = e.getMessage() == null ? "" : Cluster.withoutTask(e.getMessage()).lines().map(String::strip)
+            .filter(l -> !l.isEmpty()).findFirst().orElse("");
+        throw new IllegalStateException("worker " + cluster.config().index() + " lost the other workers"
+            + (why.isEmpty() ? "" : " (" + why + ")") + "; start every worker again with --resume to go on from"
+            + " the last checkpoint", e);
       }
       throw e;
     }
