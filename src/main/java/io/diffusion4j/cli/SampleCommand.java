@@ -1,5 +1,9 @@
 package io.diffusion4j.cli;
 
+import io.diffusion4j.distribute.Cluster;
+import io.diffusion4j.distribute.Gather;
+import io.diffusion4j.distribute.Handshake;
+import io.diffusion4j.distribute.TfConfig;
 import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.io.ImageGrid;
 import io.diffusion4j.io.Npy;
@@ -29,7 +33,8 @@ import picocli.CommandLine.Spec;
     header = "Draw samples from a model folder or SavedModel into .npy or a PNG grid.",
     description = {".npy output is channels-last float32 in [0, 1], written batch by batch in",
         "bounded memory. Every image depends only on the seed, its index and the",
-        "sampler's options, never on --batch-size."})
+        "sampler's options, never on --batch-size. With TF_CONFIG set, the workers of the",
+        "cluster share every batch (start each with the same command) and worker 0 writes."})
 final class SampleCommand implements Callable<Integer> {
   /** The largest PNG grid: beyond it a grid is too large to look at, and .npy is the format. */
   static final int MAX_GRID = 400;
@@ -91,7 +96,10 @@ final class SampleCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--batch-size " + batchSize + " must be at least 1");
     }
     checkGridSize(ext, num);
-    try (DiffusionModel m = DiffusionModel.load(model, which);
+    java.util.Optional<TfConfig> tfConfig = TfConfig.fromEnvironment();
+    try (Cluster cluster = tfConfig.isEmpty() ? null : Cluster.join(tfConfig.get(), System.err);
+        Gather gather = cluster == null ? null : new Gather(cluster);
+        DiffusionModel m = DiffusionModel.load(model, which);
         Npy.Rows rows = noise == null ? null : Npy.Rows.open(noise)) {
       DiffusionSampler s = m.sampler();
       long[] perExample = m.config().sampleShape();
@@ -100,9 +108,11 @@ final class SampleCommand implements Callable<Integer> {
       }
       long count = rows != null ? checkNoise(rows, perExample) : num != null ? num : DEFAULT_NUM;
       checkGridSize(ext, count);
-      long runSeed = seed != null ? seed : ThreadLocalRandom.current().nextLong();
+      long drawn = seed != null ? seed : ThreadLocalRandom.current().nextLong();
+      // every worker draws the chief's images
+      long runSeed = cluster == null ? drawn : Long.parseLong(Handshake.share(cluster, Long.toString(drawn)));
       Settings settings = sampling.settings(s.denoiser(), runSeed);
-      if (seed == null && noise == null) {
+      if (seed == null && noise == null && (cluster == null || cluster.isChief())) {
         spec.commandLine().getErr().println("diffusion4j: using --seed " + runSeed);
       }
       Solver<?, ?> chosen = settings.solver();
@@ -110,24 +120,38 @@ final class SampleCommand implements Callable<Integer> {
       SampleRun.Labels labels = labels(count, m.network().numClasses());
       int batch = batchSize != null ? batchSize : SampleRun.defaultBatchSize(m.config().network(), perExample);
       SampleRun.Noise start = rows == null ? null : rows::read;
+      SampleRun.Share share = cluster == null ? null
+          : new SampleRun.Share(cluster.config().index(), cluster.config().numWorkers(), gather::sum);
       ProgressLine progress = new ProgressLine(spec.commandLine().getErr(), System.console() != null, "images", 0, count);
       long[] shape = Tensors.batchShape(count, perExample);
-      if (ext.equals("npy")) {
-        Npy.write(out, shape, sink -> SampleRun.run(s, settings, count, batch, start, labels, (first, images) -> {
+      if (cluster != null && !cluster.isChief()) {
+        // the chief writes; this worker samples its share of every batch
+        SampleRun.run(s, settings, count, batch, start, labels, share,
+            (first, images) -> progress.update(first + images.shape()[0], ""));
+        spec.commandLine().getOut().println("worker " + cluster.config().index() + " done: its share of " + count
+            + " samples went to worker 0");
+      } else if (ext.equals("npy")) {
+        Npy.write(out, shape, sink -> SampleRun.run(s, settings, count, batch, start, labels, share, (first, images) -> {
           sink.write(images);
           progress.update(first + images.shape()[0], "");
         }));
       } else {
         float[] all = new float[Math.toIntExact(count * Arrays.stream(perExample).reduce(1, Math::multiplyExact))];
-        SampleRun.run(s, settings, count, batch, start, labels, (first, images) -> {
+        SampleRun.run(s, settings, count, batch, start, labels, share, (first, images) -> {
           System.arraycopy(images.data(), 0, all, Math.toIntExact(first * images.size() / images.shape()[0]),
               images.data().length);
           progress.update(first + images.shape()[0], "");
         });
         ImageGrid.writePng(out, new FloatArray(shape, all));
       }
-      spec.commandLine().getOut().println("wrote " + count + " samples (" + chosen.name() + ", " + k + " steps) to "
-          + out);
+      if (cluster != null) {
+        // the last batch's transfers done, every worker may leave
+        Handshake.barrier(cluster);
+      }
+      if (cluster == null || cluster.isChief()) {
+        spec.commandLine().getOut().println("wrote " + count + " samples (" + chosen.name() + ", " + k + " steps) to "
+            + out);
+      }
     }
     return 0;
   }

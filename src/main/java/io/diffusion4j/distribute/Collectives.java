@@ -52,6 +52,11 @@ public final class Collectives {
     return reduce(value, "Div");
   }
 
+  /** The sum over workers. */
+  public <T extends TNumber> Operand<T> sum(Operand<T> value) {
+    return reduce(value, "Id");
+  }
+
   /** The chief's value of each tensor on every worker: the others add zeros, so it is exact. */
   public List<Operand<TFloat32>> fromChief(List<Operand<TFloat32>> values) {
     Operand<TFloat32> packed = pack(values);

@@ -39,6 +39,18 @@ public final class SampleRun {
     long[] of(long first, int n);
   }
 
+  /**
+   * This process's part of a run shared by several workers: worker {@code index} of
+   * {@code count} samples its contiguous share of the rows of every batch, and {@code combine}
+   * turns a batch holding this worker's rows (zeros elsewhere) into the whole batch.
+   */
+  public record Share(int index, int count, Combine combine) {}
+
+  /** The whole batch from every worker's part of it. */
+  public interface Combine {
+    FloatArray apply(FloatArray mine) throws IOException;
+  }
+
   /** Receives each finished batch: images {@code first} .. {@code first + images.shape()[0] - 1}. */
   public interface Batch {
     void accept(long first, FloatArray images) throws IOException;
@@ -54,19 +66,44 @@ public final class SampleRun {
    */
   public static void run(DiffusionSampler sampler, Settings settings, long num, int batchSize, Noise noise,
       Labels labels, Batch out) throws IOException {
+    run(sampler, settings, num, batchSize, noise, labels, null, out);
+  }
+
+  /**
+   * As {@link #run(DiffusionSampler, Settings, long, int, Noise, Labels, Batch)}, this process
+   * sampling only its share of each batch when {@code share} is not null; every worker receives
+   * every whole batch.
+   */
+  public static void run(DiffusionSampler sampler, Settings settings, long num, int batchSize, Noise noise,
+      Labels labels, Share share, Batch out) throws IOException {
     if (num < 1 || batchSize < 1) {
       throw new IllegalArgumentException("num = " + num + " and batch size = " + batchSize + " must be at least 1");
     }
     for (long first = 0; first < num; first += batchSize) {
       int n = (int) Math.min(batchSize, num - first);
-      FloatArray start = noise != null ? noise.rows(first, n) : sampler.initialNoise(first, n, settings.seed());
-      FloatArray images;
-      try {
-        images = sampler.sample(settings, start, first, labels == null ? null : labels.of(first, n));
-      } catch (TFResourceExhaustedException e) {
-        throw new OutOfMemory(n);
+      if (share == null) {
+        out.accept(first, sample(sampler, settings, first, n, noise, labels));
+        continue;
       }
-      out.accept(first, images);
+      int lo = (int) ((long) n * share.index() / share.count());
+      int hi = (int) ((long) n * (share.index() + 1) / share.count());
+      long[] shape = Tensors.batchShape(n, sampler.denoiser().sampleShape());
+      FloatArray mine = FloatArray.zeros(shape);
+      if (hi > lo) {
+        float[] rows = sample(sampler, settings, first + lo, hi - lo, noise, labels).data();
+        System.arraycopy(rows, 0, mine.data(), (int) ((long) lo * rows.length / (hi - lo)), rows.length);
+      }
+      out.accept(first, share.combine().apply(mine));
+    }
+  }
+
+  private static FloatArray sample(DiffusionSampler sampler, Settings settings, long first, int n, Noise noise,
+      Labels labels) throws IOException {
+    FloatArray start = noise != null ? noise.rows(first, n) : sampler.initialNoise(first, n, settings.seed());
+    try {
+      return sampler.sample(settings, start, first, labels == null ? null : labels.of(first, n));
+    } catch (TFResourceExhaustedException e) {
+      throw new OutOfMemory(n);
     }
   }
 

@@ -7,6 +7,8 @@ import io.diffusion4j.cli.Main;
 import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.io.Npy;
 import io.diffusion4j.io.Safetensors;
+import io.diffusion4j.pipeline.DiffusionModel;
+import io.diffusion4j.pipeline.ModelConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -25,12 +27,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Two worker JVMs on loopback train what one process trains: the same seeded run with the global
- * batch split between them (and, within each, into micro-batches), gradients averaged by
+ * Two worker JVMs on loopback do what one process does. Training: the same seeded run with the
+ * global batch split between them (and, within each, into micro-batches), gradients averaged by
  * TensorFlow's collective all-reduce, ends within float32 summation order of the single process,
- * and the two replicas end bit for bit equal.
+ * and the two replicas end bit for bit equal. Sampling: the chief writes the images one process
+ * draws.
  */
-class MultiWorkerTrainingTest {
+class MultiWorkerTest {
   @TempDir
   Path dir;
 
@@ -54,21 +57,7 @@ class MultiWorkerTrainingTest {
         "--batch-size", "4", "--gradient-accumulate-every", "2", "--seed", "3", "--save-and-sample-every", "100",
         "--num-samples", "4", "--log-every", "1", "--loader-threads", "1");
 
-    int[] ports = {freePort(), freePort()};
-    List<Process> workers = new ArrayList<>();
-    for (int i = 0; i < 2; i++) {
-      List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-Xmx1g", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-      command.addAll(args);
-      command.addAll(List.of("--out", dir.resolve("two").toString()));
-      ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
-          .redirectOutput(dir.resolve("worker" + i + ".log").toFile());
-      pb.environment().put("TF_CONFIG", "{\"cluster\": {\"worker\": [\"localhost:" + ports[0] + "\", \"localhost:"
-          + ports[1] + "\"]}, \"task\": {\"type\": \"worker\", \"index\": " + i + "}}");
-      pb.environment().put("TF_CPP_MIN_LOG_LEVEL", "3");
-      workers.add(pb.start());
-    }
-
+    List<Process> workers = startWorkers(args, dir.resolve("two"));
     StringWriter err = new StringWriter();
     List<String> single = new ArrayList<>(args);
     single.addAll(List.of("--out", dir.resolve("one").toString()));
@@ -77,14 +66,7 @@ class MultiWorkerTrainingTest {
 
     String[] fingerprints = new String[2];
     for (int i = 0; i < 2; i++) {
-      Process p = workers.get(i);
-      boolean ended = p.waitFor(120, TimeUnit.SECONDS);
-      if (!ended) {
-        workers.forEach(Process::destroyForcibly);
-      }
-      String log = Files.readString(dir.resolve("worker" + i + ".log"));
-      assertTrue(ended, "worker " + i + " did not finish: " + log);
-      assertEquals(0, p.exitValue(), log);
+      String log = awaitWorker(workers, i);
       Matcher m = Pattern.compile("worker " + i + " done: weights ([0-9a-f]+)").matcher(log);
       assertTrue(m.find(), log);
       fingerprints[i] = m.group(1);
@@ -107,6 +89,64 @@ class MultiWorkerTrainingTest {
     }
     // the other worker writes nothing: only the chief's folder exists
     assertTrue(Files.exists(dir.resolve("two").resolve("checkpoint.json")));
+  }
+
+  /** The workers share every batch; the chief's file holds what one process draws, image for image. */
+  @Test
+  void twoWorkersSampleWhatOneProcessSamples() throws Exception {
+    Path model = dir.resolve("model");
+    try (DiffusionModel m = DiffusionModel.create(ModelConfig.parse(CONFIG), 11)) {
+      m.save(model);
+    }
+    // 7 images in batches of 3: shares of 2 and 1, then a last batch of 1 that worker 1 draws alone
+    List<String> args = List.of("sample", "--model", model.toString(), "--num", "7", "--batch-size", "3", "--steps",
+        "3", "--seed", "9", "--sampler", "dpmpp_2m_sde");
+    Path shared = dir.resolve("two.npy");
+    List<Process> workers = startWorkers(args, shared);
+    StringWriter err = new StringWriter();
+    List<String> single = new ArrayList<>(args);
+    single.addAll(List.of("--out", dir.resolve("one.npy").toString()));
+    assertEquals(0, Main.run(single.toArray(String[]::new), new PrintWriter(new StringWriter()),
+        new PrintWriter(err, true)), err.toString());
+    for (int i = 0; i < 2; i++) {
+      awaitWorker(workers, i);
+    }
+    FloatArray one = Npy.read(dir.resolve("one.npy"));
+    FloatArray two = Npy.read(shared);
+    assertEquals(java.util.Arrays.toString(one.shape()), java.util.Arrays.toString(two.shape()));
+    io.diffusion4j.Close.assertClose(one.data(), two.data(), 1e-5);
+  }
+
+  /** Two worker JVMs running {@code args} with {@code --out out}, on free loopback ports. */
+  private List<Process> startWorkers(List<String> args, Path out) throws IOException {
+    int[] ports = {freePort(), freePort()};
+    List<Process> workers = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-Xmx1g", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+      command.addAll(args);
+      command.addAll(List.of("--out", out.toString()));
+      ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+          .redirectOutput(dir.resolve("worker" + i + ".log").toFile());
+      pb.environment().put("TF_CONFIG", "{\"cluster\": {\"worker\": [\"localhost:" + ports[0] + "\", \"localhost:"
+          + ports[1] + "\"]}, \"task\": {\"type\": \"worker\", \"index\": " + i + "}}");
+      pb.environment().put("TF_CPP_MIN_LOG_LEVEL", "3");
+      workers.add(pb.start());
+    }
+    return workers;
+  }
+
+  /** Worker {@code i}'s log, once it has ended well (all are killed if it does not within two minutes). */
+  private String awaitWorker(List<Process> workers, int i) throws Exception {
+    Process p = workers.get(i);
+    boolean ended = p.waitFor(120, TimeUnit.SECONDS);
+    if (!ended) {
+      workers.forEach(Process::destroyForcibly);
+    }
+    String log = Files.readString(dir.resolve("worker" + i + ".log"));
+    assertTrue(ended, "worker " + i + " did not finish: " + log);
+    assertEquals(0, p.exitValue(), log);
+    return log;
   }
 
   private static int freePort() throws IOException {
