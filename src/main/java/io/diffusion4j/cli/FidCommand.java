@@ -3,6 +3,10 @@ package io.diffusion4j.cli;
 import com.google.gson.JsonObject;
 import io.diffusion4j.data.Dataset;
 import io.diffusion4j.data.NpyDataset;
+import io.diffusion4j.distribute.Cluster;
+import io.diffusion4j.distribute.Gather;
+import io.diffusion4j.distribute.Handshake;
+import io.diffusion4j.distribute.TfConfig;
 import io.diffusion4j.eval.FeatureNetwork;
 import io.diffusion4j.eval.FeatureStatistics;
 import io.diffusion4j.eval.FrechetDistance;
@@ -12,8 +16,8 @@ import io.diffusion4j.eval.StatisticsCache;
 import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.io.ProgressLine;
 import io.diffusion4j.pipeline.DiffusionModel;
-import io.diffusion4j.sampling.Settings;
 import io.diffusion4j.sampling.SampleRun;
+import io.diffusion4j.sampling.Settings;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -129,7 +133,10 @@ final class FidCommand implements Callable<Integer> {
           net -> FeatureStatistics.of(net, (first, n) -> samples.examples(IntStream.range(first, first + n).toArray()),
               count, batchSize != null ? batchSize : 500));
     }
-    try (DiffusionModel model = DiffusionModel.load(source.model, DiffusionModel.Weights.PREFER_EMA)) {
+    java.util.Optional<TfConfig> tfConfig = TfConfig.fromEnvironment();
+    try (Cluster cluster = tfConfig.isEmpty() ? null : Cluster.join(tfConfig.get(), System.err);
+        Gather gather = cluster == null ? null : new Gather(cluster);
+        DiffusionModel model = DiffusionModel.load(source.model, DiffusionModel.Weights.PREFER_EMA)) {
       if (model.network().spatialRank() != 2) {
         throw new IllegalArgumentException("--model " + source.model + " makes sequences, not images: FD and KID score images");
       }
@@ -137,23 +144,41 @@ final class FidCommand implements Callable<Integer> {
       Settings settings = sampling.settings(model.sampler().denoiser(), seed);
       drawnWith = settings;
       drawnSteps = settings.solver().steps(model.sampler().denoiser(), settings.steps());
-      var images = GeneratedImages.of(model.sampler(), settings, model.network().numClasses());
+      SampleRun.Share share = cluster == null ? null
+          : new SampleRun.Share(cluster.config().index(), cluster.config().numWorkers(), gather::sum);
+      var images = GeneratedImages.of(model.sampler(), settings, model.network().numClasses(), share);
       int batch = batchSize != null ? batchSize
           : SampleRun.defaultBatchSize(model.config().network(), model.config().sampleShape());
-      return score(model.config().sampleShape(), log, net -> {
-        ProgressLine progress = new ProgressLine(err, System.console() != null, "images", 0, count);
-        return FeatureStatistics.of(net, (first, n) -> {
-          try {
-            FloatArray drawn = images.images(first, n);
-            progress.update(first + n, "sampled");
-            return drawn;
-          } catch (org.tensorflow.exceptions.TFResourceExhaustedException e) {
-            throw new IllegalStateException("out of memory while sampling a batch of " + n + " images: lower"
-                + " --batch-size (" + Math.max(1, n / 4) + ", say)", e);
-          }
-        }, count, batch);
-      });
+      int done;
+      if (cluster != null && !cluster.isChief()) {
+        // the chief scores; this worker draws its share of every batch the chief's statistics take
+        FeatureStatistics.ImageSource drawn = drawing(images, count);
+        for (int first = 0; first < count; first += batch) {
+          drawn.images(first, Math.min(batch, count - first));
+        }
+        spec.commandLine().getOut().println("worker " + cluster.config().index() + " done: its share of " + count
+            + " samples went to worker 0");
+        done = 0;
+      } else {
+        done = score(model.config().sampleShape(), log,
+            net -> FeatureStatistics.of(net, drawing(images, count), count, batch));
+      }
+      if (cluster != null) {
+        // the last batch's transfers done, every worker may leave
+        Handshake.barrier(cluster);
+      }
+      return done;
     }
+  }
+
+  /** {@code images} with a progress line over the {@code count} drawn, from now on. */
+  private FeatureStatistics.ImageSource drawing(FeatureStatistics.ImageSource images, int count) {
+    ProgressLine progress = new ProgressLine(spec.commandLine().getErr(), System.console() != null, "images", 0, count);
+    return (first, n) -> {
+      FloatArray drawn = images.images(first, n);
+      progress.update(first + n, "sampled");
+      return drawn;
+    };
   }
 
   /** What computes the samples' statistics once the network is open. */

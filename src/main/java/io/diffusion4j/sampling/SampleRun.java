@@ -81,20 +81,29 @@ public final class SampleRun {
     }
     for (long first = 0; first < num; first += batchSize) {
       int n = (int) Math.min(batchSize, num - first);
-      if (share == null) {
-        out.accept(first, sample(sampler, settings, first, n, noise, labels));
-        continue;
-      }
-      int lo = (int) ((long) n * share.index() / share.count());
-      int hi = (int) ((long) n * (share.index() + 1) / share.count());
-      long[] shape = Tensors.batchShape(n, sampler.denoiser().sampleShape());
-      FloatArray mine = FloatArray.zeros(shape);
-      if (hi > lo) {
-        float[] rows = sample(sampler, settings, first + lo, hi - lo, noise, labels).data();
-        System.arraycopy(rows, 0, mine.data(), (int) ((long) lo * rows.length / (hi - lo)), rows.length);
-      }
-      out.accept(first, share.combine().apply(mine));
+      out.accept(first, batch(sampler, settings, first, n, noise, labels, share));
     }
+  }
+
+  /**
+   * Images {@code first} .. {@code first + n - 1} of a run; with a share, this worker draws only
+   * its rows and the share puts the batch together.
+   *
+   * @throws OutOfMemory when the batch does not fit
+   */
+  public static FloatArray batch(DiffusionSampler sampler, Settings settings, long first, int n, Noise noise,
+      Labels labels, Share share) throws IOException {
+    if (share == null) {
+      return sample(sampler, settings, first, n, noise, labels);
+    }
+    int lo = (int) ((long) n * share.index() / share.count());
+    int hi = (int) ((long) n * (share.index() + 1) / share.count());
+    FloatArray mine = FloatArray.zeros(Tensors.batchShape(n, sampler.denoiser().sampleShape()));
+    if (hi > lo) {
+      float[] rows = sample(sampler, settings, first + lo, hi - lo, noise, labels).data();
+      System.arraycopy(rows, 0, mine.data(), (int) ((long) lo * rows.length / (hi - lo)), rows.length);
+    }
+    return share.combine().apply(mine);
   }
 
   private static FloatArray sample(DiffusionSampler sampler, Settings settings, long first, int n, Noise noise,
