@@ -6,6 +6,8 @@ import io.diffusion4j.models.Network;
 import io.diffusion4j.nn.Forward;
 import io.diffusion4j.nn.Tensors;
 import io.diffusion4j.pipeline.DiffusionModel;
+import io.diffusion4j.runtime.Execution;
+import io.diffusion4j.runtime.Tracing;
 import io.diffusion4j.sampling.DiffusionSampler;
 import io.diffusion4j.sampling.Settings;
 import io.diffusion4j.sampling.Solver;
@@ -33,8 +35,8 @@ public final class Bench {
   private static final long SEED = 1;
 
   /** What one case measured. */
-  public record Measurement(BenchCase benchCase, long params, int threads, int repeats, double[] millis,
-      double flops, Solver<?, ?> sampler, int evaluations, int steps) {
+  public record Measurement(BenchCase benchCase, Execution execution, long params, int threads, int repeats,
+      double[] millis, double flops, Solver<?, ?> sampler, int evaluations, int steps) {
 
     public double median() {
       double[] s = millis.clone();
@@ -44,13 +46,14 @@ public final class Bench {
 
     /**
      * One JSON object per case, the line {@code bench} prints; {@code peakGflops}, when positive,
-     * adds {@code of_peak}: the share of the measured float32 MatMul speed this case reached.
+     * adds {@code of_peak}: the share of the measured MatMul speed (in this case's precision) it reached.
      */
     public JsonObject toJson(double peakGflops) {
       JsonObject j = new JsonObject();
       j.addProperty("case", benchCase.name());
       j.addProperty("kind", benchCase.kind().jsonName());
       j.addProperty("batch", benchCase.batch());
+      j.addProperty("execution", execution.describe());
       if (benchCase.kind() == BenchCase.Kind.SAMPLE) {
         j.addProperty("sampler", sampler.name());
         j.addProperty("steps", steps);
@@ -77,13 +80,21 @@ public final class Bench {
 
   private Bench() {}
 
-  /** Runs {@code c}: {@code warmup} untimed runs, then {@code repeats} timed ones. */
+  /** Runs {@code c} on the CPU in float32: {@code warmup} untimed runs, then {@code repeats} timed ones. */
   public static Measurement run(BenchCase c, int warmup, int repeats) {
+    return run(c, Execution.CPU, warmup, repeats, null);
+  }
+
+  /**
+   * Runs {@code c} as {@code execution} says: {@code warmup} untimed runs, then {@code repeats}
+   * timed ones; with a {@code profile}, the timed runs are traced into it (tracing slows them).
+   */
+  public static Measurement run(BenchCase c, Execution execution, int warmup, int repeats, Profile profile) {
     if (warmup < 0 || repeats < 1) {
       throw new IllegalArgumentException("warmup = " + warmup + " must be >= 0 and repeats = " + repeats + " >= 1");
     }
     boolean ema = c.kind() == BenchCase.Kind.TRAIN;
-    try (DiffusionModel model = DiffusionModel.create(c.config(), SEED, ema)) {
+    try (DiffusionModel model = DiffusionModel.create(c.config(), SEED, ema, execution)) {
       Runner runner = switch (c.kind()) {
         case TRAIN -> train(model, c);
         case EVAL -> evaluate(model, c, false);
@@ -96,12 +107,20 @@ public final class Bench {
         }
         double[] millis = new double[repeats];
         for (int i = 0; i < repeats; i++) {
+          int index = warmup + i;
           long start = System.nanoTime();
-          runner.run(warmup + i);
+          if (profile == null) {
+            runner.run(index);
+          } else {
+            Tracing.collect(profile, () -> runner.run(index));
+          }
           millis[i] = (System.nanoTime() - start) / 1e6;
+          if (profile != null) {
+            profile.endRun(millis[i]);
+          }
         }
-        return new Measurement(c, model.network().parameters().count(), threads(), repeats, millis, runner.flops(),
-            runner.sampler(), runner.evaluations(), runner.steps());
+        return new Measurement(c, execution, model.network().parameters().count(), threads(), repeats, millis,
+            runner.flops(), runner.sampler(), runner.evaluations(), runner.steps());
       }
     }
   }
@@ -200,7 +219,7 @@ public final class Bench {
       public void run(int index) {
         Session.Runner r = session.runner().feed(x, tx).feed(time, tt);
         fetches.forEach(r::fetch);
-        r.run().close();
+        Tracing.run(r).close();
       }
 
       @Override

@@ -3,6 +3,7 @@ package io.diffusion4j.bench;
 import com.google.gson.JsonObject;
 import java.util.Arrays;
 import java.util.Locale;
+import io.diffusion4j.runtime.Execution;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Session;
@@ -46,7 +47,7 @@ public final class Peak {
   }
 
   private static <T extends TFloating> Measurement measure(int n, Class<T> type) {
-    try (Graph g = new Graph(); Session s = new Session(g)) {
+    try (Graph g = new Graph(); Session s = Execution.CPU.session(g)) {
       Ops tf = Ops.create(g);
       // the operands live in variables, filled once, so that each timed run is the product alone
       Variable<T> a = tf.variable(tf.dtypes.cast(random(tf, n, 1), type));

@@ -3,6 +3,9 @@ package io.diffusion4j.cli;
 import io.diffusion4j.bench.Bench;
 import io.diffusion4j.bench.BenchCase;
 import io.diffusion4j.bench.Peak;
+import io.diffusion4j.bench.Profile;
+import io.diffusion4j.runtime.Execution;
+import io.diffusion4j.runtime.Precision;
 import io.diffusion4j.pipeline.ModelConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -10,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -57,6 +61,13 @@ final class BenchCommand implements Callable<Integer> {
       + QUICK_STEPS + " steps, 1 warm-up and 1 timed run")
   boolean quick;
 
+  @Option(names = "--profile", description = "instead of timing, trace the cases' runs and print where the time goes:"
+      + " kernel time by network part (forward, backward, optimizer, EMA) and by op type, as Markdown tables")
+  boolean profile;
+
+  @Mixin
+  ExecutionOptions executionOptions = new ExecutionOptions();
+
   @Option(names = "--peak", description = "only measure the peak: MatMul of " + Peak.N + "x" + Peak.N
       + " matrices in float32 and in bfloat16, as GFLOP/s")
   boolean peak;
@@ -74,6 +85,7 @@ final class BenchCommand implements Callable<Integer> {
           + " at least 1");
     }
     var out = spec.commandLine().getOut();
+    Execution execution = executionOptions.resolve(System.err);
     if (peak) {
       if (config != null || !cases.isEmpty()) {
         throw new IllegalArgumentException("--peak measures the machine only: give no cases and no --config with it");
@@ -94,8 +106,18 @@ final class BenchCommand implements Callable<Integer> {
     } else {
       cases.forEach(n -> todo.add(BenchCase.named(n)));
     }
-    // the machine's own float32 peak, measured now: figures from another machine compare nothing
-    Peak.Measurement reference = Peak.float32(quick ? Peak.N / 2 : Peak.N);
+    if (profile) {
+      for (BenchCase c : todo) {
+        BenchCase run = quick ? c.reduced(QUICK_BATCH, QUICK_STEPS) : c;
+        Profile p = new Profile();
+        Bench.run(run, execution, quick ? 1 : warmup, quick ? 1 : repeats, p);
+        p.print(out, c.name() + " (" + execution.describe() + ", batch " + run.batch() + ")", 15);
+      }
+      return 0;
+    }
+    // the machine's own peak in the precision the cases run in, measured now: figures from another machine compare nothing
+    int n = quick ? Peak.N / 2 : Peak.N;
+    Peak.Measurement reference = execution.precision() == Precision.BF16 ? Peak.bfloat16(n) : Peak.float32(n);
     out.println(reference.toJson());
     out.flush();
     for (BenchCase c : todo) {
@@ -103,7 +125,7 @@ final class BenchCommand implements Callable<Integer> {
       BenchCase run = quick ? c.reduced(QUICK_BATCH, QUICK_STEPS) : c;
       int w = quick ? 1 : sampling ? Math.min(warmup, 1) : warmup;
       int r = quick ? 1 : sampling ? Math.min(repeats, 3) : repeats;
-      out.println(Bench.run(run, w, r).toJson(reference.gflops()));
+      out.println(Bench.run(run, execution, w, r, null).toJson(reference.gflops()));
       out.flush();
     }
     return 0;

@@ -21,6 +21,7 @@ public final class Main implements Runnable {
 
   /** Runs a command line; errors become one sentence on {@code err} and a non-zero exit code. */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    io.diffusion4j.runtime.Execution.prepareProcess();
     CommandLine cli = new CommandLine(new Main());
     TrainCommand.declareTrainerOptions(cli.getSubcommands().get("train").getCommandSpec());
     cli.setOut(out);

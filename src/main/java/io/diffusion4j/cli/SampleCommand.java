@@ -22,6 +22,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 import picocli.CommandLine.Command;
+import io.diffusion4j.runtime.Execution;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -62,6 +63,9 @@ final class SampleCommand implements Callable<Integer> {
   Path noise;
 
   @Mixin
+  ExecutionOptions executionOptions = new ExecutionOptions();
+
+  @Mixin
   SamplingOptions sampling;
 
   @Option(names = "--class-label", paramLabel = "K[,K...]", split = ",",
@@ -96,10 +100,11 @@ final class SampleCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--batch-size " + batchSize + " must be at least 1");
     }
     checkGridSize(ext, num);
+    Execution execution = executionOptions.resolve(System.err);
     java.util.Optional<TfConfig> tfConfig = TfConfig.fromEnvironment();
     try (Cluster cluster = tfConfig.isEmpty() ? null : Cluster.join(tfConfig.get(), System.err);
         Gather gather = cluster == null ? null : new Gather(cluster);
-        DiffusionModel m = DiffusionModel.load(model, which);
+        DiffusionModel m = DiffusionModel.load(model, which, execution);
         Npy.Rows rows = noise == null ? null : Npy.Rows.open(noise)) {
       DiffusionSampler s = m.sampler();
       long[] perExample = m.config().sampleShape();

@@ -65,7 +65,7 @@ final class TrainCommand implements Callable<Integer> {
               + (dflt instanceof List<?> l ? l.stream().map(Object::toString).collect(Collectors.joining(",")) : dflt)
               + ")"));
       Class<?> t = d.type();
-      if (t == boolean.class) {
+      if (t == boolean.class || t == Boolean.class) {
         o.type(Boolean.class).arity("0..1").fallbackValue("true").paramLabel("true|false");
       } else if (t == List.class) {
         o.type(double[].class).splitRegex(",").arity("1").paramLabel("X,X");

@@ -1,6 +1,7 @@
 package io.diffusion4j.diffusion;
 
 import io.diffusion4j.nn.BatchWindow;
+import io.diffusion4j.nn.Random;
 import io.diffusion4j.nn.Tensors;
 import java.util.Arrays;
 import org.tensorflow.Operand;
@@ -30,7 +31,7 @@ final class TrainingDraws {
 
   /** Uniform integers in [0, max), one per example. */
   Operand<TInt32> uniformInt(long stream, int max) {
-    Operand<TInt32> all = tf.random.statelessRandomUniformInt(window.fullShape(tf, tf.constant(new int[0])),
+    Operand<TInt32> all = Random.uniformInt(tf, window.fullShape(tf, tf.constant(new int[0])),
         stream(stream), tf.constant(0), tf.constant(max));
     return window.cut(tf, all, Shape.of(-1));
   }
@@ -38,7 +39,7 @@ final class TrainingDraws {
   /** Standard normal values shaped [N, trailing...]: [] for one per example. */
   Operand<TFloat32> normal(long stream, long... trailing) {
     int[] dims = Arrays.stream(trailing).mapToInt(Math::toIntExact).toArray();
-    Operand<TFloat32> all = tf.random.statelessRandomNormal(window.fullShape(tf, tf.constant(dims)), stream(stream));
+    Operand<TFloat32> all = Random.normal(tf, window.fullShape(tf, tf.constant(dims)), stream(stream));
     // static sizes for the trailing axes keep the shape known to the graph
     return window.cut(tf, all, Shape.of(Tensors.batchShape(-1, trailing)));
   }

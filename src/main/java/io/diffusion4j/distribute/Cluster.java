@@ -7,6 +7,7 @@ import java.net.Socket;
 import java.time.Duration;
 import org.tensorflow.Graph;
 import org.tensorflow.Server;
+import io.diffusion4j.runtime.Execution;
 import org.tensorflow.Session;
 import org.tensorflow.proto.ClusterDef;
 import org.tensorflow.proto.ConfigProto;
@@ -105,7 +106,12 @@ public final class Cluster implements AutoCloseable {
 
   /** A session for {@code graph} on this worker's server. */
   public Session session(Graph graph) {
-    return RemoteSession.connect(graph, "grpc://localhost:" + config.port(), sessionConfig);
+    return session(graph, Execution.CPU);
+  }
+
+  /** A session for {@code graph} on this worker's server, with {@code execution}'s rewrites and JIT level. */
+  public Session session(Graph graph, Execution execution) {
+    return RemoteSession.connect(graph, "grpc://localhost:" + config.port(), execution.configure(sessionConfig));
   }
 
   private void watch(PrintStream log) {

@@ -27,8 +27,8 @@ public final class Functional {
     }
     BatchWindow w = fwd.window();
     Operand<TInt32> shape = tf.shape(x);
-    Operand<TFloat32> u = w == null ? tf.random.statelessRandomUniform(shape, fwd.nextSeed(tf))
-        : w.cut(tf, tf.random.statelessRandomUniform(w.fullShape(tf, tf.slice(shape, tf.constant(new int[] {1}),
+    Operand<TFloat32> u = w == null ? Random.uniform(tf, shape, fwd.nextSeed(tf))
+        : w.cut(tf, Random.uniform(tf, w.fullShape(tf, tf.slice(shape, tf.constant(new int[] {1}),
             tf.constant(new int[] {-1}))), fwd.nextSeed(tf)), x.shape());
     Operand<TFloat32> keep = tf.dtypes.cast(tf.math.greaterEqual(u, tf.constant((float) rate)), TFloat32.class);
     return tf.math.mul(x, tf.math.mul(keep, tf.constant((float) (1 / (1 - rate)))));

@@ -18,14 +18,14 @@ public interface Init {
   /** U(-bound, bound): nn.Linear and nn.ConvNd use bound = 1/sqrt(fan_in) for weights and biases. */
   static Init uniform(double bound) {
     return (tf, shape, seed) -> tf.math.sub(
-        tf.math.mul(tf.random.statelessRandomUniform(tf.constant(shape), seed),
+        tf.math.mul(Random.uniform(tf, tf.constant(shape), seed),
             tf.constant((float) (2 * bound))),
         tf.constant((float) bound));
   }
 
   static Init normal(double std) {
     return (tf, shape, seed) -> tf.math.mul(
-        tf.random.statelessRandomNormal(tf.constant(shape), seed), tf.constant((float) std));
+        Random.normal(tf, tf.constant(shape), seed), tf.constant((float) std));
   }
 
   static Init constant(float value) {

@@ -8,6 +8,7 @@ import io.diffusion4j.models.DeferredNetwork;
 import io.diffusion4j.models.Network;
 import io.diffusion4j.nn.Forward;
 import io.diffusion4j.nn.Tensors;
+import io.diffusion4j.runtime.Execution;
 import io.diffusion4j.sampling.DiffusionSampler;
 import io.diffusion4j.sampling.SessionDriver;
 import io.diffusion4j.sampling.StepRun;
@@ -65,25 +66,24 @@ public final class DiffusionModel implements AutoCloseable {
   private DiffusionSampler emaSampler;
   private final Map<String, ForwardGraph> forwardGraphs = new HashMap<>();
   private final AutoCloseable owned;
+  private final Execution execution;
 
   private record ForwardGraph(Placeholder<TFloat32> x, Placeholder<TFloat32> time,
       Placeholder<TFloat32> selfCond, Operand<TFloat32> out) {}
 
-  private DiffusionModel(ModelConfig config, boolean withEma) {
-    this(config, withEma, tf -> config.network().create(tf), null, Session::new);
-  }
-
   /**
    * @param networkFactory builds the network in this model's graph
    * @param owned closed with this model (the SavedModel a deferred network evaluates in), or null
+   * @param sessions opens the session for the graph (in this process, or on a cluster's server)
    */
   private DiffusionModel(ModelConfig config, boolean withEma, java.util.function.Function<Ops, Network> networkFactory,
-      AutoCloseable owned, java.util.function.Function<Graph, Session> sessions) {
+      AutoCloseable owned, Execution execution, java.util.function.Function<Graph, Session> sessions) {
     this.config = config;
     this.owned = owned;
+    this.execution = execution;
     this.graph = new Graph();
     try {
-      this.tf = Ops.create(graph);
+      this.tf = execution.ops(graph);
       this.network = networkFactory.apply(tf);
       this.diffusion = config.diffusion() == null ? null : config.diffusion().create(network);
       // the EMA copy: same parameter names, its own variables
@@ -106,13 +106,19 @@ public final class DiffusionModel implements AutoCloseable {
    * starts equal to it (for training).
    */
   public static DiffusionModel create(ModelConfig config, long seed, boolean withEma) {
-    return create(config, seed, withEma, Session::new);
+    return create(config, seed, withEma, Execution.CPU);
   }
 
-  /** As {@link #create(ModelConfig, long, boolean)}, its session made by {@code sessions} (on a cluster's server). */
-  public static DiffusionModel create(ModelConfig config, long seed, boolean withEma,
+  /** As {@link #create(ModelConfig, long, boolean)}, run as {@code execution} says. */
+  public static DiffusionModel create(ModelConfig config, long seed, boolean withEma, Execution execution) {
+    return create(config, seed, withEma, execution, execution::session);
+  }
+
+  /** As {@link #create(ModelConfig, long, boolean, Execution)}, its session made by {@code sessions} (on a cluster's server). */
+  public static DiffusionModel create(ModelConfig config, long seed, boolean withEma, Execution execution,
       java.util.function.Function<Graph, Session> sessions) {
-    DiffusionModel m = new DiffusionModel(config, withEma, tf -> config.network().create(tf), null, sessions);
+    DiffusionModel m = new DiffusionModel(config, withEma, tf -> config.network().create(tf), null, execution,
+        sessions);
     m.network.parameters().initialize(m.session, seed);
     if (withEma) {
       m.emaNetwork.parameters().write(m.session, m.weights());
@@ -125,17 +131,23 @@ public final class DiffusionModel implements AutoCloseable {
    * written by {@code export} (its config in assets.extra, its weights in variables/).
    */
   public static DiffusionModel load(Path folder, Weights weights) throws IOException {
+    return load(folder, weights, Execution.CPU);
+  }
+
+  /** As {@link #load(Path, Weights)}, run as {@code execution} says. */
+  public static DiffusionModel load(Path folder, Weights weights, Execution execution) throws IOException {
     if (!Files.isDirectory(folder)) {
       throw new java.io.FileNotFoundException(Files.exists(folder) ? folder + " is a file, not a model folder"
           + " (config.json and weights) or SavedModel folder" : "model folder " + folder + " does not exist");
     }
     if (Files.exists(folder.resolve("saved_model.pb"))) {
-      return loadSavedModel(folder);
+      return loadSavedModel(folder, execution);
     }
     ModelConfig config = ModelConfig.read(folder.resolve(CONFIG));
     Path file = weightsFile(folder, weights);
     Map<String, FloatArray> arrays = Safetensors.read(file);
-    DiffusionModel m = new DiffusionModel(config, false);
+    DiffusionModel m = new DiffusionModel(config, false, tf -> config.network().create(tf), null, execution,
+        execution::session);
     try {
       m.loadWeights(arrays);
     } catch (IllegalArgumentException e) {
@@ -146,13 +158,13 @@ public final class DiffusionModel implements AutoCloseable {
   }
 
   /** A SavedModel written by {@code export}, described by the config.json it carries in assets.extra. */
-  private static DiffusionModel loadSavedModel(Path folder) throws IOException {
+  private static DiffusionModel loadSavedModel(Path folder, Execution execution) throws IOException {
     Path config = folder.resolve("assets.extra").resolve(CONFIG);
     if (!Files.isRegularFile(config)) {
       throw new java.io.FileNotFoundException("SavedModel " + folder + " has no assets.extra/config.json: give the"
           + " config of its network and diffusion (DiffusionModel.loadSavedModel(folder, config))");
     }
-    return loadSavedModel(folder, ModelConfig.read(config));
+    return loadSavedModel(folder, ModelConfig.read(config), execution);
   }
 
   /**
@@ -163,10 +175,16 @@ public final class DiffusionModel implements AutoCloseable {
    * what the network takes and which diffusion to run around it; no weights are needed here.
    */
   public static DiffusionModel loadSavedModel(Path folder, ModelConfig config) throws IOException {
+    return loadSavedModel(folder, config, Execution.CPU);
+  }
+
+  /** As {@link #loadSavedModel(Path, ModelConfig)}, the SavedModel's session and this model's run as {@code execution} says. */
+  public static DiffusionModel loadSavedModel(Path folder, ModelConfig config, Execution execution) throws IOException {
     if (!Files.isRegularFile(folder.resolve("saved_model.pb"))) {
       throw new java.io.FileNotFoundException(folder + " is not a SavedModel folder (it has no saved_model.pb)");
     }
-    org.tensorflow.SavedModelBundle bundle = org.tensorflow.SavedModelBundle.load(folder.toString(), "serve");
+    org.tensorflow.SavedModelBundle bundle = org.tensorflow.SavedModelBundle.loader(folder.toString())
+        .withTags("serve").withConfigProto(execution.configure(org.tensorflow.proto.ConfigProto.getDefaultInstance())).load();
     org.tensorflow.Signature signature;
     DiffusionModel m;
     try {
@@ -174,7 +192,8 @@ public final class DiffusionModel implements AutoCloseable {
           .orElseThrow(() -> new IllegalArgumentException("SavedModel " + folder + " has no 'denoise' signature; it has "
               + bundle.signatures().stream().map(org.tensorflow.Signature::key).toList()));
       DeferredNetwork.Evaluator evaluator = denoiseEvaluator(bundle.function("denoise"));
-      m = new DiffusionModel(config, false, tf -> new DeferredNetwork(config.network(), tf, evaluator), bundle, Session::new);
+      m = new DiffusionModel(config, false, tf -> new DeferredNetwork(config.network(), tf, evaluator), bundle, execution,
+          execution::session);
     } catch (RuntimeException e) {
       bundle.close();
       throw e;
@@ -224,6 +243,11 @@ public final class DiffusionModel implements AutoCloseable {
 
   public ModelConfig config() {
     return config;
+  }
+
+  /** The device, precision and compilation this model's graphs run with. */
+  public Execution execution() {
+    return execution;
   }
 
   public Network network() {

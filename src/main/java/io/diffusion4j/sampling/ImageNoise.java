@@ -1,5 +1,6 @@
 package io.diffusion4j.sampling;
 
+import io.diffusion4j.nn.Random;
 import java.util.Arrays;
 import java.util.List;
 import org.tensorflow.Operand;
@@ -44,7 +45,7 @@ public final class ImageNoise {
     Operand<TInt64> counter = tf.stack(List.of(tf.math.floorDiv(position, tf.constant(4L)), stream));
     Operand<TInt64> n = tf.dtypes.cast(tf.gather(batchShape, tf.constant(0), tf.constant(0)), TInt64.class);
     Operand<TInt64> values = tf.math.mul(n, tf.constant(size));
-    Operand<TFloat32> flat = tf.random.statelessRandomNormalV2(
+    Operand<TFloat32> flat = Random.normal(tf,
         tf.reshape(tf.math.add(values, skip), tf.constant(new int[] {1})),
         asUint64(tf, tf.reshape(seed, tf.constant(new int[] {1}))), asUint64(tf, counter), tf.constant(PHILOX));
     Operand<TFloat32> batch = tf.slice(flat, tf.reshape(skip, tf.constant(new int[] {1})),

@@ -70,7 +70,7 @@ public final class StepRun {
       }
       Session.Runner main = runner(evaluated);
       fetches.forEach(main::fetch);
-      return main.run();
+      return io.diffusion4j.runtime.Tracing.run(main);
     } finally {
       held.forEach(Result::close);
     }

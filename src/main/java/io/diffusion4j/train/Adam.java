@@ -75,10 +75,33 @@ public final class Adam {
 
   /** One update of every variable from its gradient, at learning rate {@code lr} (a scalar). */
   public Op apply(Ops root, List<Operand<TFloat32>> grads, Operand<TFloat32> lr) {
+    return apply(root, grads, lr, null);
+  }
+
+  /**
+   * As {@link #apply(Ops, List, Operand)}, gated: where {@code gate} (a float scalar, 1 or 0) is 0
+   * nothing changes, as if the step had not been taken (float16's skipped steps). ApplyAdam with
+   * beta1 = beta2 = 1 and learning rate 0 leaves weights and moments as they are; the gradients
+   * are zeroed with mul_no_nan so that an infinite one cannot leak in.
+   */
+  public Op apply(Ops root, List<Operand<TFloat32>> grads, Operand<TFloat32> lr, Operand<TFloat32> gate) {
     if (grads.size() != vars.size()) {
       throw new IllegalArgumentException(grads.size() + " gradients for " + vars.size() + " variables");
     }
     Ops tf = root.withSubScope("adam_update");
+    Operand<TFloat32> beta1 = tf.constant((float) options.beta1());
+    Operand<TFloat32> beta2 = tf.constant((float) options.beta2());
+    if (gate != null) {
+      Operand<TFloat32> one = tf.constant(1f);
+      beta1 = tf.math.sub(one, tf.math.mul(tf.math.sub(one, beta1), gate));
+      beta2 = tf.math.sub(one, tf.math.mul(tf.math.sub(one, beta2), gate));
+      lr = tf.math.mul(lr, gate);
+      List<Operand<TFloat32>> gated = new ArrayList<>();
+      for (Operand<TFloat32> g : grads) {
+        gated.add(tf.math.mulNoNan(g, gate));
+      }
+      grads = gated;
+    }
     // every read of a gradient happens before any variable changes
     List<Op> gradReady = new ArrayList<>();
     grads.forEach(g -> gradReady.add(tf.identity(g)));
@@ -86,12 +109,11 @@ public final class Adam {
     List<Op> updates = new ArrayList<>();
     for (int i = 0; i < vars.size(); i++) {
       updates.add(ordered.train.applyAdam(vars.get(i), m.get(i), v.get(i), beta1Power, beta2Power, lr,
-          ordered.constant((float) options.beta1()), ordered.constant((float) options.beta2()),
-          ordered.constant((float) options.epsilon()), grads.get(i)));
+          beta1, beta2, ordered.constant((float) options.epsilon()), grads.get(i)));
     }
     Ops after = tf.withControlDependencies(updates);
-    Op p1 = after.assign(beta1Power, after.math.mul(beta1Power, after.constant((float) options.beta1())));
-    Op p2 = after.assign(beta2Power, after.math.mul(beta2Power, after.constant((float) options.beta2())));
+    Op p1 = after.assign(beta1Power, after.math.mul(beta1Power, beta1));
+    Op p2 = after.assign(beta2Power, after.math.mul(beta2Power, beta2));
     return tf.withControlDependencies(List.of(p1, p2)).noOp();
   }
 

@@ -78,7 +78,7 @@ public final class Ema {
       return;
     }
     try (TFloat32 value = TFloat32.scalarOf((float) d)) {
-      session.runner().feed(decay, value).addTarget(update).run().close();
+      io.diffusion4j.runtime.Tracing.run(session.runner().feed(decay, value).addTarget(update)).close();
     }
   }
 }

@@ -8,6 +8,7 @@ import io.diffusion4j.nn.Forward;
 import io.diffusion4j.nn.Parameters;
 import io.diffusion4j.nn.Tensors;
 import io.diffusion4j.pipeline.DiffusionModel;
+import io.diffusion4j.runtime.Tracing;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -58,6 +59,8 @@ public final class TrainStep {
   private final Placeholder<TInt32> microIndex;
   private final Placeholder<TFloat32> lr;
   private final Adam adam;
+  /** Present in float16 training. */
+  private final LossScale lossScale;
   private final List<Variable<TFloat32>> accumulators = new ArrayList<>();
   private final Variant plain;
   private final Variant selfConditioned;
@@ -94,6 +97,7 @@ public final class TrainStep {
     lr = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
     List<Parameters.Param> params = model.network().parameters().trainable();
     adam = new Adam(tf, params, options.adam());
+    lossScale = model.execution().precision().scalesLoss() ? new LossScale(tf) : null;
     List<Operand<TFloat32>> accumulated = new ArrayList<>();
     if (accumulate > 1) {
       for (Parameters.Param p : params) {
@@ -111,6 +115,9 @@ public final class TrainStep {
     accumulatedNorm = accumulate > 1 ? GradientClipping.globalNorm(tf, accumulated) : null;
     applyAccumulated = accumulate > 1 ? clipAndApply(tf, accumulated, accumulatedNorm, options.maxGradNorm()) : null;
     model.session().run(adam.initializer());
+    if (lossScale != null) {
+      model.session().run(lossScale.initializer());
+    }
     if (!accumulators.isEmpty()) {
       // initialised (though every step overwrites them first) so that a checkpoint or a replica can read them
       List<Op> zero = new ArrayList<>();
@@ -138,8 +145,11 @@ public final class TrainStep {
     List<Operand<TFloat32>> vars = new ArrayList<>();
     params.forEach(p -> vars.add(p.variable()));
     List<Operand<TFloat32>> grads = new ArrayList<>();
-    for (var g : tf.gradients(localLoss, vars).dy()) {
-      grads.add(g.expect(TFloat32.class));
+    var gradients = lossScale == null ? tf.gradients(localLoss, vars)
+        : tf.gradients(localLoss, vars, org.tensorflow.op.core.Gradients.dx(List.of(lossScale.scale())));
+    for (var g : gradients.dy()) {
+      Operand<TFloat32> grad = g.expect(TFloat32.class);
+      grads.add(lossScale == null ? grad : lossScale.unscale(tf, grad));
     }
     Operand<TFloat32> loss = replicas == null ? localLoss : replicas.mean(localLoss);
     if (accumulate == 1) {
@@ -161,12 +171,20 @@ public final class TrainStep {
         tf.withControlDependencies(next).noOp());
   }
 
-  /** Clipping, Adam, then the network's weight constraints (forced weight normalisation). */
+  /**
+   * Clipping, Adam, then the network's weight constraints (forced weight normalisation); in
+   * float16 training a step with non-finite gradients is skipped and the loss scale adapts.
+   */
   private Op clipAndApply(Ops tf, List<Operand<TFloat32>> grads, Operand<TFloat32> norm, double maxGradNorm) {
     if (maxGradNorm > 0) {
       grads = GradientClipping.clipByGlobalNorm(tf, grads, norm, maxGradNorm);
     }
-    Op update = adam.apply(tf, grads, lr);
+    Operand<TFloat32> finite = lossScale == null ? null : LossScale.finite(tf, norm);
+    Op update = adam.apply(tf, grads, lr, finite);
+    if (lossScale != null) {
+      // the scale changes only after every gradient computed with it has been read
+      update = lossScale.update(tf.withControlDependencies(List.of(update)), finite);
+    }
     List<Op> constraints = model.network().weightConstraints(tf.withControlDependencies(List.of(update)));
     return constraints.isEmpty() ? update : tf.withControlDependencies(constraints).noOp();
   }
@@ -192,7 +210,21 @@ public final class TrainStep {
 
   /** The optimiser's and accumulators' variables, which a checkpoint must hold besides the weights. */
   public List<Variable<TFloat32>> state() {
-    return adam.state();
+    List<Variable<TFloat32>> state = new ArrayList<>(adam.state());
+    if (lossScale != null) {
+      state.addAll(lossScale.state());
+    }
+    return state;
+  }
+
+  /** The float16 loss scale now (1 when training is not in float16). */
+  public float lossScale() {
+    if (lossScale == null) {
+      return 1;
+    }
+    try (Result r = model.session().runner().fetch(lossScale.scale()).run()) {
+      return ((TFloat32) r.get(0)).getFloat();
+    }
   }
 
   /**
@@ -231,7 +263,7 @@ public final class TrainStep {
               r.fetch(v.gradNorm());
             }
           }
-          try (Result res = r.run()) {
+          try (Result res = Tracing.run(r)) {
             loss += fetchLoss ? ((TFloat32) res.get(0)).getFloat() / accumulate : 0;
             lastGradNorm = fetchLoss && accumulate == 1 ? ((TFloat32) res.get(1)).getFloat() : Float.NaN;
           }
@@ -242,7 +274,7 @@ public final class TrainStep {
         if (fetchLoss) {
           r.fetch(accumulatedNorm);
         }
-        try (Result res = r.run()) {
+        try (Result res = Tracing.run(r)) {
           lastGradNorm = fetchLoss ? ((TFloat32) res.get(0)).getFloat() : Float.NaN;
         }
       }

@@ -17,6 +17,7 @@ import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.io.ImageGrid;
 import io.diffusion4j.io.ProgressLine;
 import io.diffusion4j.pipeline.DiffusionModel;
+import io.diffusion4j.runtime.Execution;
 import io.diffusion4j.pipeline.ModelConfig;
 import io.diffusion4j.sampling.DiffusionSampler;
 import java.awt.image.BufferedImage;
@@ -200,8 +201,9 @@ public final class Trainer implements AutoCloseable {
     FeatureNetwork net = options.calculateFid() && folder != null ? fidNetwork(config, options) : null;
     DiffusionModel model = null;
     try {
-      model = cluster == null ? DiffusionModel.create(config, options.seed(), true)
-          : DiffusionModel.create(config, options.seed(), true, cluster::session);
+      Execution execution = options.execution(System.err::println);
+      model = cluster == null ? DiffusionModel.create(config, options.seed(), true, execution)
+          : DiffusionModel.create(config, options.seed(), true, execution, g -> cluster.session(g, execution));
       return new Trainer(model, cluster, data, options, folder, created, step, net);
     } catch (RuntimeException e) {
       if (model != null) {
@@ -341,12 +343,9 @@ public final class Trainer implements AutoCloseable {
   /** Trains from the current step to train_num_steps, saving every save_and_sample_every steps and at the end. */
   public Result train() throws IOException {
     long total = options.trainNumSteps();
-    if (options.amp()) {
-      log.println("amp: mixed precision (" + options.mixedPrecisionType() + ") needs a GPU with fast half-precision"
-          + " maths; on this CPU training runs in float32");
-    }
     log.println("training " + model.config().network().type() + " (" + model.network().parameters().count()
-        + " parameters) on " + data.describe() + " from step " + startStep + " to " + total);
+        + " parameters) on " + data.describe() + " from step " + startStep + " to " + total + ", "
+        + model.execution().describe());
     int k = options.gradientAccumulateEvery();
     boolean conditional = model.network().numClasses() > 0;
     Path lastGrid = null;

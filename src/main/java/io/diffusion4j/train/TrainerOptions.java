@@ -6,6 +6,8 @@ import io.diffusion4j.io.ConfigRecords;
 import io.diffusion4j.io.ConfigRecords.Alias;
 import io.diffusion4j.io.ConfigRecords.Doc;
 import io.diffusion4j.io.JsonOptions;
+import io.diffusion4j.runtime.Device;
+import io.diffusion4j.runtime.Execution;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -35,8 +37,10 @@ public record TrainerOptions(
     List<Double> adamBetas,
     long saveAndSampleEvery,
     int numSamples,
-    boolean amp,
+    Boolean amp,
     String mixedPrecisionType,
+    String device,
+    Boolean xla,
     double maxGradNorm,
     long seed,
     int logEvery,
@@ -69,7 +73,10 @@ public record TrainerOptions(
     if (numSamples < 1 || root * root != numSamples) {
       throw new IllegalArgumentException("num_samples = " + numSamples + " must be a perfect square (it is laid out as a square grid)");
     }
-    Check.oneOf("mixed_precision_type", mixedPrecisionType, "fp16", "bf16");
+    if (mixedPrecisionType != null) {
+      Check.oneOf("mixed_precision_type", mixedPrecisionType, "fp16", "bf16");
+    }
+    Device.parse(device);
     if (!(maxGradNorm >= 0)) {
       throw new IllegalArgumentException("max_grad_norm = " + maxGradNorm + " must be >= 0 (0 turns clipping off)");
     }
@@ -87,6 +94,14 @@ public record TrainerOptions(
       throw new IllegalArgumentException("save_best_and_latest_only = true needs calculate_fid = true: the best"
           + " checkpoint is the one with the lowest FD");
     }
+  }
+
+  /**
+   * The device, precision and compilation these options ask for (amp, mixed_precision_type,
+   * device, xla), checked against this machine; a fallback is said on {@code log}.
+   */
+  public Execution execution(java.util.function.Consumer<String> log) {
+    return Execution.of(device, amp, mixedPrecisionType, xla, log);
   }
 
   /** The schedule these options name: constant, or the inverse square root of Karras et al. 2023. */
@@ -161,10 +176,14 @@ public record TrainerOptions(
     private long saveAndSampleEvery = 1000;
     @Doc("images in each sample grid, a perfect square")
     private int numSamples = 25;
-    @Doc("mixed precision where the device has it (a CPU trains in float32)")
-    private boolean amp;
-    @Doc("fp16|bf16")
-    private String mixedPrecisionType = "fp16";
+    @Doc(Execution.AMP_DOC)
+    private Boolean amp;
+    @Doc(Execution.MIXED_PRECISION_TYPE_DOC)
+    private String mixedPrecisionType;
+    @Doc(Execution.DEVICE_DOC)
+    private String device = "cpu";
+    @Doc(Execution.XLA_DOC)
+    private Boolean xla;
     @Doc("the largest global gradient norm (0 turns clipping off)")
     private double maxGradNorm = 1.0;
     @Doc("seed of the whole run: weights, batches, noise")
@@ -207,8 +226,10 @@ public record TrainerOptions(
     public Builder adamBetas(double beta1, double beta2) { adamBetas = List.of(beta1, beta2); return this; }
     public Builder saveAndSampleEvery(long v) { saveAndSampleEvery = v; return this; }
     public Builder numSamples(int v) { numSamples = v; return this; }
-    public Builder amp(boolean v) { amp = v; return this; }
+    public Builder amp(Boolean v) { amp = v; return this; }
     public Builder mixedPrecisionType(String v) { mixedPrecisionType = v; return this; }
+    public Builder device(String v) { device = v; return this; }
+    public Builder xla(Boolean v) { xla = v; return this; }
     public Builder maxGradNorm(double v) { maxGradNorm = v; return this; }
     public Builder seed(long v) { seed = v; return this; }
     public Builder logEvery(int v) { logEvery = v; return this; }
@@ -227,7 +248,7 @@ public record TrainerOptions(
     public TrainerOptions build() {
       return new TrainerOptions(trainBatchSize, gradientAccumulateEvery, augmentHorizontalFlip, trainLr,
           trainNumSteps, emaUpdateEvery, emaDecay, adamBetas, saveAndSampleEvery, numSamples, amp,
-          mixedPrecisionType, maxGradNorm, seed, logEvery, loaderThreads, lrSchedule, lrTRef, lrSigmaRef,
+          mixedPrecisionType, device, xla, maxGradNorm, seed, logEvery, loaderThreads, lrSchedule, lrTRef, lrSigmaRef,
           calculateFid, numFidSamples, inceptionBlockIdx, saveBestAndLatestOnly, fidNetwork, folder, convertImageTo);
     }
   }

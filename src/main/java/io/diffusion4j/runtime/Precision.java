@@ -1,0 +1,79 @@
+package io.diffusion4j.runtime;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.function.Consumer;
+
+/**
+ * The arithmetic a graph's heavy ops run in. Weights, optimizer state, EMA, the loss and the noise
+ * schedule stay float32 whatever this says: TensorFlow's grappler rewrites cast the inputs of
+ * matrix products, convolutions and what lies between them, and cast back where float32 is needed.
+ */
+public enum Precision {
+  FP32,
+  /** bfloat16 through oneDNN on a CPU with AVX-512 BF16 or AMX. */
+  BF16,
+  /** float16 with dynamic loss scaling, through TensorFlow's CUDA rewrite on a GPU. */
+  FP16;
+
+  public String jsonName() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+
+  /** Whether gradients need loss scaling to survive float16's narrow range. */
+  public boolean scalesLoss() {
+    return this == FP16;
+  }
+
+  /**
+   * What {@code --amp} and {@code --mixed-precision-type} (the reference Trainer's amp and
+   * mixed_precision_type) come to on {@code device}; where the device cannot do it fast, a line
+   * to {@code log} says what runs instead.
+   */
+  public static Precision resolve(boolean amp, String type, Device device, Consumer<String> log) {
+    if (!amp) {
+      return FP32;
+    }
+    return switch (type.toLowerCase(Locale.ROOT)) {
+      case "bf16" -> {
+        if (device.isGpu()) {
+          throw new IllegalArgumentException("--mixed-precision-type bf16 on " + device + " is not offered:"
+              + " TensorFlow's bfloat16 rewrite converts CPU ops only; on a GPU use fp16 (with loss scaling)");
+        }
+        if (!cpuHasBf16()) {
+          log.accept("amp: this CPU has neither AVX-512 BF16 nor AMX, where bfloat16 would be emulated and slower:"
+              + " running in float32");
+          yield FP32;
+        }
+        yield BF16;
+      }
+      case "fp16" -> {
+        if (!device.isGpu()) {
+          log.accept("amp: fp16 mixed precision needs a GPU; on a CPU use --mixed-precision-type bf16: running in"
+              + " float32");
+          yield FP32;
+        }
+        yield FP16;
+      }
+      default -> throw new IllegalArgumentException("--mixed-precision-type \"" + type
+          + "\" is not allowed: expected fp16 or bf16");
+    };
+  }
+
+  private static Boolean bf16;
+
+  /** Whether this CPU has bfloat16 arithmetic (Linux's cpuinfo flags avx512_bf16 or amx_bf16). */
+  public static synchronized boolean cpuHasBf16() {
+    if (bf16 == null) {
+      try {
+        String info = Files.readString(Path.of("/proc/cpuinfo"));
+        bf16 = info.contains(" avx512_bf16") || info.contains(" amx_bf16");
+      } catch (IOException | RuntimeException e) {
+        bf16 = false;
+      }
+    }
+    return bf16;
+  }
+}
