@@ -1,13 +1,15 @@
 #!/usr/bin/python3
 """Times the bench cases of `tools/diffusion4j bench` in the Python reference, on this machine.
 
-Usage:  /usr/bin/python3 tools/reference_bench.py REF_DIR [CASE ...] [--warmup N] [--repeats N]
+Usage:  /usr/bin/python3 tools/reference_bench.py REF_DIR [CASE ...] [--warmup N] [--repeats N] [--bf16]
 
 REF_DIR holds the `denoising_diffusion_pytorch/` package of denoising-diffusion-pytorch (2.3.1 was
 used for the fixtures). The reference runs as a library, with the fixture scripts' stand-ins for
 optional imports that Debian's torch lacks. Each case builds the same network at the same batch
 size as diffusion4j's case of that name and does the same work per run; one JSON line per case.
-Figures mean something only beside diffusion4j's, timed on the same machine in the same session
+With --bf16 the forward passes run under torch.autocast('cpu', dtype=torch.bfloat16), which is
+what the reference Trainer's amp=True, mixed_precision_type='bf16' does through Accelerate (the
+backward pass and the optimizer outside it). Figures mean something only beside diffusion4j's, timed on the same machine in the same session
 (tools/compare-reference does both).
 """
 
@@ -26,6 +28,14 @@ sys.path.insert(0, os.path.join(HERE, '..', 'src', 'test', 'resources', 'referen
 import make_fixtures as mf  # noqa: E402  (the project's stand-ins for optional imports)
 
 
+AUTOCAST = {'enabled': False}
+
+
+def autocast():
+    """bfloat16 autocast when --bf16 was given, else a context that changes nothing."""
+    return torch.autocast('cpu', dtype=torch.bfloat16, enabled=AUTOCAST['enabled'])
+
+
 def train_runner(diffusion, batch):
     """One training step as the reference Trainer takes it: loss, backward, clipping, Adam, EMA."""
     opt = torch.optim.Adam(diffusion.parameters(), lr=1e-4, betas=(0.9, 0.99))
@@ -33,7 +43,8 @@ def train_runner(diffusion, batch):
     step = [0]
 
     def run():
-        loss = diffusion(batch)
+        with autocast():
+            loss = diffusion(batch)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(diffusion.parameters(), 1.0)
         opt.step()
@@ -61,7 +72,7 @@ def cases(ref_dir):
         t = torch.full((16,), 500.0)
 
         def run():
-            with torch.no_grad():
+            with torch.no_grad(), autocast():
                 net(x, t)
         return run
 
@@ -69,7 +80,7 @@ def cases(ref_dir):
         d = gaussian2d(50).eval()
 
         def run():
-            with torch.no_grad():
+            with torch.no_grad(), autocast():
                 d.ddim_sample((16, 3, 32, 32))
         return run
 
@@ -86,7 +97,7 @@ def cases(ref_dir):
         d = edm().eval()
 
         def run():
-            with torch.no_grad():
+            with torch.no_grad(), autocast():
                 d.sample(batch_size=16, num_sample_steps=32)
         return run
 
@@ -100,8 +111,9 @@ def cases(ref_dir):
         t = torch.full((16,), 0.25)
 
         def run():
-            out = net(x, t)
-            ((out - x) ** 2).mean().backward()
+            with autocast():
+                out = net(x, t)
+            ((out.float() - x) ** 2).mean().backward()
             net.zero_grad()
         return run
 
@@ -124,7 +136,9 @@ def main():
     p.add_argument('--repeats', type=int, default=5)
     p.add_argument('--threads', type=int, default=os.cpu_count(),
                    help='intra-op threads (default: every CPU, as TensorFlow uses; torch may pick fewer)')
+    p.add_argument('--bf16', action='store_true', help="forward passes under bfloat16 autocast (the Trainer's amp)")
     args = p.parse_args()
+    AUTOCAST['enabled'] = args.bf16
     torch.set_num_threads(args.threads)
     mf.install_stubs()
     torch.manual_seed(0)
@@ -144,6 +158,7 @@ def main():
             ms.append((time.perf_counter() - start) * 1e3)
         print(json.dumps({'case': name, 'implementation': 'denoising-diffusion-pytorch', 'torch': torch.__version__,
                           'threads': torch.get_num_threads(), 'repeats': repeats,
+                          'precision': 'bf16 autocast' if args.bf16 else 'fp32',
                           'median_ms': round(statistics.median(ms), 2), 'min_ms': round(min(ms), 2),
                           'max_ms': round(max(ms), 2)}), flush=True)
 

@@ -4,7 +4,6 @@ import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
 import org.tensorflow.op.Ops;
-import org.tensorflow.op.train.BatchMatMul;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -77,8 +76,8 @@ public final class Attention {
       v = tf.concat(List.of(memory(tf, 1, q, false), v), tf.constant(2));
     }
     q = tf.math.mul(q, tf.constant((float) Math.pow(dimHead, -0.5)));
-    Operand<TFloat32> sim = tf.train.batchMatMul(q, k, TFloat32.class, BatchMatMul.adjY(true));
-    return tf.train.batchMatMul(tf.nn.softmax(sim), v, TFloat32.class);
+    Operand<TFloat32> sim = Functional.batchMatMul(tf, q, k, false, true);
+    return Functional.batchMatMul(tf, tf.nn.softmax(sim), v, false, false);
   }
 
   private Operand<TFloat32> linearAttend(Ops tf, Operand<TFloat32> q, Operand<TFloat32> k, Operand<TFloat32> v) {
@@ -89,8 +88,8 @@ public final class Attention {
       v = tf.concat(List.of(memory(tf, 1, q, true), v), tf.constant(2));
     }
     q = tf.math.mul(tf.nn.softmax(q), tf.constant((float) Math.pow(dimHead, -0.5)));
-    Operand<TFloat32> context = tf.train.batchMatMul(tf.nn.softmax(kT), v, TFloat32.class);
-    return tf.train.batchMatMul(q, context, TFloat32.class);
+    Operand<TFloat32> context = Functional.batchMatMul(tf, tf.nn.softmax(kT), v, false, false);
+    return Functional.batchMatMul(tf, q, context, false, false);
   }
 
   /** mem_kv[index] broadcast over the batch of {@code like}, optionally with its last two axes swapped. */

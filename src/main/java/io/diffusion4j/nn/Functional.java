@@ -13,6 +13,16 @@ public final class Functional {
     return tf.math.mul(x, tf.math.sigmoid(x));
   }
 
+  /**
+   * Batched matrix product a x b (or of their transposes), as BatchMatMulV2: TensorFlow Java's
+   * typed wrapper emits BatchMatMulV3, which the bfloat16 rewrite leaves in float32.
+   */
+  public static Operand<TFloat32> batchMatMul(Ops tf, Operand<TFloat32> a, Operand<TFloat32> b, boolean adjX,
+      boolean adjY) {
+    return tf.scope().opBuilder("BatchMatMulV2", "BatchMatMulV2").addInput(a.asOutput()).addInput(b.asOutput())
+        .setAttr("adj_x", adjX).setAttr("adj_y", adjY).build().output(0);
+  }
+
   /** GELU with the exact erf form, as torch.nn.GELU() by default. */
   public static Operand<TFloat32> gelu(Ops tf, Operand<TFloat32> x) {
     Operand<TFloat32> cdf = tf.math.mul(tf.constant(0.5f),

@@ -1,5 +1,6 @@
 package io.diffusion4j.nn.mp;
 
+import io.diffusion4j.nn.Functional;
 import io.diffusion4j.nn.Heads;
 import io.diffusion4j.nn.Init;
 import io.diffusion4j.nn.ParamLayout;
@@ -9,7 +10,6 @@ import org.tensorflow.Operand;
 import org.tensorflow.Output;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
-import org.tensorflow.op.train.BatchMatMul;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -100,9 +100,9 @@ public final class MpAttention {
     k = Mp.pixelNorm(tf, k);
     v = Mp.pixelNorm(tf, v);
     Operand<TFloat32> sim = tf.math.mul(
-        tf.train.batchMatMul(q, k, TFloat32.class, BatchMatMul.adjY(true)),
+        Functional.batchMatMul(tf, q, k, false, true),
         tf.constant((float) Math.pow(dimHead, -0.5)));
-    Operand<TFloat32> attended = tf.train.batchMatMul(tf.nn.softmax(sim), v, TFloat32.class);
+    Operand<TFloat32> attended = Functional.batchMatMul(tf, tf.nn.softmax(sim), v, false, false);
     // channel = head * dim_head + d, back in the activation's layout
     Operand<TFloat32> out = switch (axes) {
       case SPACE -> Heads.merge(tf, attended, new long[] {-1, shape[1], shape[2], shape[3], hidden}, hidden);
