@@ -101,6 +101,9 @@ final class FidCommand implements Callable<Integer> {
   @Mixin
   SamplingOptions sampling;
 
+  @Mixin
+  ExecutionOptions executionOptions = new ExecutionOptions();
+
   /** The settings the samples were drawn with, when drawn from a model. */
   private Settings drawnWith;
   private int drawnSteps;
@@ -136,7 +139,8 @@ final class FidCommand implements Callable<Integer> {
     java.util.Optional<TfConfig> tfConfig = TfConfig.fromEnvironment();
     try (Cluster cluster = tfConfig.isEmpty() ? null : Cluster.join(tfConfig.get(), System.err);
         Gather gather = cluster == null ? null : new Gather(cluster);
-        DiffusionModel model = DiffusionModel.load(source.model, DiffusionModel.Weights.PREFER_EMA)) {
+        DiffusionModel model = DiffusionModel.load(source.model, DiffusionModel.Weights.PREFER_EMA,
+            executionOptions.resolve(System.err))) {
       if (model.network().spatialRank() != 2) {
         throw new IllegalArgumentException("--model " + source.model + " makes sequences, not images: FD and KID score images");
       }

@@ -42,8 +42,8 @@ final class ResnetBlock {
     emb = tf.reshape(emb, tf.constant(new long[] {-1, 1, 1, emb.shape().get(1)}));
     List<Output<TFloat32>> scaleShift = tf.split(tf.constant(-1), emb, 2L).output();
 
-    Operand<TFloat32> h = tf.math.add(norm1.apply(tf, proj1.apply(tf, x), tf.math.add(scaleShift.get(0),
-        tf.constant(1f))), scaleShift.get(1));
+    Operand<TFloat32> h = norm1.apply(tf, proj1.apply(tf, x));
+    h = tf.math.add(tf.math.mul(h, tf.math.add(scaleShift.get(0), tf.constant(1f))), scaleShift.get(1));
     h = Functional.dropout(tf, Functional.silu(tf, h), dropout, fwd);
 
     h = Functional.silu(tf, norm2.apply(tf, proj2.apply(tf, h)));

@@ -24,13 +24,4 @@ public final class RmsNorm {
   public Operand<TFloat32> apply(Ops tf, Operand<TFloat32> x) {
     return tf.math.mul(Functional.l2Normalize(tf, x), tf.math.mul(g, tf.constant(scale)));
   }
-
-  /**
-   * The norm times {@code gain} ([N, 1, ..., C], a time embedding's scale + 1, say): the gain is
-   * folded into the small per-channel factor, which saves a full-size multiply forward and its
-   * gradients backward.
-   */
-  public Operand<TFloat32> apply(Ops tf, Operand<TFloat32> x, Operand<TFloat32> gain) {
-    return tf.math.mul(Functional.l2Normalize(tf, x), tf.math.mul(gain, tf.math.mul(g, tf.constant(scale))));
-  }
 }
