@@ -121,6 +121,7 @@ def _install_einops_shim():
 
     table = {
         'b -> b 1': r_b_1,
+        'b -> b 1 1 1': lambda t: t.reshape(t.shape[0], 1, 1, 1),
         'd -> 1 d': r_1_d,
         'b c -> b c 1 1': r_bc11,
         'b c -> b c 1': r_bc1,

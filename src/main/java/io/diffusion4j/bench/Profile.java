@@ -25,7 +25,7 @@ public final class Profile implements Consumer<RunMetadata> {
       if (node.contains("ema_update")) {
         return EMA;
       }
-      if (node.contains("adam_update") || node.contains("clip_by_global_norm") || node.contains("global_norm")) {
+      if (node.contains("adam_update") || node.contains("global_norm") || node.contains("loss_scale")) {
         return OPTIMIZER;
       }
       // tf.gradients prefixes the ops it adds with the scope's "Gradients"; oneDNN's rewrites keep the name

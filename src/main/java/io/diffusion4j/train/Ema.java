@@ -1,6 +1,7 @@
 package io.diffusion4j.train;
 
 import io.diffusion4j.nn.Parameters;
+import io.diffusion4j.runtime.Tracing;
 import java.util.ArrayList;
 import java.util.List;
 import org.tensorflow.Session;
@@ -74,11 +75,11 @@ public final class Ema {
       return;
     }
     if (d < 0) {
-      session.run(copy);
+      Tracing.run(session.runner().addTarget(copy)).close();
       return;
     }
     try (TFloat32 value = TFloat32.scalarOf((float) d)) {
-      io.diffusion4j.runtime.Tracing.run(session.runner().feed(decay, value).addTarget(update)).close();
+      Tracing.run(session.runner().feed(decay, value).addTarget(update)).close();
     }
   }
 }

@@ -11,7 +11,8 @@ public final class GradientClipping {
   private GradientClipping() {}
 
   /** sqrt of the sum of squares of every gradient entry. */
-  public static Operand<TFloat32> globalNorm(Ops tf, List<Operand<TFloat32>> grads) {
+  public static Operand<TFloat32> globalNorm(Ops root, List<Operand<TFloat32>> grads) {
+    Ops tf = root.withSubScope("global_norm");
     List<Operand<TFloat32>> squares = new ArrayList<>();
     for (Operand<TFloat32> g : grads) {
       squares.add(tf.reduceSum(tf.math.square(g), tf.constant(allAxes(g.shape().numDimensions()))));
@@ -20,8 +21,9 @@ public final class GradientClipping {
   }
 
   /** Scales all gradients by min(1, maxNorm / (norm + 1e-6)), so their global norm is at most maxNorm. */
-  public static List<Operand<TFloat32>> clipByGlobalNorm(Ops tf, List<Operand<TFloat32>> grads,
+  public static List<Operand<TFloat32>> clipByGlobalNorm(Ops root, List<Operand<TFloat32>> grads,
       Operand<TFloat32> norm, double maxNorm) {
+    Ops tf = root.withSubScope("clip_by_global_norm");
     Operand<TFloat32> coef = tf.math.minimum(tf.constant(1f),
         tf.math.div(tf.constant((float) maxNorm), tf.math.add(norm, tf.constant(1e-6f))));
     List<Operand<TFloat32>> out = new ArrayList<>();
