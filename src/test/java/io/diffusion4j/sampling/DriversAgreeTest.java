@@ -87,8 +87,10 @@ class DriversAgreeTest {
       try (Result r = m.session().runner().fetch(images).run()) {
         FloatArray actual = Tensors.toArray((TFloat32) r.get(0));
         assertArrayEquals(expected.shape(), actual.shape());
-        // the loop and the session graph fuse ops differently: float32 round-off only
-        Close.assertClose(expected.data(), actual.data(), 1e-4);
+        // float32 round-off only: the session graph and the loop's function body are optimised
+        // apart (oneDNN's kernels, fusions); seen: 1.0e-4 after three steps since attention's
+        // products run on oneDNN, where a wrong coefficient is off by 1e-2 and more
+        Close.assertClose(expected.data(), actual.data(), 5e-4);
       }
     }
   }
