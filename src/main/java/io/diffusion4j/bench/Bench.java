@@ -115,9 +115,9 @@ public final class Bench {
             Tracing.collect(profile, () -> runner.run(index));
           }
           millis[i] = (System.nanoTime() - start) / 1e6;
-          if (profile != null) {
-            profile.endRun(millis[i]);
-          }
+        }
+        if (profile != null) {
+          profile.addRuns(millis);
         }
         return new Measurement(c, execution, model.network().parameters().count(), threads(), repeats, millis,
             runner.flops(), runner.sampler(), runner.evaluations(), runner.steps());

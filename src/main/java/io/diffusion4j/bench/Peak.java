@@ -1,9 +1,9 @@
 package io.diffusion4j.bench;
 
 import com.google.gson.JsonObject;
+import io.diffusion4j.runtime.Execution;
 import java.util.Arrays;
 import java.util.Locale;
-import io.diffusion4j.runtime.Execution;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Session;

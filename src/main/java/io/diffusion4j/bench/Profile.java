@@ -51,10 +51,12 @@ public final class Profile implements Consumer<RunMetadata> {
     }
   }
 
-  /** Marks the end of one traced unit of work (a step, an evaluation) that took {@code millis} on the wall clock. */
-  void endRun(double millis) {
-    runs++;
-    wallMillis += millis;
+  /** Counts the traced units of work (steps, evaluations) whose metadata came in, with their wall-clock times. */
+  void addRuns(double[] millis) {
+    runs += millis.length;
+    for (double m : millis) {
+      wallMillis += m;
+    }
   }
 
   /** The op type from the timeline label ("name = Type(inputs)"), else the node name's last part. */

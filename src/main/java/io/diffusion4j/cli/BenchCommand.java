@@ -4,16 +4,16 @@ import io.diffusion4j.bench.Bench;
 import io.diffusion4j.bench.BenchCase;
 import io.diffusion4j.bench.Peak;
 import io.diffusion4j.bench.Profile;
+import io.diffusion4j.pipeline.ModelConfig;
 import io.diffusion4j.runtime.Execution;
 import io.diffusion4j.runtime.Precision;
-import io.diffusion4j.pipeline.ModelConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -106,27 +106,27 @@ final class BenchCommand implements Callable<Integer> {
     } else {
       cases.forEach(n -> todo.add(BenchCase.named(n)));
     }
-    if (profile) {
-      for (BenchCase c : todo) {
-        BenchCase run = quick ? c.reduced(QUICK_BATCH, QUICK_STEPS) : c;
-        Profile p = new Profile();
-        Bench.run(run, execution, quick ? 1 : warmup, quick ? 1 : repeats, p);
-        p.print(out, c.name() + " (" + execution.describe() + ", batch " + run.batch() + ")", 15);
-      }
-      return 0;
-    }
     // the machine's own peak in the precision the cases run in, measured now: figures from another machine compare nothing
-    int n = quick ? Peak.N / 2 : Peak.N;
-    Peak.Measurement reference = execution.precision() == Precision.BF16 ? Peak.bfloat16(n) : Peak.float32(n);
-    out.println(reference.toJson());
-    out.flush();
+    Peak.Measurement reference = null;
+    if (!profile) {
+      int n = quick ? Peak.N / 2 : Peak.N;
+      reference = execution.precision() == Precision.BF16 ? Peak.bfloat16(n) : Peak.float32(n);
+      out.println(reference.toJson());
+      out.flush();
+    }
     for (BenchCase c : todo) {
       boolean sampling = c.kind() == BenchCase.Kind.SAMPLE;
       BenchCase run = quick ? c.reduced(QUICK_BATCH, QUICK_STEPS) : c;
       int w = quick ? 1 : sampling ? Math.min(warmup, 1) : warmup;
       int r = quick ? 1 : sampling ? Math.min(repeats, 3) : repeats;
-      out.println(Bench.run(run, execution, w, r, null).toJson(reference.gflops()));
-      out.flush();
+      if (profile) {
+        Profile p = new Profile();
+        Bench.run(run, execution, w, r, p);
+        p.print(out, c.name() + " (" + execution.describe() + ", batch " + run.batch() + ")", 15);
+      } else {
+        out.println(Bench.run(run, execution, w, r, null).toJson(reference.gflops()));
+        out.flush();
+      }
     }
     return 0;
   }
