@@ -16,6 +16,7 @@ import io.diffusion4j.eval.StatisticsCache;
 import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.io.ProgressLine;
 import io.diffusion4j.pipeline.DiffusionModel;
+import io.diffusion4j.runtime.Execution;
 import io.diffusion4j.sampling.SampleRun;
 import io.diffusion4j.sampling.Settings;
 import java.io.IOException;
@@ -136,11 +137,11 @@ final class FidCommand implements Callable<Integer> {
           net -> FeatureStatistics.of(net, (first, n) -> samples.examples(IntStream.range(first, first + n).toArray()),
               count, batchSize != null ? batchSize : 500));
     }
+    Execution execution = executionOptions.resolve(System.err);
     java.util.Optional<TfConfig> tfConfig = TfConfig.fromEnvironment();
     try (Cluster cluster = tfConfig.isEmpty() ? null : Cluster.join(tfConfig.get(), System.err);
         Gather gather = cluster == null ? null : new Gather(cluster);
-        DiffusionModel model = DiffusionModel.load(source.model, DiffusionModel.Weights.PREFER_EMA,
-            executionOptions.resolve(System.err))) {
+        DiffusionModel model = DiffusionModel.load(source.model, DiffusionModel.Weights.PREFER_EMA, execution)) {
       if (model.network().spatialRank() != 2) {
         throw new IllegalArgumentException("--model " + source.model + " makes sequences, not images: FD and KID score images");
       }

@@ -18,6 +18,9 @@ public enum Precision {
   /** float16 with dynamic loss scaling, through TensorFlow's CUDA rewrite on a GPU. */
   FP16;
 
+  /** What mixed_precision_type may say, the reference's names. */
+  public static final String[] TYPES = {"fp16", "bf16"};
+
   public String jsonName() {
     return name().toLowerCase(Locale.ROOT);
   }
@@ -58,7 +61,7 @@ public enum Precision {
         yield FP16;
       }
       default -> throw new IllegalArgumentException("--mixed-precision-type \"" + type
-          + "\" is not allowed: expected fp16 or bf16");
+          + "\" is not allowed: expected " + String.join(" or ", TYPES));
     };
   }
 

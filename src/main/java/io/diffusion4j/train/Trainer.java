@@ -202,8 +202,8 @@ public final class Trainer implements AutoCloseable {
     DiffusionModel model = null;
     try {
       Execution execution = options.execution(System.err::println);
-      model = cluster == null ? DiffusionModel.create(config, options.seed(), true, execution)
-          : DiffusionModel.create(config, options.seed(), true, execution, g -> cluster.session(g, execution));
+      model = DiffusionModel.create(config, options.seed(), true, execution,
+          cluster == null ? execution::session : g -> cluster.session(g, execution));
       return new Trainer(model, cluster, data, options, folder, created, step, net);
     } catch (RuntimeException e) {
       if (model != null) {

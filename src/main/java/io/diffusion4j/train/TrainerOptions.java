@@ -8,6 +8,7 @@ import io.diffusion4j.io.ConfigRecords.Doc;
 import io.diffusion4j.io.JsonOptions;
 import io.diffusion4j.runtime.Device;
 import io.diffusion4j.runtime.Execution;
+import io.diffusion4j.runtime.Precision;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -74,7 +75,7 @@ public record TrainerOptions(
       throw new IllegalArgumentException("num_samples = " + numSamples + " must be a perfect square (it is laid out as a square grid)");
     }
     if (mixedPrecisionType != null) {
-      Check.oneOf("mixed_precision_type", mixedPrecisionType, "fp16", "bf16");
+      Check.oneOf("mixed_precision_type", mixedPrecisionType, Precision.TYPES);
     }
     Device.parse(device);
     if (!(maxGradNorm >= 0)) {

@@ -13,7 +13,6 @@ import io.diffusion4j.pipeline.ModelConfig;
 import io.diffusion4j.runtime.Device;
 import io.diffusion4j.runtime.Execution;
 import io.diffusion4j.runtime.Precision;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -98,10 +97,9 @@ class MixedPrecisionTest {
   private static FloatArray batch(int n, long seed) {
     SplittableRandom r = new SplittableRandom(seed);
     float[] v = new float[n * 16 * 16];
-    Arrays.setAll(new int[v.length], i -> {
+    for (int i = 0; i < v.length; i++) {
       v[i] = (float) r.nextDouble();
-      return 0;
-    });
+    }
     return new FloatArray(new long[] {n, 16, 16, 1}, v);
   }
 }
