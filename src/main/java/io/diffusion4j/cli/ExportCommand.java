@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import io.diffusion4j.diffusion.Guidance;
 import io.diffusion4j.sampling.Schedule;
 import io.diffusion4j.sampling.Solvers;
 import picocli.CommandLine.Option;
@@ -18,7 +19,7 @@ import picocli.CommandLine.Spec;
     description = {"It writes OUT/VERSION/ with tag serve and the signatures",
         "  denoise (x, time[, x_self_cond][, class_labels] -> out; a Unet takes any",
         "    size its downsampling divides) and, when the config has a diffusion,",
-        "  serving_default (seed, num[, steps][, class_labels] -> images).",
+        "  serving_default (seed, num, steps[, class_labels][, cond_scale] -> images).",
         "The EMA weights are used when the folder has them."})
 final class ExportCommand implements Callable<Integer> {
   @Spec
@@ -53,6 +54,17 @@ final class ExportCommand implements Callable<Integer> {
   @Option(names = "--s-noise", paramLabel = "S", description = "its s_noise (default: as sample's)")
   Double sNoise;
 
+  @Option(names = "--rescaled-phi", paramLabel = "P", description = "guided models: guidance's rescaling in serving_default,"
+      + " in [0, 1] (default 0.7; cond_scale is its input)")
+  Double rescaledPhi;
+
+  @Option(names = "--remove-parallel-component", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
+      description = "guided models: drop the guidance update's part parallel to the conditional output (default true)")
+  Boolean removeParallelComponent;
+
+  @Option(names = "--keep-parallel-frac", paramLabel = "F", description = "guided models: the fraction of it kept (default 0)")
+  Double keepParallelFrac;
+
   @Override
   public Integer call() throws Exception {
     if (steps != null && steps < 1) {
@@ -60,10 +72,16 @@ final class ExportCommand implements Callable<Integer> {
     }
     SavedModelExport.Serving serving;
     try {
+      Guidance d = Guidance.DEFAULT;
+      Guidance guidance = rescaledPhi == null && removeParallelComponent == null && keepParallelFrac == null ? null
+          : new Guidance(d.condScale(), rescaledPhi != null ? rescaledPhi : d.rescaledPhi(),
+              removeParallelComponent != null ? removeParallelComponent : d.removeParallelComponent(),
+              keepParallelFrac != null ? keepParallelFrac : d.keepParallelFrac());
       serving = new SavedModelExport.Serving(sampler == null ? null : Solvers.named(sampler), steps,
-          schedule == null ? null : Schedule.parse(schedule), eta, sNoise);
+          schedule == null ? null : Schedule.parse(schedule), eta, sNoise, guidance);
     } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), "--" + e.getMessage());
+      String flagged = SamplingOptions.asFlag(e.getMessage());
+      throw new ParameterException(spec.commandLine(), flagged != null ? flagged : e.getMessage());
     }
     Path written = SavedModelExport.export(model, out, version, serving);
     spec.commandLine().getOut().println("wrote " + written);

@@ -1,6 +1,7 @@
 package io.diffusion4j.cli;
 
 import io.diffusion4j.diffusion.Denoiser;
+import io.diffusion4j.diffusion.Guidance;
 import io.diffusion4j.sampling.Schedule;
 import io.diffusion4j.sampling.Settings;
 import io.diffusion4j.sampling.Solver;
@@ -39,6 +40,22 @@ final class SamplingOptions {
       description = "scale of the noise stochastic solvers add (default 1; EDM's S_noise for its churn)")
   Double sNoise;
 
+  @Option(names = "--cond-scale", paramLabel = "S", description = "guided models: classifier-free guidance's scale"
+      + " (default 6, the reference's; 1 is plain conditional sampling, one evaluation per step)")
+  Double condScale;
+
+  @Option(names = "--rescaled-phi", paramLabel = "P", description = "guided models: how far the guided output is"
+      + " rescaled to the conditional one's std, in [0, 1] (default 0.7)")
+  Double rescaledPhi;
+
+  @Option(names = "--remove-parallel-component", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
+      description = "guided models: drop the guidance update's part parallel to the conditional output (default true)")
+  Boolean removeParallelComponent;
+
+  @Option(names = "--keep-parallel-frac", paramLabel = "F", description = "guided models: the fraction of that part"
+      + " kept, in [0, 1] (default 0)")
+  Double keepParallelFrac;
+
   Solver<?, ?> solver() {
     return parse(() -> sampler == null ? null : Solvers.named(sampler));
   }
@@ -64,11 +81,45 @@ final class SamplingOptions {
 
   /** The run's settings for {@code d}: the model's defaults where an option is not given. */
   Settings settings(Denoiser d, long seed) {
-    return parse(() -> Settings.of(d, solver(), steps, scheduleOrNull(), eta, sNoise, seed));
+    return parse(() -> {
+      Settings s = Settings.of(d, solver(), steps, scheduleOrNull(), eta, sNoise, seed);
+      Guidance g = guidance(s.guidance() != null ? s.guidance() : Guidance.DEFAULT.withCondScale(1));
+      if (g == null) {
+        return s;
+      }
+      if (s.guidance() == null && !g.conditionalOnly()) {
+        d.requireGuidable();
+      }
+      return s.withGuidance(d, g);
+    });
+  }
+
+  /** {@code base} with the guidance options given, or null when none is. */
+  private Guidance guidance(Guidance base) {
+    if (condScale == null && rescaledPhi == null && removeParallelComponent == null && keepParallelFrac == null) {
+      return null;
+    }
+    return new Guidance(condScale != null ? condScale : base.condScale(),
+        rescaledPhi != null ? rescaledPhi : base.rescaledPhi(),
+        removeParallelComponent != null ? removeParallelComponent : base.removeParallelComponent(),
+        keepParallelFrac != null ? keepParallelFrac : base.keepParallelFrac());
   }
 
   private interface Parse<T> {
     T get();
+  }
+
+  /** The options whose names start the messages of the values they give. */
+  private static final java.util.regex.Pattern OPTION = java.util.regex.Pattern.compile(
+      "^(sampler|steps|schedule|eta|s_noise|cond_scale|rescaled_phi|keep_parallel_frac)( = | )");
+
+  /**
+   * A message that names an option's value said with its flag ("eta = 2.0 ..." is "--eta 2.0 ...",
+   * "cond_scale = -1.0 ..." "--cond-scale -1.0 ..."), or null when it names none.
+   */
+  static String asFlag(String message) {
+    java.util.regex.Matcher m = OPTION.matcher(message);
+    return m.find() ? "--" + m.group(1).replace('_', '-') + " " + message.substring(m.end()) : null;
   }
 
   /** A value the options describe; what they get wrong is said under the option's name. */
@@ -76,9 +127,11 @@ final class SamplingOptions {
     try {
       return parse.get();
     } catch (IllegalArgumentException e) {
-      // the catalogue and the settings name their values: "sampler x ..." is "--sampler x ...", "eta = 2.0 ..." "--eta 2.0 ..."
-      String m = e.getMessage().replaceFirst("^([a-z_]+) = ", "$1 ");
-      throw new ParameterException(spec.commandLine(), "--" + m.replaceFirst("^s_noise", "s-noise"));
+      String flagged = asFlag(e.getMessage());
+      if (flagged == null) {
+        throw e;
+      }
+      throw new ParameterException(spec.commandLine(), flagged);
     }
   }
 }

@@ -14,6 +14,9 @@ import org.tensorflow.types.TFloat32;
  */
 public interface Denoiser {
 
+  /** D(x; sigma), and the noise a DDIM-type step re-noises with (x = x0 + sigma eps in this view). */
+  record Estimate(Operand<TFloat32> denoised, Operand<TFloat32> noise) {}
+
   /** Shape of one example, channels-last. */
   long[] sampleShape();
 
@@ -23,6 +26,36 @@ public interface Denoiser {
    * @param sigma a scalar noise level, the same for the whole batch
    */
   Operand<TFloat32> denoise(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning conditioning);
+
+  /**
+   * Both estimates at once. The noise is the one D implies, (x - D) / sigma, unless the model
+   * says otherwise: under CFG++ it is the unconditional one.
+   */
+  default Estimate estimate(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning conditioning) {
+    Operand<TFloat32> d = denoise(tf, x, sigma, conditioning);
+    return new Estimate(d, tf.math.div(tf.math.sub(x, d), sigma));
+  }
+
+  /** Whether its DDIM-type steps re-noise with the unconditional noise estimate (CFG++, Chung et al. 2024). */
+  default boolean cfgPlusPlus() {
+    return false;
+  }
+
+  /**
+   * Fails unless classifier-free guidance can apply: it needs a network with an unconditional
+   * path (a null class).
+   */
+  default void requireGuidable() {
+    if (network() == null || network().numClasses() == 0) {
+      throw new IllegalArgumentException("classifier-free guidance (cond_scale, rescaled_phi) needs a class-conditional"
+          + " model; this one takes no class labels");
+    }
+    if (!network().nullClass()) {
+      throw new IllegalArgumentException("the network has no unconditional path (a class-conditional "
+          + "KarrasUnet always needs its class, as in the reference): classifier-free guidance needs one, such as"
+          + " classifier_free_guidance.Unet's null class; sample it with cond_scale 1");
+    }
+  }
 
   /** The smallest positive noise level the model knows. */
   double sigmaMin();

@@ -115,6 +115,12 @@ public final class ElucidatedDiffusion implements Diffusion {
    */
   public Operand<TFloat32> denoise(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Operand<TFloat32> selfCond,
       Operand<TInt64> classLabels, boolean clamp, Forward fwd) {
+    return denoise(tf, x, sigma, new Conditioning(selfCond, classLabels), clamp, fwd);
+  }
+
+  /** As above, guided where {@code c} asks (the network's raw output is guided, as in the reference's Unet). */
+  private Operand<TFloat32> denoise(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning c,
+      boolean clamp, Forward fwd) {
     Operand<TFloat32> s = perExample(tf, sigma);
     Operand<TFloat32> sd2 = tf.constant((float) (config.sigmaData() * config.sigmaData()));
     Operand<TFloat32> s2 = tf.math.square(s);
@@ -123,7 +129,7 @@ public final class ElucidatedDiffusion implements Diffusion {
     Operand<TFloat32> cOut = tf.math.mul(tf.math.mul(s, tf.constant((float) config.sigmaData())), tf.math.rsqrt(total));
     Operand<TFloat32> cIn = tf.math.rsqrt(total);
     Operand<TFloat32> cNoise = tf.math.mul(tf.math.log(tf.math.maximum(sigma, tf.constant(1e-20f))), tf.constant(0.25f));
-    Operand<TFloat32> out = network.apply(tf, tf.math.mul(cIn, x), cNoise, selfCond, classLabels, fwd);
+    Operand<TFloat32> out = Guidance.evaluate(tf, network, tf.math.mul(cIn, x), cNoise, c, fwd).out();
     Operand<TFloat32> d = tf.math.add(tf.math.mul(cSkip, x), tf.math.mul(cOut, out));
     return clamp ? tf.clipByValue(d, tf.constant(-1f), tf.constant(1f)) : d;
   }
@@ -186,7 +192,10 @@ public final class ElucidatedDiffusion implements Diffusion {
   public Operand<TFloat32> denoise(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning c) {
     Operand<org.tensorflow.types.TInt32> batch = tf.slice(tf.shape(x), tf.constant(new int[] {0}),
         tf.constant(new int[] {1}));
-    return denoise(tf, x, tf.fill(batch, sigma), c.selfCond(), c.classLabels(), true, Forward.inference());
+    if (c.guided()) {
+      requireGuidable();
+    }
+    return denoise(tf, x, tf.fill(batch, sigma), c, true, Forward.inference());
   }
 
   /** The reference always works in [-1, 1]. */

@@ -279,18 +279,49 @@ public final class GaussianDiffusion implements Diffusion {
    */
   @Override
   public Operand<TFloat32> denoise(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning c) {
+    return estimate(tf, x, sigma, c).denoised();
+  }
+
+  /**
+   * The denoised estimate, and the noise to re-noise with: the one the clamped estimate implies;
+   * in the classifier_free_guidance module, as its model_predictions: a noise prediction as the
+   * network gave it (unclamped), and under CFG++ the unconditional output's.
+   */
+  @Override
+  public Estimate estimate(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning c) {
+    if (c.guided()) {
+      requireGuidable();
+    }
     Operand<TFloat32> cIn = tf.math.rsqrt(tf.math.add(tf.constant(1f), tf.math.square(sigma)));
     Operand<TFloat32> xt = tf.math.mul(x, cIn);
     Operand<TInt32> batch = tf.slice(tf.shape(x), tf.constant(new int[] {0}), tf.constant(new int[] {1}));
-    Operand<TFloat32> out = network.apply(tf, xt, tf.fill(batch, timeOf(tf, sigma)), c.selfCond(), c.classLabels(),
+    Guidance.Outputs out = Guidance.evaluate(tf, network, xt, tf.fill(batch, timeOf(tf, sigma)), c,
         Forward.inference());
-    Operand<TFloat32> x0 = switch (config.objective()) {
+    Operand<TFloat32> denoised = clip(tf, toX0(tf, x, xt, cIn, sigma, out.out()));
+    if (!config.guided()) {
+      return new Estimate(denoised, tf.math.div(tf.math.sub(x, denoised), sigma));
+    }
+    Operand<TFloat32> renoise = config.useCfgPlusPlus() && out.uncond() != null ? out.uncond() : out.out();
+    if (config.objective() == Objective.PRED_NOISE) {
+      return new Estimate(denoised, renoise);
+    }
+    Operand<TFloat32> x0 = renoise == out.out() ? denoised : clip(tf, toX0(tf, x, xt, cIn, sigma, renoise));
+    return new Estimate(denoised, tf.math.div(tf.math.sub(x, x0), sigma));
+  }
+
+  private Operand<TFloat32> toX0(Ops tf, Operand<TFloat32> x, Operand<TFloat32> xt, Operand<TFloat32> cIn,
+      Operand<TFloat32> sigma, Operand<TFloat32> out) {
+    return switch (config.objective()) {
       case PRED_NOISE -> tf.math.sub(x, tf.math.mul(sigma, out));
       case PRED_X0 -> out;
       // x0 = sqrt(abar) x_t - sqrt(1 - abar) v, with sqrt(abar) = cIn and sqrt(1 - abar) = sigma cIn
       case PRED_V -> tf.math.mul(cIn, tf.math.sub(xt, tf.math.mul(sigma, out)));
     };
-    return clip(tf, x0);
+  }
+
+  @Override
+  public boolean cfgPlusPlus() {
+    return config.useCfgPlusPlus();
   }
 
   /** The (fractional) timestep of a scalar noise level: k-diffusion's sigma_to_t, exact on the schedule. */

@@ -16,11 +16,17 @@ import java.util.Map;
  * schedule; 1-D: pred_noise with the cosine schedule). Offset noise and min-SNR weighting work in
  * 1-D too.
  *
+ * <p>The classifier_free_guidance module's GaussianDiffusion is the same diffusion with its own
+ * defaults (pred_noise, cosine, ddim_sampling_eta 1), linear and cosine schedules only, no
+ * auto_normalize, and use_cfg_plus_plus; its samplers re-noise with the network's own noise
+ * prediction (not re-derived from the clamped x0) as that module's do.
+ *
  * @param shape image [h, w] or sequence [seq_length]
  * @param samplingTimesteps DDIM is used when fewer than timesteps
  */
 public record GaussianDiffusionConfig(
     @Internal int spatialRank,
+    @Internal boolean guided,
     @Internal List<Integer> shape,
     int timesteps,
     int samplingTimesteps,
@@ -31,7 +37,13 @@ public record GaussianDiffusionConfig(
     boolean autoNormalize,
     double offsetNoiseStrength,
     boolean minSnrLossWeight,
-    double minSnrGamma) implements DiffusionConfig {
+    double minSnrGamma,
+    boolean useCfgPlusPlus) implements DiffusionConfig {
+
+  public static final String GUIDED_TYPE = "classifier_free_guidance.GaussianDiffusion";
+  /** Options of one of the two modules only. */
+  private static final String[] GUIDED_ONLY = {"use_cfg_plus_plus"};
+  private static final String[] PLAIN_ONLY = {"auto_normalize"};
 
   public GaussianDiffusionConfig {
     shape = DiffusionConfig.checkSize(shape);
@@ -44,13 +56,20 @@ public record GaussianDiffusionConfig(
     Check.nonNegative("ddim_sampling_eta", ddimSamplingEta);
     Check.nonNegative("offset_noise_strength", offsetNoiseStrength);
     Check.positive("min_snr_gamma", minSnrGamma);
+    if (guided && betaSchedule != BetaSchedule.LINEAR && betaSchedule != BetaSchedule.COSINE) {
+      throw new IllegalArgumentException("beta_schedule = \"" + betaSchedule.configName() + "\" is not allowed for "
+          + GUIDED_TYPE + ": expected linear or cosine");
+    }
+    if (useCfgPlusPlus && !guided) {
+      throw new IllegalArgumentException("use_cfg_plus_plus is an option of " + GUIDED_TYPE + " only");
+    }
     // the schedule must be computable from these options
     betaSchedule.betas(timesteps, scheduleFnKwargs);
   }
 
   @Override
   public String type() {
-    return spatialRank == 1 ? "GaussianDiffusion1D" : "GaussianDiffusion";
+    return guided ? GUIDED_TYPE : spatialRank == 1 ? "GaussianDiffusion1D" : "GaussianDiffusion";
   }
 
   @Override
@@ -73,18 +92,26 @@ public record GaussianDiffusionConfig(
 
   /** 2-D image diffusion with the reference's defaults. */
   public static Builder builder(int height, int width) {
-    return new Builder(2, List.of(height, width));
+    return new Builder(2, false, List.of(height, width));
+  }
+
+  /** The classifier_free_guidance module's GaussianDiffusion with its defaults. */
+  public static Builder guidedBuilder(int height, int width) {
+    return new Builder(2, true, List.of(height, width));
   }
 
   /** 1-D sequence diffusion with the reference's defaults. */
   public static Builder builder1d(int seqLength) {
-    return new Builder(1, List.of(seqLength));
+    return new Builder(1, false, List.of(seqLength));
   }
 
-  public static GaussianDiffusionConfig fromJson(JsonOptions o, int spatialRank) {
-    Builder b = new Builder(spatialRank, DiffusionConfig.readSize(o, spatialRank));
-    ConfigRecords.read(o, b);
-    if (spatialRank == 1) {
+  /** @param guided the classifier_free_guidance module's (rank 2) */
+  public static GaussianDiffusionConfig fromJson(JsonOptions o, int spatialRank, boolean guided) {
+    Builder b = new Builder(spatialRank, guided, DiffusionConfig.readSize(o, spatialRank));
+    ConfigRecords.read(o, b, guided ? PLAIN_ONLY : GUIDED_ONLY);
+    if (guided) {
+      // the module has no schedule_fn_kwargs, immiscible or 1-D options: finish() names them
+    } else if (spatialRank == 1) {
       // layout is channels-last in diffusion4j whatever the Python tensors were; these only
       // overrode what the network already says
       o.get("channel_first");
@@ -93,7 +120,7 @@ public record GaussianDiffusionConfig(
     } else if (o.getBool("immiscible", false)) {
       throw o.bad("immiscible", true, "false (immiscible noise assignment is not implemented)");
     }
-    JsonElement kwargs = o.get("schedule_fn_kwargs");
+    JsonElement kwargs = guided ? null : o.get("schedule_fn_kwargs");
     if (kwargs != null && !kwargs.isJsonNull()) {
       if (!kwargs.isJsonObject()) {
         throw o.bad("schedule_fn_kwargs", kwargs, "an object of numbers");
@@ -119,15 +146,21 @@ public record GaussianDiffusionConfig(
     j.addProperty("type", type());
     DiffusionConfig.writeSize(j, shape);
     ConfigRecords.write(this, Builder.class).entrySet().forEach(e -> j.add(e.getKey(), e.getValue()));
-    JsonObject kw = new JsonObject();
-    scheduleFnKwargs.forEach(kw::addProperty);
-    j.add("schedule_fn_kwargs", kw);
+    for (String key : guided ? PLAIN_ONLY : GUIDED_ONLY) {
+      j.remove(key);
+    }
+    if (!guided) {
+      JsonObject kw = new JsonObject();
+      scheduleFnKwargs.forEach(kw::addProperty);
+      j.add("schedule_fn_kwargs", kw);
+    }
     return j;
   }
 
   /** The options with the reference's defaults; every setter takes the option of the same (camelCase) name. */
   public static final class Builder {
     private final transient int spatialRank;
+    private final transient boolean guided;
     private final transient List<Integer> shape;
     private final transient Map<String, Double> scheduleFnKwargs = new LinkedHashMap<>();
     private int timesteps = 1000;
@@ -140,12 +173,16 @@ public record GaussianDiffusionConfig(
     private double offsetNoiseStrength = 0;
     private boolean minSnrLossWeight = false;
     private double minSnrGamma = 5;
+    private boolean useCfgPlusPlus = false;
 
-    private Builder(int spatialRank, List<Integer> shape) {
+    private Builder(int spatialRank, boolean guided, List<Integer> shape) {
       this.spatialRank = spatialRank;
+      this.guided = guided;
       this.shape = shape;
-      this.objective = spatialRank == 1 ? Objective.PRED_NOISE : Objective.PRED_V;
-      this.betaSchedule = spatialRank == 1 ? BetaSchedule.COSINE : BetaSchedule.SIGMOID;
+      boolean v = spatialRank == 2 && !guided;
+      this.objective = v ? Objective.PRED_V : Objective.PRED_NOISE;
+      this.betaSchedule = v ? BetaSchedule.SIGMOID : BetaSchedule.COSINE;
+      this.ddimSamplingEta = guided ? 1 : 0;
     }
 
     public Builder timesteps(int v) { timesteps = v; return this; }
@@ -158,12 +195,13 @@ public record GaussianDiffusionConfig(
     public Builder offsetNoiseStrength(double v) { offsetNoiseStrength = v; return this; }
     public Builder minSnrLossWeight(boolean v) { minSnrLossWeight = v; return this; }
     public Builder minSnrGamma(double v) { minSnrGamma = v; return this; }
+    public Builder useCfgPlusPlus(boolean v) { useCfgPlusPlus = v; return this; }
 
     public GaussianDiffusionConfig build() {
-      return new GaussianDiffusionConfig(spatialRank, shape, timesteps,
+      return new GaussianDiffusionConfig(spatialRank, guided, shape, timesteps,
           samplingTimesteps == null ? timesteps : samplingTimesteps, objective, betaSchedule,
           scheduleFnKwargs, ddimSamplingEta, autoNormalize, offsetNoiseStrength, minSnrLossWeight,
-          minSnrGamma);
+          minSnrGamma, useCfgPlusPlus);
     }
   }
 }

@@ -7,6 +7,7 @@ import io.diffusion4j.nn.Tensors;
 import io.diffusion4j.diffusion.Denoiser;
 import io.diffusion4j.pipeline.DiffusionModel;
 import io.diffusion4j.pipeline.ModelConfig;
+import io.diffusion4j.diffusion.Guidance;
 import io.diffusion4j.sampling.LoopDriver;
 import io.diffusion4j.sampling.Schedule;
 import io.diffusion4j.sampling.Settings;
@@ -132,10 +133,12 @@ public final class SavedModelExport {
    * How {@code serving_default} samples: a solver of the catalogue (null: the config's), the
    * largest step count it takes (null: 256, or the config's default when larger; a Gaussian
    * diffusion's own schedule has at most its timesteps), the schedule, eta and s_noise (null:
-   * the defaults).
+   * the defaults), and for guided models guidance's fixed settings (null: the reference's
+   * defaults; cond_scale is the signature's input).
    */
-  public record Serving(Solver<?, ?> solver, Integer maxSteps, Schedule schedule, Double eta, Double sNoise) {
-    public static final Serving DEFAULT = new Serving(null, null, null, null, null);
+  public record Serving(Solver<?, ?> solver, Integer maxSteps, Schedule schedule, Double eta, Double sNoise,
+      Guidance guidance) {
+    public static final Serving DEFAULT = new Serving(null, null, null, null, null, null);
     static final int MAX_STEPS = 256;
 
     int maxSteps(Settings settings, Denoiser d) {
@@ -147,13 +150,17 @@ public final class SavedModelExport {
   /**
    * The whole sampler as a while loop: inputs seed (int64 scalar), num (int32 scalar), steps
    * (int32 scalar; callers of a signature give every input, TF Serving included, so it has no
-   * default) and class_labels (int64 [num]) for class-conditional networks; output images in
-   * [0, 1].
+   * default) and class_labels (int64 [num]) for class-conditional networks, and cond_scale
+   * (float32 scalar) for guided ones, which evaluate both halves at every scale (1 included);
+   * output images in [0, 1].
    */
   static Signature servingSignature(DiffusionModel model, Serving serving) {
     Ops tf = model.ops().withSubScope("serving_default");
     Denoiser d = model.sampler().denoiser();
     Settings settings = Settings.of(d, serving.solver(), null, serving.schedule(), serving.eta(), serving.sNoise(), 0);
+    if (settings.guidance() != null && serving.guidance() != null) {
+      settings = settings.withGuidance(d, serving.guidance());
+    }
     ModelConfig config = model.config();
     LoopDriver<?, ?> loop = new LoopDriver<>(d, p -> config.diffusion().create(config.network().create(p)), settings,
         serving.maxSteps(settings, d));
@@ -167,7 +174,12 @@ public final class SavedModelExport {
       labels = tf.placeholder(TInt64.class, Placeholder.shape(Shape.of(-1)));
       sig.input("class_labels", labels);
     }
-    return sig.output("images", loop.sample(tf, model.network(), seed, num, steps, labels)).build();
+    Placeholder<TFloat32> condScale = null;
+    if (settings.guidance() != null) {
+      condScale = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+      sig.input("cond_scale", condScale);
+    }
+    return sig.output("images", loop.sample(tf, model.network(), seed, num, steps, labels, condScale)).build();
   }
 
   /** One more than the highest numeric folder in {@code root} (1 when there is none). */

@@ -32,6 +32,14 @@ public interface Network {
     return 0;
   }
 
+  /**
+   * Whether class label -1 selects an unconditional evaluation (classifier-free guidance's null
+   * class embedding).
+   */
+  default boolean nullClass() {
+    return false;
+  }
+
   /** What the time input embeds, which decides the diffusions a network can serve. */
   enum TimeInput {
     /** Integer timesteps through transformer sinusoids: Gaussian diffusion only. */
@@ -62,7 +70,8 @@ public interface Network {
    * @param time [N]
    * @param selfCond [N, ..., channels] or null (zeros) for self-conditioned networks; must be
    *     null for others
-   * @param classLabels [N] class indices for class-conditional networks, else null
+   * @param classLabels [N] class indices for class-conditional networks (-1: none, where
+   *     {@link #nullClass()}), else null
    */
   Operand<TFloat32> apply(Ops tf, Operand<TFloat32> x, Operand<TFloat32> time,
       Operand<TFloat32> selfCond, Operand<TInt64> classLabels, Forward fwd);

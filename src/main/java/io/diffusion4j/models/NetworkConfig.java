@@ -45,7 +45,7 @@ public interface NetworkConfig {
     String type = o.getString("type", null);
     if (type == null) {
       throw new IllegalArgumentException(
-          "model.type is required: Unet, Unet1D, KarrasUnet, KarrasUnet1D or KarrasUnet3D");
+          "model.type is required: Unet, Unet1D, KarrasUnet, KarrasUnet1D, KarrasUnet3D or " + GuidedUnetConfig.TYPE);
     }
     NetworkConfig c = switch (type) {
       case "Unet" -> UnetConfig.fromJson(o, 2);
@@ -53,7 +53,9 @@ public interface NetworkConfig {
       case "KarrasUnet" -> KarrasUnetConfig.fromJson(o, 2);
       case "KarrasUnet1D" -> KarrasUnetConfig.fromJson(o, 1);
       case "KarrasUnet3D" -> KarrasUnetConfig.fromJson(o, 3);
-      default -> throw o.bad("type", "\"" + type + "\"", "Unet, Unet1D, KarrasUnet, KarrasUnet1D or KarrasUnet3D");
+      case GuidedUnetConfig.TYPE -> GuidedUnetConfig.fromJson(o);
+      default -> throw o.bad("type", "\"" + type + "\"", "Unet, Unet1D, KarrasUnet, KarrasUnet1D, KarrasUnet3D or "
+          + GuidedUnetConfig.TYPE);
     };
     o.finish();
     return c;

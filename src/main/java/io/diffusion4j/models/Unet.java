@@ -1,12 +1,16 @@
 package io.diffusion4j.models;
 
 import io.diffusion4j.nn.Attention;
+import io.diffusion4j.nn.BatchWindow;
 import io.diffusion4j.nn.Conv;
 import io.diffusion4j.nn.Forward;
 import io.diffusion4j.nn.Functional;
+import io.diffusion4j.nn.Init;
 import io.diffusion4j.nn.Linear;
+import io.diffusion4j.nn.ParamLayout;
 import io.diffusion4j.nn.ParamScope;
 import io.diffusion4j.nn.Parameters;
+import io.diffusion4j.nn.Random;
 import io.diffusion4j.nn.Resample;
 import io.diffusion4j.nn.RmsNorm;
 import io.diffusion4j.nn.TimeEmbedding;
@@ -16,6 +20,7 @@ import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 import org.tensorflow.Operand;
+import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.AssertThat;
 import org.tensorflow.types.TBool;
@@ -24,20 +29,30 @@ import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 
 /**
- * The reference's {@code Unet} (2-D) and {@code Unet1D}, one implementation for both ranks, with
- * the same parameters under the same names.
+ * The reference's {@code Unet} (2-D), {@code Unet1D} and {@code classifier_free_guidance.Unet},
+ * one implementation for all, with the same parameters under the same names.
  *
- * <p>Sequences run internally as images of height 1. The two reference files differ in more than
- * rank, and those differences are kept so that weights load across: 1-D downsamples with a strided
- * conv instead of pixel-unshuffle, its stage attention is always linear with 4 heads of 32 and no
- * memory key/values, and its attentions sit in Residual(PreNorm(...)) wrappers, which moves their
- * parameter names (downs.0.2.fn.fn.to_qkv.weight rather than downs.0.2.to_qkv.weight).
+ * <p>Sequences run internally as images of height 1. The reference files differ in more than
+ * rank, and those differences are kept so that weights load across: Unet1D and the guided Unet
+ * keep an earlier layout, which downsamples with a strided conv instead of pixel-unshuffle, has
+ * stage attention always linear with 4 heads of 32 and no memory key/values, and wraps its
+ * attentions in Residual(PreNorm(...)), which moves their parameter names
+ * (downs.0.2.fn.fn.to_qkv.weight rather than downs.0.2.to_qkv.weight). The guided Unet adds a
+ * class embedding, its MLP and a null class, and feeds [time, class] embeddings to every block.
  */
 public final class Unet implements Network {
   private static final int NUM_MEM_KV = 4;
 
   private final UnetConfig config;
+  /** The guided Unet's options, else null. */
+  private final GuidedUnetConfig guided;
+  /** The earlier layout of Unet1D and the guided Unet. */
+  private final boolean classic;
   private final Parameters parameters;
+  private final Operand<TFloat32> nullClassesEmb;
+  private final Operand<TFloat32> classesEmb;
+  private final Linear classesLinear1;
+  private final Linear classesLinear2;
   private final Conv initConv;
   private final TimeEmbedding.Embedding timeEmbedding;
   private final Linear timeLinear1;
@@ -67,14 +82,23 @@ public final class Unet implements Network {
 
   /** Builds the network on {@code parameters}, variables or operands bound by name. */
   public static Unet create(Parameters parameters, UnetConfig config) {
-    return new Unet(parameters, config);
+    return new Unet(parameters, config, null);
   }
 
-  private Unet(Parameters parameters, UnetConfig c) {
+  /** The guided Unet on {@code parameters}. */
+  public static Unet create(Parameters parameters, GuidedUnetConfig config) {
+    return new Unet(parameters, config.unet(), config);
+  }
+
+  private Unet(Parameters parameters, UnetConfig c, GuidedUnetConfig guided) {
     this.config = c;
+    this.guided = guided;
+    this.classic = c.spatialRank() == 1 || guided != null;
     this.parameters = parameters;
     int rank = c.spatialRank();
     ParamScope root = parameters.scope();
+    // a module's own parameters come first in its state_dict
+    nullClassesEmb = guided == null ? null : root.param("null_classes_emb", ParamLayout.same(c.dim()), Init.normal(1));
     int inputChannels = c.channels() * (c.selfCondition() ? 2 : 1);
     initConv = Conv.same(root.child("init_conv"), rank, inputChannels, c.initDim(), 7);
 
@@ -85,6 +109,17 @@ public final class Unet implements Network {
         : TimeEmbedding.sinusoidal(c.dim(), c.sinusoidalPosEmbTheta());
     timeLinear1 = new Linear(timeMlp.child(1), timeEmbedding.outDim(), timeDim);
     timeLinear2 = new Linear(timeMlp.child(3), timeDim, timeDim);
+    int condDim = timeDim;
+    if (guided != null) {
+      classesEmb = root.child("classes_emb").param("weight", ParamLayout.same(guided.numClasses(), c.dim()), Init.normal(1));
+      classesLinear1 = new Linear(root.child("classes_mlp").child(0), c.dim(), 4 * c.dim());
+      classesLinear2 = new Linear(root.child("classes_mlp").child(2), 4 * c.dim(), 4 * c.dim());
+      condDim += 4 * c.dim();
+    } else {
+      classesEmb = null;
+      classesLinear1 = null;
+      classesLinear2 = null;
+    }
 
     int[] dims = new int[c.stages() + 1];
     dims[0] = c.initDim();
@@ -99,10 +134,11 @@ public final class Unet implements Network {
       int out = dims[i + 1];
       boolean last = i == stages - 1;
       downs.add(new Stage(
-          new ResnetBlock(s.child(0), rank, in, in, timeDim, c.dropout()),
-          new ResnetBlock(s.child(1), rank, in, in, timeDim, c.dropout()),
+          new ResnetBlock(s.child(0), rank, in, in, condDim, c.dropout()),
+          new ResnetBlock(s.child(1), rank, in, in, condDim, c.dropout()),
           stageAttention(s.child(2), in, i),
           last ? Resample.keep(Conv.same(s.child(3), rank, in, out, 3))
+              : classic ? Resample.stridedDownsample(s.child(3), rank, in, out)
               : Resample.downsample(s.child(3), rank, in, out)));
     }
     for (int j = 0; j < stages; j++) {
@@ -112,24 +148,24 @@ public final class Unet implements Network {
       int out = dims[i + 1];
       boolean last = j == stages - 1;
       ups.add(new Stage(
-          new ResnetBlock(s.child(0), rank, out + in, out, timeDim, c.dropout()),
-          new ResnetBlock(s.child(1), rank, out + in, out, timeDim, c.dropout()),
+          new ResnetBlock(s.child(0), rank, out + in, out, condDim, c.dropout()),
+          new ResnetBlock(s.child(1), rank, out + in, out, condDim, c.dropout()),
           stageAttention(s.child(2), out, i),
           last ? Resample.keep(Conv.same(s.child(3), rank, out, in, 3))
               : Resample.upsample(s.child(3), rank, out, in)));
     }
     int mid = dims[stages];
-    midBlock1 = new ResnetBlock(root.child("mid_block1"), rank, mid, mid, timeDim, c.dropout());
+    midBlock1 = new ResnetBlock(root.child("mid_block1"), rank, mid, mid, condDim, c.dropout());
     List<Integer> heads = c.attnHeads();
     List<Integer> dimHead = c.attnDimHead();
     midAttn = attention(root.child("mid_attn"), mid, true, heads.get(heads.size() - 1), dimHead.get(dimHead.size() - 1));
-    midBlock2 = new ResnetBlock(root.child("mid_block2"), rank, mid, mid, timeDim, c.dropout());
-    finalResBlock = new ResnetBlock(root.child("final_res_block"), rank, 2 * c.initDim(), c.initDim(), timeDim, c.dropout());
+    midBlock2 = new ResnetBlock(root.child("mid_block2"), rank, mid, mid, condDim, c.dropout());
+    finalResBlock = new ResnetBlock(root.child("final_res_block"), rank, 2 * c.initDim(), c.initDim(), condDim, c.dropout());
     finalConv = new Conv(root.child("final_conv"), rank, c.initDim(), c.outDim(), 1, 1, 0, true);
   }
 
   private PreNormAttention stageAttention(ParamScope s, int dim, int stage) {
-    if (config.spatialRank() == 1) {
+    if (classic) {
       return attention(s, dim, false, 4, 32);
     }
     return attention(s, dim, config.fullAttn().get(stage), config.attnHeads().get(stage), config.attnDimHead().get(stage));
@@ -137,13 +173,13 @@ public final class Unet implements Network {
 
   private PreNormAttention attention(ParamScope s, int dim, boolean full, int heads, int dimHead) {
     int rank = config.spatialRank();
-    if (rank == 1) {
+    if (classic) {
       // Residual(PreNorm(fn)): PreNorm registers fn before norm
       ParamScope preNorm = s.child("fn");
       Attention attn = full
-          ? Attention.full(preNorm.child("fn"), 1, dim, heads, dimHead, 0)
-          : Attention.linear(preNorm.child("fn"), 1, dim, heads, dimHead, 0);
-      return new PreNormAttention(new RmsNorm(preNorm.child("norm"), 1, dim), attn);
+          ? Attention.full(preNorm.child("fn"), rank, dim, heads, dimHead, 0)
+          : Attention.linear(preNorm.child("fn"), rank, dim, heads, dimHead, 0);
+      return new PreNormAttention(new RmsNorm(preNorm.child("norm"), rank, dim), attn);
     }
     RmsNorm norm = new RmsNorm(s.child("norm"), 2, dim);
     Attention attn = full
@@ -154,6 +190,21 @@ public final class Unet implements Network {
 
   public UnetConfig config() {
     return config;
+  }
+
+  /** The config.json type, for messages. */
+  private String type() {
+    return guided != null ? GuidedUnetConfig.TYPE : config.type();
+  }
+
+  @Override
+  public int numClasses() {
+    return guided == null ? 0 : guided.numClasses();
+  }
+
+  @Override
+  public boolean nullClass() {
+    return guided != null;
   }
 
   @Override
@@ -190,7 +241,7 @@ public final class Unet implements Network {
   public void checkSpatialSize(long[] spatial) {
     int factor = config.downsampleFactor();
     if (spatial.length != config.spatialRank()) {
-      throw new IllegalArgumentException(config.type() + " takes " + config.spatialRank()
+      throw new IllegalArgumentException(type() + " takes " + config.spatialRank()
           + " spatial dimension(s), got " + Arrays.toString(spatial));
     }
     for (long d : spatial) {
@@ -213,7 +264,7 @@ public final class Unet implements Network {
     Operand<TInt32> factor = tf.constant(config.downsampleFactor());
     Operand<TBool> ok = tf.reduceAll(tf.math.logicalAnd(tf.math.greater(spatial, tf.constant(0)),
         tf.math.equal(tf.math.floorMod(spatial, factor), tf.constant(0))), tf.constant(0));
-    AssertThat check = tf.assertThat(ok, List.of(tf.constant(config.type() + " input size"), spatial,
+    AssertThat check = tf.assertThat(ok, List.of(tf.constant(type() + " input size"), spatial,
         tf.constant(divisibility())));
     return tf.withControlDependencies(List.of(check)).identity(x);
   }
@@ -221,11 +272,14 @@ public final class Unet implements Network {
   @Override
   public Operand<TFloat32> apply(Ops tf, Operand<TFloat32> x, Operand<TFloat32> time,
       Operand<TFloat32> selfCond, Operand<TInt64> classLabels, Forward fwd) {
-    NetworkInput input = NetworkInput.of(tf, this, config.type(), x, selfCond, classLabels);
+    NetworkInput input = NetworkInput.of(tf, this, type(), x, selfCond, classLabels);
     x = initConv.apply(tf, input.x());
     Operand<TFloat32> r = x;
     Operand<TFloat32> t = timeEmbedding.apply(tf, time);
     t = timeLinear2.apply(tf, Functional.gelu(tf, timeLinear1.apply(tf, t)));
+    if (guided != null) {
+      t = tf.concat(List.of(t, classEmbedding(tf, classLabels, fwd)), tf.constant(-1));
+    }
 
     Deque<Operand<TFloat32>> skips = new ArrayDeque<>();
     for (Stage s : downs) {
@@ -245,6 +299,25 @@ public final class Unet implements Network {
     }
     x = finalResBlock.apply(tf, concat(tf, x, r), t, fwd);
     return input.output(tf, finalConv.apply(tf, x));
+  }
+
+  /**
+   * The class MLP over each label's embedding, the null class's for label -1 (and, in training,
+   * for each label dropped with probability cond_drop_prob).
+   */
+  private Operand<TFloat32> classEmbedding(Ops tf, Operand<TInt64> labels, Forward fwd) {
+    Operand<TBool> dropped = tf.math.less(labels, tf.constant(0L));
+    if (fwd.training() && guided.condDropProb() > 0) {
+      BatchWindow w = fwd.window();
+      Operand<TInt32> rows = BatchWindow.rows(tf, labels);
+      Operand<TFloat32> u = w == null ? Random.uniform(tf, tf.reshape(rows, tf.constant(new int[] {1})), fwd.nextSeed(tf))
+          : w.cut(tf, Random.uniform(tf, w.fullShape(tf, tf.constant(new int[0])), fwd.nextSeed(tf)), Shape.of(-1));
+      dropped = tf.math.logicalOr(dropped, tf.math.less(u, tf.constant((float) guided.condDropProb())));
+    }
+    Operand<TFloat32> emb = tf.gather(classesEmb, tf.math.maximum(labels, tf.constant(0L)), tf.constant(0));
+    Operand<TFloat32> keep = tf.expandDims(tf.dtypes.cast(tf.math.logicalNot(dropped), TFloat32.class), tf.constant(-1));
+    emb = tf.math.add(tf.math.mul(emb, keep), tf.math.mul(tf.math.sub(tf.constant(1f), keep), nullClassesEmb));
+    return classesLinear2.apply(tf, Functional.gelu(tf, classesLinear1.apply(tf, emb)));
   }
 
   private static Operand<TFloat32> concat(Ops tf, Operand<TFloat32> a, Operand<TFloat32> b) {

@@ -18,18 +18,23 @@ public final class Resample {
    * Halves the resolution. 2-D: pixel-unshuffle ('b c (h 2) (w 2) -> b (c 2 2) h w') then a 1x1
    * convolution, parameter {@code <s>.1.weight}. TensorFlow's SpaceToDepth orders the new channels
    * (p1, p2, c) where the reference orders them (c, p1, p2); the weight's layout absorbs the
-   * difference, so the graph pays nothing for it. 1-D: a strided conv (k 4, s 2, p 1) at {@code <s>}.
+   * difference, so the graph pays nothing for it. 1-D: {@link #stridedDownsample}.
    */
   public static Layer downsample(ParamScope s, int spatialRank, int in, int out) {
     if (spatialRank == 1) {
-      Conv conv = new Conv(s, 1, in, out, 4, 2, 1, true);
-      return conv::apply;
+      return stridedDownsample(s, 1, in, out);
     }
     long[] torch = {out, 4L * in, 1, 1};
     ParamLayout layout = new ParamLayout(torch, new long[] {out, in, 4}, new int[] {2, 1, 0},
         new long[] {1, 1, 4L * in, out});
     Conv conv = new Conv(s.child(1), 2, layout, 4 * in, out, 1, 1, 0, true);
     return (tf, x) -> conv.apply(tf, tf.nn.spaceToDepth(x, 2L));
+  }
+
+  /** Halves the resolution with a strided conv (k 4, s 2, p 1) at {@code <s>}: the earlier layout's. */
+  public static Layer stridedDownsample(ParamScope s, int spatialRank, int in, int out) {
+    Conv conv = new Conv(s, spatialRank, in, out, 4, 2, 1, true);
+    return conv::apply;
   }
 
   /** Doubles the resolution: nearest-neighbour upsampling then a 3x3 conv, parameter {@code <s>.1}. */

@@ -65,11 +65,17 @@ public record ModelConfig(NetworkConfig network, DiffusionConfig diffusion) {
         if (rank != network.spatialRank()) {
           throw new IllegalArgumentException("diffusion.type " + type + " does not fit model.type " + network.type());
         }
-        yield GaussianDiffusionConfig.fromJson(o, rank);
+        yield GaussianDiffusionConfig.fromJson(o, rank, false);
+      }
+      case GaussianDiffusionConfig.GUIDED_TYPE -> {
+        if (network.spatialRank() != 2) {
+          throw new IllegalArgumentException("diffusion.type " + type + " does not fit model.type " + network.type());
+        }
+        yield GaussianDiffusionConfig.fromJson(o, 2, true);
       }
       case ElucidatedDiffusionConfig.TYPE -> ElucidatedDiffusionConfig.fromJson(o, network.spatialRank(), network.channels());
       default -> throw o.bad("type", type == null ? "(missing)" : "\"" + type + "\"",
-          "GaussianDiffusion, GaussianDiffusion1D or ElucidatedDiffusion");
+          "GaussianDiffusion, GaussianDiffusion1D, " + GaussianDiffusionConfig.GUIDED_TYPE + " or ElucidatedDiffusion");
     };
     o.finish();
     return c;

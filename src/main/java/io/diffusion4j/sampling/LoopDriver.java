@@ -1,6 +1,7 @@
 package io.diffusion4j.sampling;
 
 import io.diffusion4j.diffusion.Denoiser;
+import io.diffusion4j.diffusion.Guidance;
 import io.diffusion4j.models.Network;
 import io.diffusion4j.nn.Parameters;
 import io.diffusion4j.nn.Tensors;
@@ -35,6 +36,8 @@ public final class LoopDriver<C extends Record, S extends Record> {
   private final Denoiser denoiser;
   private final Function<Parameters, Denoiser> rebuild;
   private final Solver<C, S> solver;
+  /** Guidance's fixed settings (its scale is an input of the graph), or null. */
+  private final Guidance guidance;
   private final int maxSteps;
   private final int columns;
   /** Every step count's coefficients, one row per step, step counts one after the other. */
@@ -57,6 +60,7 @@ public final class LoopDriver<C extends Record, S extends Record> {
     this.denoiser = denoiser;
     this.rebuild = rebuild;
     this.solver = (Solver<C, S>) settings.solver();
+    this.guidance = settings.guidance();
     this.maxSteps = maxSteps;
     this.columns = Records.names(solver.coefficients()).size();
     List<float[]> rows = new ArrayList<>();
@@ -105,10 +109,14 @@ public final class LoopDriver<C extends Record, S extends Record> {
    * @param num int32 scalar, the number of samples (images 0 .. num - 1 of the run)
    * @param steps int32 scalar in [1, maxSteps()]
    * @param classLabels int64 [num] for class-conditional networks, else null
+   * @param condScale float32 scalar, guidance's scale, for settings with guidance (else null)
    * @return the samples in data space, channels-last
    */
   public Operand<TFloat32> sample(Ops tf, Network network, Operand<TInt64> seed, Operand<TInt32> num,
-      Operand<TInt32> steps, Operand<TInt64> classLabels) {
+      Operand<TInt32> steps, Operand<TInt64> classLabels, Operand<TFloat32> condScale) {
+    if ((guidance != null) != (condScale != null)) {
+      throw new IllegalArgumentException(guidance != null ? "guided settings need cond_scale" : "cond_scale given to unguided settings");
+    }
     Ops outer = tf.withSubScope("loop_driver");
     Operand<TInt32> k = checkedSteps(outer, steps);
     // rows offsets[k] .. offsets[k] + counts[k] - 1 of the table are the k-step run's
@@ -138,6 +146,10 @@ public final class LoopDriver<C extends Record, S extends Record> {
     if (classLabels != null) {
       vars.add(classLabels);
     }
+    int scaleAt = vars.size();
+    if (condScale != null) {
+      vars.add(condScale);
+    }
     Map<String, Integer> slot = new HashMap<>();
     if (network != null) {
       for (Parameters.Param p : network.parameters().all()) {
@@ -161,7 +173,8 @@ public final class LoopDriver<C extends Record, S extends Record> {
         state.add(b.ensureShape(cast(ins[stateAt + j], TFloat32.class), batch));
       }
       Operand<TFloat32> estimate = selfConditioned ? b.ensureShape(cast(ins[estimateAt], TFloat32.class), batch) : null;
-      Step step = new Step(b, d, classLabels != null ? cast(ins[labelsAt], TInt64.class) : null, estimate,
+      Step step = new Step(b, d, classLabels != null ? cast(ins[labelsAt], TInt64.class) : null, guidance,
+          condScale != null ? cast(ins[scaleAt], TFloat32.class) : null, estimate,
           cast(ins[2], TInt64.class), b.dtypes.cast(i, TInt64.class), b.constant(0L), state.get(0));
       List<Value> after = step(b, step, state, b.gather(cast(ins[3], TFloat32.class), i, b.constant(0)), false);
       System.arraycopy(ins, 0, next, 0, ins.length);
@@ -177,7 +190,7 @@ public final class LoopDriver<C extends Record, S extends Record> {
     for (int j = 0; j < start.size(); j++) {
       state.add(outer.ensureShape(cast(out[stateAt + j], TFloat32.class), batch));
     }
-    Step last = new Step(outer, denoiser, classLabels,
+    Step last = new Step(outer, denoiser, classLabels, guidance, condScale,
         selfConditioned ? outer.ensureShape(cast(out[estimateAt], TFloat32.class), batch) : null, seed,
         outer.dtypes.cast(loopSteps, TInt64.class), outer.constant(0L), state.get(0));
     List<Value> end = step(outer, last, state, outer.gather(rows, loopSteps, outer.constant(0)), true);

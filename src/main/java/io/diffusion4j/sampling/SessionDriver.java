@@ -1,6 +1,7 @@
 package io.diffusion4j.sampling;
 
 import io.diffusion4j.diffusion.Denoiser;
+import io.diffusion4j.diffusion.Guidance;
 import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.nn.Tensors;
 import java.util.ArrayList;
@@ -34,6 +35,7 @@ public final class SessionDriver implements DiffusionSampler {
   private final Placeholder<TInt64> index;
   private final Placeholder<TInt64> first;
   private final Placeholder<TInt64> labels;
+  private final Placeholder<TFloat32> condScale;
   private final Placeholder<TFloat32> readoutIn;
   private final Operand<TFloat32> readout;
   private final Map<String, StepGraph> steps = new HashMap<>();
@@ -61,6 +63,7 @@ public final class SessionDriver implements DiffusionSampler {
     this.index = tf.placeholder(TInt64.class, Placeholder.shape(Shape.scalar()));
     this.first = tf.placeholder(TInt64.class, Placeholder.shape(Shape.scalar()));
     this.labels = denoiser.numClasses() > 0 ? tf.placeholder(TInt64.class, Placeholder.shape(Shape.of(-1))) : null;
+    this.condScale = tf.withName("cond_scale").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
     this.readoutIn = tf.placeholder(TFloat32.class, Placeholder.shape(batchShape));
     this.readout = denoiser.images(tf, readoutIn);
   }
@@ -81,12 +84,16 @@ public final class SessionDriver implements DiffusionSampler {
     Solver<?, ?> solver = settings.solver();
     double[] sigmas = settings.schedule().sigmas(denoiser, solver.steps(denoiser, settings.steps()));
     List<? extends Record> plan = solver.plan(sigmas, settings);
+    // cond_scale 1 is plain conditional sampling: one evaluation per step
+    Guidance guidance = settings.guidance() == null || settings.guidance().conditionalOnly() ? null : settings.guidance();
+    String graphKey = solver.name() + (guidance == null ? "" : "/guided/" + guidance.graphKey());
     List<Tensor> owned = new ArrayList<>();
     Result carried = null;
     try {
       TInt64 seedTensor = own(owned, TInt64.scalarOf(settings.seed()));
       TInt64 firstTensor = own(owned, TInt64.scalarOf(firstImage));
       TInt64 labelTensor = classLabels == null ? null : own(owned, TInt64.vectorOf(classLabels));
+      TFloat32 scaleTensor = guidance == null ? null : own(owned, TFloat32.scalarOf((float) guidance.condScale()));
       List<Tensor> state;
       StartGraph start = starts.computeIfAbsent(solver.name(), k -> buildStart(solver));
       TFloat32 x0 = own(owned, Tensors.of(scaled(noise, denoiser.startScale(sigmas[0]))));
@@ -97,7 +104,7 @@ public final class SessionDriver implements DiffusionSampler {
       Tensor estimate = null;
       for (int i = 0; i < plan.size(); i++) {
         boolean last = i == plan.size() - 1;
-        StepGraph g = steps.computeIfAbsent(solver.name() + (last ? "/last" : ""), k -> buildStep(solver, last));
+        StepGraph g = steps.computeIfAbsent(graphKey + (last ? "/last" : ""), k -> buildStep(solver, last, guidance));
         List<Tensor> scalars = new ArrayList<>();
         try (TInt64 step = TInt64.scalarOf(i)) {
           StepRun run = StepRun.of(session, denoiser.network()).feed(seed, seedTensor).feed(index, step)
@@ -116,6 +123,9 @@ public final class SessionDriver implements DiffusionSampler {
           }
           if (labels != null) {
             run.feed(labels, labelTensor);
+          }
+          if (guidance != null) {
+            run.feed(condScale, scaleTensor);
           }
           g.out().forEach(run::fetch);
           Result next = run.run();
@@ -166,8 +176,8 @@ public final class SessionDriver implements DiffusionSampler {
     return new StartGraph(x, outputs(s, Records.values(state)));
   }
 
-  private <C extends Record, S extends Record> StepGraph buildStep(Solver<C, S> solver, boolean last) {
-    Ops s = tf.withSubScope(solver.name() + (last ? "_last" : "_step"));
+  private <C extends Record, S extends Record> StepGraph buildStep(Solver<C, S> solver, boolean last, Guidance guidance) {
+    Ops s = tf.withSubScope(solver.name() + (guidance == null ? "" : "_guided") + (last ? "_last" : "_step"));
     List<Placeholder<TFloat32>> coefficients = new ArrayList<>();
     List<Value> c = new ArrayList<>();
     for (String name : Records.names(solver.coefficients())) {
@@ -185,7 +195,8 @@ public final class SessionDriver implements DiffusionSampler {
     Operand<TFloat32> x = stateIn.get(0);
     Operand<TFloat32> estimateIn = denoiser.selfConditioned()
         ? s.placeholderWithDefault(s.zerosLike(x), batchShape) : null;
-    Step step = new Step(s, denoiser, labels, estimateIn, seed, index, first, x);
+    Step step = new Step(s, denoiser, labels, guidance, guidance == null ? null : condScale, estimateIn, seed, index,
+        first, x);
     S next = solver.step(step, Records.of(solver.state(), state), Records.of(solver.coefficients(), c), last);
     List<Value> out = new ArrayList<>(Records.values(next));
     if (estimateIn != null) {

@@ -4,14 +4,16 @@ import io.diffusion4j.diffusion.Denoiser;
 import io.diffusion4j.diffusion.ElucidatedDiffusion;
 import io.diffusion4j.diffusion.ElucidatedDiffusionConfig;
 import io.diffusion4j.diffusion.GaussianDiffusion;
+import io.diffusion4j.diffusion.Guidance;
 import io.diffusion4j.io.Check;
 
 /**
  * How a run samples: the solver, its steps and schedule, the noise it adds (eta, s_noise and,
- * for the solvers that take it, Karras et al.'s churn), and the seed.
+ * for the solvers that take it, Karras et al.'s churn), classifier-free guidance (null: none),
+ * and the seed.
  */
 public record Settings(Solver<?, ?> solver, int steps, Schedule schedule, double eta, double sNoise, Churn churn,
-    long seed) {
+    Guidance guidance, long seed) {
 
   /** Algorithm 2's churn: gamma_i = min(S_churn / N, sqrt(2) - 1) for S_tmin <= sigma_i <= S_tmax. */
   public record Churn(double sChurn, double sTmin, double sTmax) {
@@ -35,7 +37,8 @@ public record Settings(Solver<?, ?> solver, int steps, Schedule schedule, double
   /**
    * Settings for {@code d}, with each null taken from the model's config (solver, steps, EDM's
    * churn and S_noise, DDIM's eta) or the solver's own default (eta 1 for the ancestral and SDE
-   * solvers, s_noise 1).
+   * solvers, s_noise 1); a model with a null class is guided as the reference's sample() guides
+   * ({@link Guidance#DEFAULT}).
    */
   public static Settings of(Denoiser d, Solver<?, ?> solver, Integer steps, Schedule schedule, Double eta,
       Double sNoise, long seed) {
@@ -43,8 +46,26 @@ public record Settings(Solver<?, ?> solver, int steps, Schedule schedule, double
     ElucidatedDiffusionConfig edm = d instanceof ElucidatedDiffusion e ? e.config() : null;
     Churn churn = edm != null && s.churns() ? new Churn(edm.sChurn(), edm.sTmin(), edm.sTmax()) : Churn.NONE;
     double noise = sNoise != null ? sNoise : edm != null && s.churns() ? edm.sNoise() : 1;
-    return new Settings(s, steps != null ? steps : defaultSteps(d), schedule != null ? schedule : Schedule.OWN,
-        eta != null ? eta : s.defaultEta(d), noise, churn, seed);
+    Settings settings = new Settings(s, steps != null ? steps : defaultSteps(d), schedule != null ? schedule : Schedule.OWN,
+        eta != null ? eta : s.defaultEta(d), noise, churn, null, seed);
+    return d.network() != null && d.network().nullClass() ? settings.withGuidance(d, Guidance.DEFAULT) : settings;
+  }
+
+  /**
+   * The same settings guided by {@code g} (null: unguided); fails unless {@code d} can be guided
+   * (cond_scale 1 needs no unconditional path) and, for a CFG++ model, the solver re-noises as
+   * CFG++ defines.
+   */
+  public Settings withGuidance(Denoiser d, Guidance g) {
+    if (g != null && !g.conditionalOnly()) {
+      d.requireGuidable();
+      if (d.cfgPlusPlus() && !solver.renoises()) {
+        throw new IllegalArgumentException("use_cfg_plus_plus is defined for the DDIM-type steps (ddim, ddpm), which"
+            + " re-noise with the unconditional noise estimate; sampler " + solver.name() + " has no such step:"
+            + " sample it with ddim or ddpm, or set use_cfg_plus_plus false");
+      }
+    }
+    return new Settings(solver, steps, schedule, eta, sNoise, churn, g, seed);
   }
 
   /** The model's defaults, seeded. */
@@ -64,6 +85,6 @@ public record Settings(Solver<?, ?> solver, int steps, Schedule schedule, double
   }
 
   public Settings withSeed(long value) {
-    return new Settings(solver, steps, schedule, eta, sNoise, churn, value);
+    return new Settings(solver, steps, schedule, eta, sNoise, churn, guidance, value);
   }
 }

@@ -77,6 +77,11 @@ public abstract class Solver<C extends Record, S extends Record> {
     return false;
   }
 
+  /** Whether its step re-noises with the denoiser's noise estimate ({@link Step#estimate}), which CFG++ replaces. */
+  public boolean renoises() {
+    return false;
+  }
+
   /** The largest eta it takes. */
   public double maxEta() {
     return Double.POSITIVE_INFINITY;

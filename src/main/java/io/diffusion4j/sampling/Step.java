@@ -2,6 +2,7 @@ package io.diffusion4j.sampling;
 
 import io.diffusion4j.diffusion.Conditioning;
 import io.diffusion4j.diffusion.Denoiser;
+import io.diffusion4j.diffusion.Guidance;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
@@ -19,6 +20,8 @@ public final class Step {
   private final Ops tf;
   private final Denoiser denoiser;
   private final Operand<TInt64> classLabels;
+  private final Guidance guidance;
+  private final Operand<TFloat32> condScale;
   private final Operand<TInt64> seed;
   private final Operand<TInt64> index;
   private final Operand<TInt64> first;
@@ -27,16 +30,21 @@ public final class Step {
   private int draws;
 
   /**
+   * @param guidance classifier-free guidance's settings, or null to evaluate plainly
+   * @param condScale float32 scalar, its scale (with guidance only)
    * @param estimate the last x0 estimate (self-conditioned networks), else null
    * @param index int64 scalar, the step's index in the run
    * @param first int64 scalar, the index in the run of the batch's first image
    * @param like a tensor of the sample's shape
    */
-  Step(Ops tf, Denoiser denoiser, Operand<TInt64> classLabels, Operand<TFloat32> estimate, Operand<TInt64> seed,
-      Operand<TInt64> index, Operand<TInt64> first, Operand<TFloat32> like) {
+  Step(Ops tf, Denoiser denoiser, Operand<TInt64> classLabels, Guidance guidance, Operand<TFloat32> condScale,
+      Operand<TFloat32> estimate, Operand<TInt64> seed, Operand<TInt64> index, Operand<TInt64> first,
+      Operand<TFloat32> like) {
     this.tf = tf;
     this.denoiser = denoiser;
     this.classLabels = classLabels;
+    this.guidance = guidance;
+    this.condScale = condScale;
     this.estimate = estimate;
     this.seed = seed;
     this.index = index;
@@ -44,14 +52,31 @@ public final class Step {
     this.like = like;
   }
 
+  /** D(x; sigma) and the noise to re-noise with, for DDIM-type steps (they differ from (x - D) / sigma under CFG++). */
+  public record Estimate(Value denoised, Value noise) {}
+
   /** D(x; sigma), the estimate of x0 at noise level sigma (a scalar). */
   public Value denoise(Value x, Value sigma) {
-    Operand<TFloat32> d = denoiser.denoise(tf, x.operand(), sigma.operand(),
-        new Conditioning(estimate, classLabels));
+    Operand<TFloat32> d = denoiser.denoise(tf, x.operand(), sigma.operand(), conditioning());
+    return Value.of(tf, keep(d));
+  }
+
+  /** Both estimates of one evaluation at (x, sigma). */
+  public Estimate estimate(Value x, Value sigma) {
+    Denoiser.Estimate e = denoiser.estimate(tf, x.operand(), sigma.operand(), conditioning());
+    return new Estimate(Value.of(tf, keep(e.denoised())), Value.of(tf, e.noise()));
+  }
+
+  private Conditioning conditioning() {
+    return new Conditioning(estimate, classLabels, guidance, condScale);
+  }
+
+  /** The estimate, kept for the next evaluation's self-conditioning. */
+  private Operand<TFloat32> keep(Operand<TFloat32> d) {
     if (estimate != null) {
       estimate = d;
     }
-    return Value.of(tf, d);
+    return d;
   }
 
   /** The probability-flow ODE's dx/dsigma at (x, sigma): (x - D(x; sigma)) / sigma (k-diffusion's to_d). */

@@ -64,7 +64,7 @@ class DriversAgreeTest {
       LoopDriver<?, ?> loop = new LoopDriver<>(m.sampler().denoiser(), p -> rebuild(KARRAS, p), settings, 5);
       Ops tf = m.ops();
       Operand<TFloat32> images = loop.sample(tf, m.network(), tf.constant(SEED), tf.constant(1), tf.constant(6),
-          tf.constant(new long[] {0}));
+          tf.constant(new long[] {0}), null);
       var run = assertThrows(RuntimeException.class, () -> m.session().runner().fetch(images).run().close());
       assertTrue(run.getMessage().contains("steps must be in [1, 5]"), run.getMessage());
     }
@@ -83,7 +83,8 @@ class DriversAgreeTest {
       LoopDriver<?, ?> loop = new LoopDriver<>(session.denoiser(), p -> rebuild(config, p), settings, 6);
       Ops tf = m.ops();
       Operand<TFloat32> images = loop.sample(tf, m.network(), tf.constant(SEED), tf.constant(num),
-          tf.constant(steps), labels == null ? null : tf.constant(labels));
+          tf.constant(steps), labels == null ? null : tf.constant(labels),
+          settings.guidance() == null ? null : tf.constant((float) settings.guidance().condScale()));
       try (Result r = m.session().runner().fetch(images).run()) {
         FloatArray actual = Tensors.toArray((TFloat32) r.get(0));
         assertArrayEquals(expected.shape(), actual.shape());

@@ -58,10 +58,13 @@ public class Ddim extends Solver<Ddim.Coefficients, Ddim.State> {
 
 
   @Override
+  public boolean renoises() {
+    return true;
+  }
+
+  @Override
   public State step(Step step, State state, Coefficients c, boolean last) {
-    Value x = state.x();
-    Value denoised = step.denoise(x, c.sigma());
-    Value eps = x.minus(denoised).div(c.sigma());
-    return new State(denoised.plus(eps.times(c.sigmaDown())).plus(step.noise().times(c.noiseStd())));
+    Step.Estimate e = step.estimate(state.x(), c.sigma());
+    return new State(e.denoised().plus(e.noise().times(c.sigmaDown())).plus(step.noise().times(c.noiseStd())));
   }
 }
