@@ -31,8 +31,13 @@ final class DataArgument {
 
   /** As above, for examples of {@code shape} ([H, W, C] images, [L, C] sequences). */
   static Dataset open(Path data, long[] shape, String convertImageTo) throws IOException {
+    return open("--data", data, shape, convertImageTo);
+  }
+
+  /** As above, for the option {@code flag}; it also takes a single image file. */
+  static Dataset open(String flag, Path data, long[] shape, String convertImageTo) throws IOException {
     if (!Files.exists(data)) {
-      throw new FileNotFoundException("--data " + data + " does not exist");
+      throw new FileNotFoundException(flag + " " + data + " does not exist");
     }
     int rank = shape.length - 1;
     String name = data.getFileName().toString().toLowerCase(Locale.ROOT);
@@ -44,6 +49,9 @@ final class DataArgument {
     if (name.endsWith(".npy")) {
       return NpyDataset.open(data, rank + 1);
     }
+    if (rank == 2 && ImageFolderDataset.isImageFile(data)) {
+      return ImageFolderDataset.file(data, (int) shape[0], (int) shape[1], (int) shape[2], convertImageTo);
+    }
     if (name.endsWith(".wav")) {
       return WavDataset.open(data, (int) shape[0]);
     }
@@ -51,7 +59,7 @@ final class DataArgument {
       Path labels = data.resolveSibling(data.getFileName().toString().replace("images-idx3", "labels-idx1"));
       return IdxDataset.open(data, !labels.equals(data) && Files.exists(labels) ? labels : null);
     }
-    throw new IllegalArgumentException("--data " + data + " is not an image folder, an idx image file, a .npy"
+    throw new IllegalArgumentException(flag + " " + data + " is not an image folder or file, an idx image file, a .npy"
         + " array or WAV data");
   }
 

@@ -68,6 +68,9 @@ final class SampleCommand implements Callable<Integer> {
   @Mixin
   SamplingOptions sampling;
 
+  @Mixin
+  InpaintOptions inpaint = new InpaintOptions();
+
   @Option(names = "--class-label", paramLabel = "K[,K...]", split = ",",
       description = "class-conditional models: one label for all samples, or one per sample")
   long[] classLabels;
@@ -87,6 +90,7 @@ final class SampleCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--out " + out + " must end in .npy or .png");
     }
     sampling.check();
+    inpaint.check();
     DiffusionModel.Weights which;
     try {
       which = weights == null ? DiffusionModel.Weights.PREFER_EMA : DiffusionModel.Weights.parse(weights);
@@ -102,21 +106,42 @@ final class SampleCommand implements Callable<Integer> {
     checkGridSize(ext, num);
     Execution execution = executionOptions.resolve(System.err);
     java.util.Optional<TfConfig> tfConfig = TfConfig.fromEnvironment();
+    if (inpaint.given() && tfConfig.isPresent()) {
+      throw new IllegalArgumentException("--inpaint runs in one process: unset TF_CONFIG");
+    }
     try (Cluster cluster = tfConfig.isEmpty() ? null : Cluster.join(tfConfig.get(), System.err);
         Gather gather = cluster == null ? null : new Gather(cluster);
         DiffusionModel m = DiffusionModel.load(model, which, execution);
         Npy.Rows rows = noise == null ? null : Npy.Rows.open(noise)) {
-      DiffusionSampler s = m.sampler();
       long[] perExample = m.config().sampleShape();
       if (ext.equals("png") && (perExample.length != 3 || !Set.of(1L, 3L, 4L).contains(perExample[2]))) {
         throw new IllegalArgumentException("--out " + out + ": PNG grids need images with 1, 3 or 4 channels; write .npy instead");
       }
-      long count = rows != null ? checkNoise(rows, perExample) : num != null ? num : DEFAULT_NUM;
+      InpaintOptions.Known known = null;
+      if (inpaint.given()) {
+        if (perExample.length != 3) {
+          throw new IllegalArgumentException("--inpaint takes images; this model makes examples of shape "
+              + Arrays.toString(perExample));
+        }
+        if (sampling.sampler != null && !sampling.solver().name().equals("ddpm")) {
+          throw new IllegalArgumentException("--inpaint samples with RePaint's DDPM steps: leave --sampler out or give ddpm");
+        }
+        known = inpaint.open(perExample);
+      }
+      DiffusionSampler s = known == null ? m.sampler()
+          : new io.diffusion4j.sampling.RePaint(m.ops(), m.session(), m.sampler(), known, inpaint.options());
+      long count = rows != null ? checkNoise(rows, perExample) : known != null ? known.count()
+          : num != null ? num : DEFAULT_NUM;
+      if (known != null && (count != known.count() || (num != null && num != count))) {
+        throw new IllegalArgumentException("--inpaint " + inpaint.images + " holds " + known.count() + " images: --num and"
+            + " --noise must give as many");
+      }
       checkGridSize(ext, count);
       long drawn = seed != null ? seed : ThreadLocalRandom.current().nextLong();
       // every worker draws the chief's images
       long runSeed = cluster == null ? drawn : Long.parseLong(Handshake.share(cluster, Long.toString(drawn)));
-      Settings settings = sampling.settings(s.denoiser(), runSeed);
+      Settings settings = sampling.settings(s.denoiser(), runSeed,
+          known != null ? io.diffusion4j.sampling.Solvers.named("ddpm") : sampling.solver());
       if (seed == null && noise == null && (cluster == null || cluster.isChief())) {
         spec.commandLine().getErr().println("diffusion4j: using --seed " + runSeed);
       }

@@ -81,8 +81,13 @@ final class SamplingOptions {
 
   /** The run's settings for {@code d}: the model's defaults where an option is not given. */
   Settings settings(Denoiser d, long seed) {
+    return settings(d, seed, solver());
+  }
+
+  /** As above with {@code solver} (null: the model's default). */
+  Settings settings(Denoiser d, long seed, Solver<?, ?> solver) {
     return parse(() -> {
-      Settings s = Settings.of(d, solver(), steps, scheduleOrNull(), eta, sNoise, seed);
+      Settings s = Settings.of(d, solver, steps, scheduleOrNull(), eta, sNoise, seed);
       Guidance g = guidance(s.guidance() != null ? s.guidance() : Guidance.DEFAULT.withCondScale(1));
       if (g == null) {
         return s;

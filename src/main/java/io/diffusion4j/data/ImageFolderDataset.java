@@ -71,6 +71,22 @@ public final class ImageFolderDataset implements Dataset {
     return data;
   }
 
+  /** One image file as a dataset of one example, resized as a folder's images are. */
+  public static ImageFolderDataset file(Path file, int height, int width, int channels, String convertImageTo)
+      throws IOException {
+    ImageFolderDataset data = new ImageFolderDataset(file, List.of(file), height, width,
+        ImageMode.resolve(convertImageTo, channels), List.of(), null);
+    data.read(0, new float[data.exampleLength()], 0);
+    return data;
+  }
+
+  /** Whether {@code file} has an image extension this dataset reads. */
+  public static boolean isImageFile(Path file) {
+    String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+    int dot = name.lastIndexOf('.');
+    return dot >= 0 && EXTENSIONS.contains(name.substring(dot + 1));
+  }
+
   /** The sorted first-level sub-folder names, or none when some image lies directly in the folder. */
   private static List<String> classNames(Path folder, List<Path> files) {
     if (files.stream().anyMatch(f -> folder.relativize(f).getNameCount() == 1)) {

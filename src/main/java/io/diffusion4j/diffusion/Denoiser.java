@@ -78,6 +78,11 @@ public interface Denoiser {
    */
   double startScale(double sigma);
 
+  /** Data space to the denoiser's ([0, 1] to [-1, 1] for the reference's diffusions); identity unless it says otherwise. */
+  default Operand<TFloat32> normalize(Ops tf, Operand<TFloat32> x) {
+    return x;
+  }
+
   /** A finished sample (sigma 0) in data space, clamped to the data's range. */
   Operand<TFloat32> images(Ops tf, Operand<TFloat32> x);
 
