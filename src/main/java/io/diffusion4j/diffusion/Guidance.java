@@ -6,10 +6,12 @@ import io.diffusion4j.nn.Forward;
 import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
+import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.ReduceSum;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TFloat64;
+import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 import org.tensorflow.types.family.TType;
 
@@ -49,7 +51,17 @@ public record Guidance(double condScale, double rescaledPhi, boolean removeParal
         c.selfCond() == null ? null : twice(tf, c.selfCond(), c.selfCond()),
         twice(tf, labels, tf.fill(tf.shape(labels), tf.constant(-1L))), fwd);
     List<Output<TFloat32>> halves = tf.split(tf.constant(0), both, 2L).output();
-    return new Outputs(c.guidance().apply(tf, halves.get(0), halves.get(1), c.condScale()), halves.get(1));
+    Operand<TFloat32> cond = halves.get(0);
+    Operand<TFloat32> uncond = halves.get(1);
+    Operand<TFloat32> guided = c.guidance().apply(tf, cond, uncond, c.condScale());
+    long[] dims = x.shape().asArray();
+    if (dims == null) {
+      return new Outputs(guided, uncond);
+    }
+    // x's shape with the network's output channels, which the doubled batch hides from the graph
+    dims[dims.length - 1] = network.outDim();
+    Shape shape = Shape.of(dims);
+    return new Outputs(tf.ensureShape(guided, shape), tf.ensureShape(uncond, shape));
   }
 
   private static <T extends TType> Operand<T> twice(Ops tf, Operand<T> a, Operand<T> b) {
@@ -113,13 +125,10 @@ public record Guidance(double condScale, double rescaledPhi, boolean removeParal
   }
 
   private static Operand<TFloat32> std(Ops tf, Operand<TFloat32> x) {
-    int rank = x.shape().numDimensions();
-    int[] axes = new int[rank - 1];
-    for (int i = 0; i < axes.length; i++) {
-      axes[i] = i + 1;
-    }
-    Operand<TFloat32> mean = tf.math.mean(x, tf.constant(axes), org.tensorflow.op.math.Mean.keepDims(true));
-    return tf.math.sqrt(tf.math.mean(tf.math.squaredDifference(x, mean), tf.constant(axes),
+    // every axis but the batch's, whether or not the graph knows the rank (a loop body may not)
+    Operand<TInt32> axes = tf.range(tf.constant(1), tf.rank(x), tf.constant(1));
+    Operand<TFloat32> mean = tf.math.mean(x, axes, org.tensorflow.op.math.Mean.keepDims(true));
+    return tf.math.sqrt(tf.math.mean(tf.math.squaredDifference(x, mean), axes,
         org.tensorflow.op.math.Mean.keepDims(true)));
   }
 }

@@ -1,6 +1,8 @@
 package io.diffusion4j.eval;
 
 import io.diffusion4j.io.AtomicFiles;
+import io.diffusion4j.io.FloatArray;
+import io.diffusion4j.nn.Tensors;
 import io.diffusion4j.nn.Conv;
 import io.diffusion4j.nn.Forward;
 import io.diffusion4j.nn.Functional;
@@ -13,6 +15,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Signature;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
 
@@ -84,6 +89,76 @@ public final class FashionMnistClassifier {
    * {@code layer} 64 the mean of its last convolution.
    */
   public static FeatureNetwork open(Integer layer) throws IOException {
+    Path dir = copyOut();
+    try {
+      // loading reads everything into memory: the copy can go at once
+      return SavedModelFeatures.open(dir, layer);
+    } finally {
+      AtomicFiles.deleteTree(dir);
+    }
+  }
+
+  /** The shipped classifier's 'classify' signature: the class it recognises in each image. */
+  public static Recognizer recognizer() throws IOException {
+    Path dir = copyOut();
+    try {
+      return new Recognizer(SavedModelBundle.load(dir.toString(), SavedModelBundle.DEFAULT_TAG));
+    } finally {
+      AtomicFiles.deleteTree(dir);
+    }
+  }
+
+  /** The most likely class of 28x28 grey images in [0, 1], a batch at a time. */
+  public static final class Recognizer implements AutoCloseable {
+    private static final int BATCH = 250;
+    private final SavedModelBundle bundle;
+    private final Signature.TensorDescription input;
+    private final Signature.TensorDescription logits;
+
+    private Recognizer(SavedModelBundle bundle) {
+      this.bundle = bundle;
+      Signature sig = bundle.signatures().stream().filter(s -> s.key().equals("classify")).findFirst().orElseThrow();
+      this.input = sig.getInputs().get("images");
+      this.logits = sig.getOutputs().get("logits");
+    }
+
+    /** The class of each image [N, 28, 28, 1]. */
+    public int[] classes(FloatArray images) {
+      long[] shape = images.shape();
+      if (shape.length != 4 || shape[1] != SIZE || shape[2] != SIZE || shape[3] != 1) {
+        throw new IllegalArgumentException(NAME + " recognises 28x28 grey images [N, 28, 28, 1], not "
+            + java.util.Arrays.toString(shape));
+      }
+      int n = (int) shape[0];
+      int per = SIZE * SIZE;
+      int[] out = new int[n];
+      for (int first = 0; first < n; first += BATCH) {
+        int b = Math.min(BATCH, n - first);
+        FloatArray batch = new FloatArray(new long[] {b, SIZE, SIZE, 1},
+            java.util.Arrays.copyOfRange(images.data(), first * per, (first + b) * per));
+        try (TFloat32 x = Tensors.of(batch); Result r = bundle.session().runner().feed(input.name, x)
+            .fetch(logits.name).run()) {
+          float[] l = Tensors.toArray((TFloat32) r.get(0)).data();
+          for (int i = 0; i < b; i++) {
+            int best = 0;
+            for (int k = 1; k < CLASSES; k++) {
+              best = l[i * CLASSES + k] > l[i * CLASSES + best] ? k : best;
+            }
+            out[first + i] = best;
+          }
+        }
+      }
+      return out;
+    }
+
+    @Override
+    public void close() {
+      bundle.close();
+    }
+  }
+
+  /** The shipped SavedModel copied out of the jar into a temporary folder. */
+  private static Path copyOut() throws IOException {
     Path dir = Files.createTempDirectory("diffusion4j-classifier");
     try {
       for (String file : FILES) {
@@ -97,10 +172,10 @@ public final class FashionMnistClassifier {
           Files.copy(in, target);
         }
       }
-      // loading reads everything into memory: the copy can go at once
-      return SavedModelFeatures.open(dir, layer);
-    } finally {
+      return dir;
+    } catch (IOException | RuntimeException e) {
       AtomicFiles.deleteTree(dir);
+      throw e;
     }
   }
 }

@@ -41,6 +41,14 @@ class BadInputTest {
     try (DiffusionModel m = DiffusionModel.create(config, 1)) {
       m.save(dir.resolve("model"));
     }
+    ModelConfig guided = new ModelConfig(
+        io.diffusion4j.models.GuidedUnetConfig.builder(4, 2).dimMults(1, 2).channels(1).attnHeads(1).attnDimHead(4).build(),
+        GaussianDiffusionConfig.guidedBuilder(8, 8).timesteps(10).samplingTimesteps(2).useCfgPlusPlus(true).build());
+    try (DiffusionModel m = DiffusionModel.create(guided, 1)) {
+      m.save(dir.resolve("guided"));
+    }
+    Npy.write(dir.resolve("images.npy"), FloatArray.zeros(2, 8, 8, 1));
+    Npy.write(dir.resolve("mask.npy"), FloatArray.zeros(8, 8));
     Path syntax = Files.createDirectories(dir.resolve("syntax"));
     Files.writeString(syntax.resolve("config.json"), "{\"model\": {\"type\": \"Unet\", \"dim\": 4,\n  \"dim_mults\": [1, 2]\n");
     Path unknown = Files.createDirectories(dir.resolve("unknown"));
@@ -68,6 +76,9 @@ class BadInputTest {
   static Stream<Case> cases() {
     String m = dir.resolve("model").toString();
     String out = dir.resolve("out.npy").toString();
+    String g = dir.resolve("guided").toString();
+    String images = dir.resolve("images.npy").toString();
+    String mask = dir.resolve("mask.npy").toString();
     return Stream.of(
         new Case(List.of("sample", "--model", dir.resolve("none").toString(), "--out", out), 1, "does not exist"),
         new Case(List.of("sample", "--model", dir.resolve("a-file").toString(), "--out", out), 1, "is a file, not a model folder"),
@@ -87,6 +98,27 @@ class BadInputTest {
         new Case(List.of("sample", "--model", m, "--num", "5000", "--out", dir.resolve("o.png").toString()), 2, "write .npy instead"),
         new Case(List.of("sample", "--model", m, "--seed", "1", "--class-label", "1", "--out", out), 2, "not class-conditional"),
         new Case(List.of("sample", "--model", m, "--seed", "1", "--out", dir.resolve("a-file/o.npy").toString()), 1, "a file of that name is in the way"),
+        new Case(List.of("sample", "--model", m, "--seed", "1", "--cond-scale", "3", "--out", out), 1,
+            "classifier-free guidance (cond_scale, rescaled_phi) needs a class-conditional model"),
+        new Case(List.of("sample", "--model", g, "--class-label", "0", "--cond-scale", "-1", "--out", out), 2,
+            "--cond-scale -1.0 must be >= 0"),
+        new Case(List.of("sample", "--model", g, "--class-label", "0", "--rescaled-phi", "2", "--out", out), 2,
+            "--rescaled-phi 2.0 must be in [0, 1]"),
+        new Case(List.of("sample", "--model", g, "--class-label", "0", "--sampler", "heun", "--out", out), 1,
+            "use_cfg_plus_plus is defined for the DDIM-type steps (ddim, ddpm)"),
+        new Case(List.of("sample", "--model", m, "--inpaint", images, "--out", out), 1, "--inpaint needs --mask MASK"),
+        new Case(List.of("sample", "--model", m, "--inpaint", images, "--mask", mask, "--resample-jump", "0", "--out", out),
+            1, "--resample-jump 0 must be at least 1"),
+        new Case(List.of("sample", "--model", m, "--inpaint", dir.resolve("small.npy").toString(), "--mask", mask,
+            "--out", out), 1, "holds examples of shape [4, 4, 1], the model makes [8, 8, 1]"),
+        new Case(List.of("sample", "--model", m, "--inpaint", images, "--mask", dir.resolve("small.npy").toString(),
+            "--out", out), 1, "--mask " + dir.resolve("small.npy") + " has shape [2, 4, 4, 1]; expected"),
+        new Case(List.of("sample", "--model", m, "--inpaint", images, "--mask", mask, "--sampler", "heun", "--out", out),
+            1, "--inpaint samples with RePaint's DDPM steps"),
+        new Case(List.of("classify", "--samples", dir.resolve("small.npy").toString()), 1,
+            "recognises 28x28 grey images [N, 28, 28, 1], not [2, 4, 4, 1]"),
+        new Case(List.of("export", "--model", g, "--out", dir.resolve("saved").toString(), "--rescaled-phi", "3"), 2,
+            "--rescaled-phi 3.0 must be in [0, 1]"),
         new Case(List.of("sample", "--model", m, "--device", "tpu", "--out", out), 1, "--device \"tpu\" is not allowed: expected cpu, gpu or gpu:N"),
         new Case(List.of("sample", "--model", m, "--device", "gpu:1", "--out", out), 1, "--device gpu:1: TensorFlow sees no GPU 1 here"),
         new Case(List.of("train", "--device", "gpu", "--out", dir.resolve("t").toString()), 1, "TensorFlow sees no GPU 0 here"),

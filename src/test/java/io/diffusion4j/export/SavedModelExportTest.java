@@ -200,6 +200,40 @@ class SavedModelExportTest {
     }
   }
 
+  /**
+   * A guided model's serving_default takes class_labels and cond_scale, and gives the images of
+   * {@code sample --class-label --cond-scale} (which at cond_scale 1 evaluates the network once
+   * per step, where the graph evaluates both halves).
+   */
+  @Test
+  void servingDefaultOfAGuidedModelTakesClassesAndAScale() throws IOException {
+    ModelConfig guided = new ModelConfig(
+        io.diffusion4j.models.GuidedUnetConfig.builder(8, 3).dimMults(1, 2).channels(1).attnHeads(1).attnDimHead(8)
+            .build(),
+        GaussianDiffusionConfig.guidedBuilder(8, 8).timesteps(20).samplingTimesteps(4).build());
+    Path folder = modelFolder(guided);
+    Path saved = SavedModelExport.export(folder, dir.resolve("saved/guided"), null);
+    SignatureDef serving = SavedModelInfo.read(saved).getMetaGraphs(0).getSignatureDefOrThrow("serving_default");
+    assertEquals(List.of("class_labels", "cond_scale", "num", "seed", "steps"),
+        serving.getInputsMap().keySet().stream().sorted().toList());
+    try (SavedModelBundle b = SavedModelBundle.load(saved.toString(), "serve")) {
+      for (float scale : new float[] {1, 3}) {
+        Path npy = dir.resolve("guided-" + scale + ".npy");
+        java.io.StringWriter err = new java.io.StringWriter();
+        assertEquals(0, io.diffusion4j.cli.Main.run(new String[] {"sample", "--model", folder.toString(), "--seed", "5",
+            "--num", "3", "--class-label", "2,0,1", "--cond-scale", Float.toString(scale), "--out", npy.toString()},
+            new java.io.PrintWriter(new java.io.StringWriter()), new java.io.PrintWriter(err, true)), err.toString());
+        try (TInt64 seed = TInt64.scalarOf(5); TInt32 num = TInt32.scalarOf(3); TInt32 k = TInt32.scalarOf(4);
+            TInt64 labels = TInt64.vectorOf(2, 0, 1); TFloat32 condScale = TFloat32.scalarOf(scale);
+            Result r = b.function("serving_default").call(Map.of("seed", seed, "num", num, "steps", k,
+                "class_labels", labels, "cond_scale", condScale))) {
+          FloatArray images = io.diffusion4j.nn.Tensors.toArray((TFloat32) r.get("images").orElseThrow());
+          Close.assertClose(io.diffusion4j.io.Npy.read(npy).data(), images.data(), 1e-3);
+        }
+      }
+    }
+  }
+
   /** serving_default of {@code saved} against {@code sample} of {@code folder} with {@code options}, at each step count (null: default). */
   private void assertServingEqualsSample(Path folder, Path saved, List<String> options, Integer[] stepCounts,
       int defaultSteps) throws IOException {
