@@ -54,7 +54,30 @@ def randomize(model):
     return model
 
 
+def rederiving(diffusion):
+    """The diffusion's model_predictions with the noise re-derived from the clamped x0 estimate, as the 2-D
+    module's ddim_sample asks (rederive_pred_noise=True); under CFG++ from the clamped unconditional one.
+    Only pred_noise changes: pred_x0 and pred_v derive it from the clamped estimate already."""
+    original = diffusion.model_predictions
+
+    def predictions(x, t, classes, cond_scale=6., rescaled_phi=0.7, clip_x_start=False):
+        pred_noise, x_start = original(x, t, classes, cond_scale, rescaled_phi, clip_x_start)
+        if diffusion.objective == 'pred_noise' and clip_x_start:
+            x0 = x_start
+            if diffusion.use_cfg_plus_plus and cond_scale != 1:
+                x0 = diffusion.predict_start_from_noise(x, t, pred_noise).clamp(-1., 1.)
+            pred_noise = diffusion.predict_noise_from_start(x, t, x0)
+        return cfg_prediction(pred_noise, x_start)
+
+    diffusion.model_predictions = predictions
+    return diffusion
+
+
+cfg_prediction = None
+
+
 def main():
+    global cfg_prediction
     ap = argparse.ArgumentParser()
     ap.add_argument('ref_dir', nargs='?', default='/tmp/ref')
     ap.add_argument('--out', default=os.path.dirname(os.path.abspath(__file__)))
@@ -62,6 +85,7 @@ def main():
     mf.install_stubs()
     install_pack_shim()
     (cfg_mod,), version = mf.import_modules(args.ref_dir, 'classifier_free_guidance')
+    cfg_prediction = cfg_mod.ModelPrediction
     print(f'reference version {version}, torch {torch.__version__}')
     torch.set_grad_enabled(False)
 
@@ -113,6 +137,11 @@ def main():
             with mf.forced_initial_noise(noise) as calls:
                 runs[name] = d.ddim_sample(labels, tuple(noise.shape), cond_scale=scale, rescaled_phi=phi)
             assert len(calls) == 1
+            if objective == 'pred_noise':
+                with mf.forced_initial_noise(noise) as calls:
+                    runs[name + '_rederived'] = rederiving(d).ddim_sample(labels, tuple(noise.shape),
+                                                                        cond_scale=scale, rescaled_phi=phi)
+                assert len(calls) == 1
         d = cfg_mod.GaussianDiffusion(net, **mf.to_kwargs(diff_cfg))
         net.cond_drop_prob = 0.
         x0 = torch.rand(3, 3, 8, 8) * 2 - 1

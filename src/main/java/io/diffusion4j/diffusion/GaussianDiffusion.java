@@ -283,9 +283,9 @@ public final class GaussianDiffusion implements Diffusion {
   }
 
   /**
-   * The denoised estimate, and the noise to re-noise with: the one the clamped estimate implies;
-   * in the classifier_free_guidance module, as its model_predictions: a noise prediction as the
-   * network gave it (unclamped), and under CFG++ the unconditional output's.
+   * The denoised estimate, and the noise to re-noise with: the one the clamped estimate implies
+   * (as the reference's 2-D DDIM re-derives it; its classifier_free_guidance module does not, see
+   * the README), under CFG++ the clamped unconditional estimate's.
    */
   @Override
   public Estimate estimate(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning c) {
@@ -298,15 +298,9 @@ public final class GaussianDiffusion implements Diffusion {
     Guidance.Outputs out = Guidance.evaluate(tf, network, xt, tf.fill(batch, timeOf(tf, sigma)), c,
         Forward.inference());
     Operand<TFloat32> denoised = clip(tf, toX0(tf, x, xt, cIn, sigma, out.out()));
-    if (!config.guided()) {
-      return new Estimate(denoised, tf.math.div(tf.math.sub(x, denoised), sigma));
-    }
-    Operand<TFloat32> renoise = config.useCfgPlusPlus() && out.uncond() != null ? out.uncond() : out.out();
-    if (config.objective() == Objective.PRED_NOISE) {
-      return new Estimate(denoised, renoise);
-    }
-    Operand<TFloat32> x0 = renoise == out.out() ? denoised : clip(tf, toX0(tf, x, xt, cIn, sigma, renoise));
-    return new Estimate(denoised, tf.math.div(tf.math.sub(x, x0), sigma));
+    Operand<TFloat32> renoised = config.useCfgPlusPlus() && out.uncond() != null
+        ? clip(tf, toX0(tf, x, xt, cIn, sigma, out.uncond())) : denoised;
+    return new Estimate(denoised, tf.math.div(tf.math.sub(x, renoised), sigma));
   }
 
   private Operand<TFloat32> toX0(Ops tf, Operand<TFloat32> x, Operand<TFloat32> xt, Operand<TFloat32> cIn,

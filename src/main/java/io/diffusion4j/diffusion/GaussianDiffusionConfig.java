@@ -18,8 +18,7 @@ import java.util.Map;
  *
  * <p>The classifier_free_guidance module's GaussianDiffusion is the same diffusion with its own
  * defaults (pred_noise, cosine, ddim_sampling_eta 1), linear and cosine schedules only, no
- * auto_normalize, and use_cfg_plus_plus; its samplers re-noise with the network's own noise
- * prediction (not re-derived from the clamped x0) as that module's do.
+ * auto_normalize, and use_cfg_plus_plus.
  *
  * @param shape image [h, w] or sequence [seq_length]
  * @param samplingTimesteps DDIM is used when fewer than timesteps
