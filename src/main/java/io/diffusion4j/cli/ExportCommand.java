@@ -4,6 +4,7 @@ import io.diffusion4j.export.SavedModelExport;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import io.diffusion4j.diffusion.Guidance;
 import io.diffusion4j.sampling.Schedule;
@@ -54,16 +55,8 @@ final class ExportCommand implements Callable<Integer> {
   @Option(names = "--s-noise", paramLabel = "S", description = "its s_noise (default: as sample's)")
   Double sNoise;
 
-  @Option(names = "--rescaled-phi", paramLabel = "P", description = "guided models: guidance's rescaling in serving_default,"
-      + " in [0, 1] (default 0.7; cond_scale is its input)")
-  Double rescaledPhi;
-
-  @Option(names = "--remove-parallel-component", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
-      description = "guided models: drop the guidance update's part parallel to the conditional output (default true)")
-  Boolean removeParallelComponent;
-
-  @Option(names = "--keep-parallel-frac", paramLabel = "F", description = "guided models: the fraction of it kept (default 0)")
-  Double keepParallelFrac;
+  @Mixin
+  GuidanceOptions guidance = new GuidanceOptions();
 
   @Override
   public Integer call() throws Exception {
@@ -72,13 +65,8 @@ final class ExportCommand implements Callable<Integer> {
     }
     SavedModelExport.Serving serving;
     try {
-      Guidance d = Guidance.DEFAULT;
-      Guidance guidance = rescaledPhi == null && removeParallelComponent == null && keepParallelFrac == null ? null
-          : new Guidance(d.condScale(), rescaledPhi != null ? rescaledPhi : d.rescaledPhi(),
-              removeParallelComponent != null ? removeParallelComponent : d.removeParallelComponent(),
-              keepParallelFrac != null ? keepParallelFrac : d.keepParallelFrac());
       serving = new SavedModelExport.Serving(sampler == null ? null : Solvers.named(sampler), steps,
-          schedule == null ? null : Schedule.parse(schedule), eta, sNoise, guidance);
+          schedule == null ? null : Schedule.parse(schedule), eta, sNoise, guidance.over(Guidance.DEFAULT, null));
     } catch (IllegalArgumentException e) {
       String flagged = SamplingOptions.asFlag(e.getMessage());
       throw new ParameterException(spec.commandLine(), flagged != null ? flagged : e.getMessage());

@@ -6,6 +6,7 @@ import io.diffusion4j.sampling.Schedule;
 import io.diffusion4j.sampling.Settings;
 import io.diffusion4j.sampling.Solver;
 import io.diffusion4j.sampling.Solvers;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -44,17 +45,8 @@ final class SamplingOptions {
       + " (default 6, the reference's; 1 is plain conditional sampling, one evaluation per step)")
   Double condScale;
 
-  @Option(names = "--rescaled-phi", paramLabel = "P", description = "guided models: how far the guided output is"
-      + " rescaled to the conditional one's std, in [0, 1] (default 0.7)")
-  Double rescaledPhi;
-
-  @Option(names = "--remove-parallel-component", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
-      description = "guided models: drop the guidance update's part parallel to the conditional output (default true)")
-  Boolean removeParallelComponent;
-
-  @Option(names = "--keep-parallel-frac", paramLabel = "F", description = "guided models: the fraction of that part"
-      + " kept, in [0, 1] (default 0)")
-  Double keepParallelFrac;
+  @Mixin
+  GuidanceOptions guidance = new GuidanceOptions();
 
   Solver<?, ?> solver() {
     return parse(() -> sampler == null ? null : Solvers.named(sampler));
@@ -88,7 +80,7 @@ final class SamplingOptions {
   Settings settings(Denoiser d, long seed, Solver<?, ?> solver) {
     return parse(() -> {
       Settings s = Settings.of(d, solver, steps, scheduleOrNull(), eta, sNoise, seed);
-      Guidance g = guidance(s.guidance() != null ? s.guidance() : Guidance.DEFAULT.withCondScale(1));
+      Guidance g = guidance.over(s.guidance() != null ? s.guidance() : Guidance.DEFAULT.withCondScale(1), condScale);
       if (g == null) {
         return s;
       }
@@ -97,17 +89,6 @@ final class SamplingOptions {
       }
       return s.withGuidance(d, g);
     });
-  }
-
-  /** {@code base} with the guidance options given, or null when none is. */
-  private Guidance guidance(Guidance base) {
-    if (condScale == null && rescaledPhi == null && removeParallelComponent == null && keepParallelFrac == null) {
-      return null;
-    }
-    return new Guidance(condScale != null ? condScale : base.condScale(),
-        rescaledPhi != null ? rescaledPhi : base.rescaledPhi(),
-        removeParallelComponent != null ? removeParallelComponent : base.removeParallelComponent(),
-        keepParallelFrac != null ? keepParallelFrac : base.keepParallelFrac());
   }
 
   private interface Parse<T> {
