@@ -104,8 +104,8 @@ public final class RePaint implements DiffusionSampler {
     condScale = scalar("cond_scale");
     Step jump = step(null);
     jumped = Value.of(tf, x).plus(jump.noise().times(Value.of(tf, jumpStd))).operand();
-    Operand<TFloat32> x0 = d.normalize(tf, data);
-    finished = d.images(tf, tf.math.add(tf.math.mul(mask, x0), tf.math.mul(tf.math.sub(tf.constant(1f), mask), x)));
+    // the kept pixels in data space as given, not through the round trip to the model's space
+    finished = tf.math.add(tf.math.mul(mask, data), tf.math.mul(tf.math.sub(tf.constant(1f), mask), d.images(tf, x)));
   }
 
   private Placeholder<TFloat32> scalar(String name) {

@@ -119,4 +119,45 @@ class SampleCommandTest {
     assertTrue(missingNoise.err().contains("none.npy"), missingNoise.err());
     assertFalse(Files.exists(Path.of("x.npy")));
   }
+
+  /**
+   * --inpaint keeps the pixels the mask keeps exactly, fills the others in [0, 1], and an image
+   * depends on its index, not on the batch it was inpainted in.
+   */
+  @Test
+  void inpaintingKeepsTheKnownHalfExactly() throws IOException {
+    float[] images = new float[3 * 8 * 8 * 3];
+    java.util.SplittableRandom r = new java.util.SplittableRandom(2);
+    for (int i = 0; i < images.length; i++) {
+      images[i] = (float) r.nextDouble();
+    }
+    Npy.write(dir.resolve("known.npy"), new FloatArray(new long[] {3, 8, 8, 3}, images));
+    float[] mask = new float[8 * 8];
+    for (int y = 0; y < 8; y++) {
+      for (int x = 0; x < 4; x++) {
+        mask[y * 8 + x] = 1;
+      }
+    }
+    Npy.write(dir.resolve("mask.npy"), new FloatArray(new long[] {8, 8}, mask));
+    for (String batch : new String[] {"1", "3"}) {
+      CliRun run = CliRun.of("sample", "--model", model.toString(), "--inpaint", dir.resolve("known.npy").toString(),
+          "--mask", dir.resolve("mask.npy").toString(), "--resample-iter", "2", "--resample-jump", "3",
+          "--resample-every", "5", "--seed", "4", "--batch-size", batch, "--out", dir.resolve("in" + batch + ".npy").toString());
+      assertEquals(0, run.code(), run.err());
+    }
+    FloatArray out = Npy.read(dir.resolve("in1.npy"));
+    // the batch changes only kernels' float32 rounding
+    io.diffusion4j.Close.assertClose(Npy.read(dir.resolve("in3.npy")).data(), out.data(), 1e-5);
+    int filled = 0;
+    for (int i = 0; i < images.length; i++) {
+      int x = (i / 3) % 8;
+      if (x < 4) {
+        assertEquals(images[i], out.data()[i], 0f, "kept pixel " + i);
+      } else {
+        assertTrue(out.data()[i] >= 0 && out.data()[i] <= 1);
+        filled += out.data()[i] != images[i] ? 1 : 0;
+      }
+    }
+    assertTrue(filled > images.length / 3, filled + " filled values differ from the originals");
+  }
 }
