@@ -101,8 +101,14 @@ final class InpaintOptions {
     }
   }
 
-  /** A mask for every image, or one per image; 1 keeps a pixel. */
-  record Mask(long[] perExample, float[] shared, FloatArray each) {
+  /**
+   * A mask for every image, or one per image (read from its file batch by batch, as the images
+   * are); 1 keeps a pixel.
+   *
+   * @param file the per-image masks' .npy, else null
+   * @param fileChannels their channel count (1 or the images')
+   */
+  record Mask(long[] perExample, float[] shared, Path file, long fileChannels) {
 
     static Mask open(Path file, long[] perExample, long images) throws IOException {
       if (!Files.exists(file)) {
@@ -112,31 +118,26 @@ final class InpaintOptions {
       if (ImageFolderDataset.isImageFile(file)) {
         Dataset grey = ImageFolderDataset.file(file, (int) perExample[0], (int) perExample[1], 1, "L");
         float[] g = grey.examples(new int[] {0}).data();
-        return new Mask(perExample, broadcast(file, g, new long[] {perExample[0], perExample[1], 1}, perExample), null);
+        long[] hw1 = {perExample[0], perExample[1], 1};
+        return new Mask(perExample, broadcast(file, g, hw1, perExample), null, 0);
       }
       if (!file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".npy")) {
         throw new IllegalArgumentException("--mask " + file + " must be an image file or a .npy array");
       }
-      FloatArray m = Npy.read(file);
-      long[] s = m.shape();
-      if (s.length == 2) {
-        s = new long[] {s[0], s[1], 1};
+      long[] s;
+      try (Npy.Rows rows = Npy.Rows.open(file)) {
+        s = rows.shape();
       }
-      if (s.length == 3) {
-        return new Mask(perExample, broadcast(file, m.data(), s, perExample), null);
+      if (s.length == 2 || s.length == 3) {
+        float[] m = Npy.read(file).data();
+        long[] hwc = s.length == 2 ? new long[] {s[0], s[1], 1} : s;
+        return new Mask(perExample, broadcast(file, m, hwc, perExample), null, 0);
       }
       if (s.length == 4 && s[0] == images && s[1] == perExample[0] && s[2] == perExample[1]
           && (s[3] == 1 || s[3] == channels)) {
-        float[] out = new float[Math.toIntExact(images * perExample[0] * perExample[1] * channels)];
-        int plane = Math.toIntExact(perExample[0] * perExample[1]);
-        for (int i = 0; i < images * plane; i++) {
-          for (int c = 0; c < channels; c++) {
-            out[i * channels + c] = binary(m.data()[(int) (i * s[3] + (s[3] == 1 ? 0 : c))]);
-          }
-        }
-        return new Mask(perExample, null, new FloatArray(Tensors.batchShape(images, perExample), out));
+        return new Mask(perExample, null, file, s[3]);
       }
-      throw new IllegalArgumentException("--mask " + file + " has shape " + Arrays.toString(m.shape()) + "; expected "
+      throw new IllegalArgumentException("--mask " + file + " has shape " + Arrays.toString(s) + "; expected "
           + "[H, W], [H, W, 1] or [H, W, " + channels + "] (one for every image), or [" + images + ", H, W, 1|"
           + channels + "] (one each), with H, W = " + perExample[0] + ", " + perExample[1]);
     }
@@ -162,11 +163,23 @@ final class InpaintOptions {
     }
 
     FloatArray rows(long first, int n) {
-      int length = shared != null ? shared.length : Math.toIntExact(each.size() / each.shape()[0]);
+      int length = Math.toIntExact(perExample[0] * perExample[1] * perExample[2]);
       float[] out = new float[n * length];
-      for (int i = 0; i < n; i++) {
-        System.arraycopy(shared != null ? shared : each.data(), shared != null ? 0 : Math.toIntExact((first + i) * length),
-            out, i * length, length);
+      if (shared != null) {
+        for (int i = 0; i < n; i++) {
+          System.arraycopy(shared, 0, out, i * length, length);
+        }
+      } else {
+        float[] m;
+        try (Npy.Rows rows = Npy.Rows.open(file)) {
+          m = rows.read(first, n).data();
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+        int channels = (int) perExample[2];
+        for (int i = 0; i < out.length; i++) {
+          out[i] = binary(m[(int) ((i / channels) * fileChannels + (fileChannels == 1 ? 0 : i % channels))]);
+        }
       }
       return new FloatArray(Tensors.batchShape(n, perExample), out);
     }
