@@ -149,36 +149,30 @@ final class InpaintOptions {
         throw new IllegalArgumentException("--mask " + file + " has shape " + Arrays.toString(shape) + "; the images"
             + " are " + Arrays.toString(perExample));
       }
-      float[] out = new float[Math.toIntExact(perExample[0] * perExample[1] * channels)];
-      for (int i = 0; i < perExample[0] * perExample[1]; i++) {
-        for (int c = 0; c < channels; c++) {
-          out[i * channels + c] = binary(m[(int) (i * shape[2] + (shape[2] == 1 ? 0 : c))]);
-        }
+      return binary(m, shape[2], channels);
+    }
+
+    /** Pixels of {@code from} channels (1 or {@code channels}) as 0/1 values of {@code channels} channels. */
+    private static float[] binary(float[] m, long from, int channels) {
+      float[] out = new float[Math.toIntExact(m.length / from * channels)];
+      for (int i = 0; i < out.length; i++) {
+        out[i] = m[(int) ((i / channels) * from + (from == 1 ? 0 : i % channels))] >= 0.5f ? 1 : 0;
       }
       return out;
     }
 
-    private static float binary(float v) {
-      return v >= 0.5f ? 1 : 0;
-    }
-
     FloatArray rows(long first, int n) {
-      int length = Math.toIntExact(perExample[0] * perExample[1] * perExample[2]);
-      float[] out = new float[n * length];
+      float[] out;
       if (shared != null) {
+        out = new float[n * shared.length];
         for (int i = 0; i < n; i++) {
-          System.arraycopy(shared, 0, out, i * length, length);
+          System.arraycopy(shared, 0, out, i * shared.length, shared.length);
         }
       } else {
-        float[] m;
         try (Npy.Rows rows = Npy.Rows.open(file)) {
-          m = rows.read(first, n).data();
+          out = binary(rows.read(first, n).data(), fileChannels, (int) perExample[2]);
         } catch (IOException e) {
           throw new UncheckedIOException(e);
-        }
-        int channels = (int) perExample[2];
-        for (int i = 0; i < out.length; i++) {
-          out[i] = binary(m[(int) ((i / channels) * fileChannels + (fileChannels == 1 ? 0 : i % channels))]);
         }
       }
       return new FloatArray(Tensors.batchShape(n, perExample), out);

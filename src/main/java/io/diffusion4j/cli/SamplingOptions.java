@@ -81,13 +81,7 @@ final class SamplingOptions {
     return parse(() -> {
       Settings s = Settings.of(d, solver, steps, scheduleOrNull(), eta, sNoise, seed);
       Guidance g = guidance.over(s.guidance() != null ? s.guidance() : Guidance.DEFAULT.withCondScale(1), condScale);
-      if (g == null) {
-        return s;
-      }
-      if (s.guidance() == null && !g.conditionalOnly()) {
-        d.requireGuidable();
-      }
-      return s.withGuidance(d, g);
+      return g == null ? s : s.withGuidance(d, g);
     });
   }
 

@@ -46,15 +46,7 @@ public interface Denoiser {
    * path (a null class).
    */
   default void requireGuidable() {
-    if (network() == null || network().numClasses() == 0) {
-      throw new IllegalArgumentException("classifier-free guidance (cond_scale, rescaled_phi) needs a class-conditional"
-          + " model; this one takes no class labels");
-    }
-    if (!network().nullClass()) {
-      throw new IllegalArgumentException("the network has no unconditional path (a class-conditional "
-          + "KarrasUnet always needs its class, as in the reference): classifier-free guidance needs one, such as"
-          + " classifier_free_guidance.Unet's null class; sample it with cond_scale 1");
-    }
+    Guidance.require(network());
   }
 
   /** The smallest positive noise level the model knows. */

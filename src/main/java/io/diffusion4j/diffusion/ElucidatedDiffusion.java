@@ -192,9 +192,6 @@ public final class ElucidatedDiffusion implements Diffusion {
   public Operand<TFloat32> denoise(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning c) {
     Operand<org.tensorflow.types.TInt32> batch = tf.slice(tf.shape(x), tf.constant(new int[] {0}),
         tf.constant(new int[] {1}));
-    if (c.guided()) {
-      requireGuidable();
-    }
     return denoise(tf, x, tf.fill(batch, sigma), c, true, Forward.inference());
   }
 

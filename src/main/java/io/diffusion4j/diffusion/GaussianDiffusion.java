@@ -289,9 +289,6 @@ public final class GaussianDiffusion implements Diffusion {
    */
   @Override
   public Estimate estimate(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning c) {
-    if (c.guided()) {
-      requireGuidable();
-    }
     Operand<TFloat32> cIn = tf.math.rsqrt(tf.math.add(tf.constant(1f), tf.math.square(sigma)));
     Operand<TFloat32> xt = tf.math.mul(x, cIn);
     Operand<TInt32> batch = tf.slice(tf.shape(x), tf.constant(new int[] {0}), tf.constant(new int[] {1}));

@@ -34,6 +34,19 @@ public record Guidance(double condScale, double rescaledPhi, boolean removeParal
     Check.within("keep_parallel_frac", keepParallelFrac, 0, 1, false);
   }
 
+  /** Fails unless {@code network} has an unconditional path (a null class) to guide from. */
+  static void require(Network network) {
+    if (network == null || network.numClasses() == 0) {
+      throw new IllegalArgumentException("classifier-free guidance (cond_scale, rescaled_phi) needs a class-conditional"
+          + " model; this one takes no class labels");
+    }
+    if (!network.nullClass()) {
+      throw new IllegalArgumentException("the network has no unconditional path (a class-conditional "
+          + "KarrasUnet always needs its class, as in the reference): classifier-free guidance needs one, such as"
+          + " classifier_free_guidance.Unet's null class; sample it with cond_scale 1");
+    }
+  }
+
   /** A network's output for a batch: guided, and the unconditional one it was guided from (null when unguided). */
   public record Outputs(Operand<TFloat32> out, Operand<TFloat32> uncond) {}
 
@@ -46,6 +59,7 @@ public record Guidance(double condScale, double rescaledPhi, boolean removeParal
     if (!c.guided()) {
       return new Outputs(network.apply(tf, x, time, c.selfCond(), c.classLabels(), fwd), null);
     }
+    require(network);
     Operand<TInt64> labels = c.classLabels();
     Operand<TFloat32> both = network.apply(tf, twice(tf, x, x), twice(tf, time, time),
         c.selfCond() == null ? null : twice(tf, c.selfCond(), c.selfCond()),

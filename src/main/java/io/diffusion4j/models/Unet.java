@@ -1,7 +1,6 @@
 package io.diffusion4j.models;
 
 import io.diffusion4j.nn.Attention;
-import io.diffusion4j.nn.BatchWindow;
 import io.diffusion4j.nn.Conv;
 import io.diffusion4j.nn.Forward;
 import io.diffusion4j.nn.Functional;
@@ -10,7 +9,6 @@ import io.diffusion4j.nn.Linear;
 import io.diffusion4j.nn.ParamLayout;
 import io.diffusion4j.nn.ParamScope;
 import io.diffusion4j.nn.Parameters;
-import io.diffusion4j.nn.Random;
 import io.diffusion4j.nn.Resample;
 import io.diffusion4j.nn.RmsNorm;
 import io.diffusion4j.nn.TimeEmbedding;
@@ -308,10 +306,7 @@ public final class Unet implements Network {
   private Operand<TFloat32> classEmbedding(Ops tf, Operand<TInt64> labels, Forward fwd) {
     Operand<TBool> dropped = tf.math.less(labels, tf.constant(0L));
     if (fwd.training() && guided.condDropProb() > 0) {
-      BatchWindow w = fwd.window();
-      Operand<TInt32> rows = BatchWindow.rows(tf, labels);
-      Operand<TFloat32> u = w == null ? Random.uniform(tf, tf.reshape(rows, tf.constant(new int[] {1})), fwd.nextSeed(tf))
-          : w.cut(tf, Random.uniform(tf, w.fullShape(tf, tf.constant(new int[0])), fwd.nextSeed(tf)), Shape.of(-1));
+      Operand<TFloat32> u = fwd.uniform(tf, tf.shape(labels), Shape.of(-1));
       dropped = tf.math.logicalOr(dropped, tf.math.less(u, tf.constant((float) guided.condDropProb())));
     }
     Operand<TFloat32> emb = tf.gather(classesEmb, tf.math.maximum(labels, tf.constant(0L)), tf.constant(0));

@@ -1,7 +1,10 @@
 package io.diffusion4j.nn;
 
 import org.tensorflow.Operand;
+import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 
 /**
@@ -40,6 +43,22 @@ public final class Forward {
 
   public boolean training() {
     return seed != null;
+  }
+
+  /**
+   * Uniform values in [0, 1) of {@code shape} for the next random site: drawn for the step's whole
+   * batch and cut to this graph's rows, so every example gets the same values however the step is
+   * split.
+   *
+   * @param like the static shape of the result, where it is known
+   */
+  public Operand<TFloat32> uniform(Ops tf, Operand<TInt32> shape, Shape like) {
+    Operand<TInt64> s = nextSeed(tf);
+    if (window == null) {
+      return Random.uniform(tf, shape, s);
+    }
+    Operand<TInt32> trailing = tf.slice(shape, tf.constant(new int[] {1}), tf.constant(new int[] {-1}));
+    return window.cut(tf, Random.uniform(tf, window.fullShape(tf, trailing), s), like);
   }
 
   /** A seed for the next random site of the graph, derived from the step seed. */

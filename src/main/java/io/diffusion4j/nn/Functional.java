@@ -3,7 +3,6 @@ package io.diffusion4j.nn;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
-import org.tensorflow.types.TInt32;
 
 /** Stateless functions shared by the layers. */
 public final class Functional {
@@ -35,11 +34,7 @@ public final class Functional {
     if (rate <= 0 || !fwd.training()) {
       return x;
     }
-    BatchWindow w = fwd.window();
-    Operand<TInt32> shape = tf.shape(x);
-    Operand<TFloat32> u = w == null ? Random.uniform(tf, shape, fwd.nextSeed(tf))
-        : w.cut(tf, Random.uniform(tf, w.fullShape(tf, tf.slice(shape, tf.constant(new int[] {1}),
-            tf.constant(new int[] {-1}))), fwd.nextSeed(tf)), x.shape());
+    Operand<TFloat32> u = fwd.uniform(tf, tf.shape(x), x.shape());
     Operand<TFloat32> keep = tf.dtypes.cast(tf.math.greaterEqual(u, tf.constant((float) rate)), TFloat32.class);
     return tf.math.mul(x, tf.math.mul(keep, tf.constant((float) (1 / (1 - rate)))));
   }

@@ -142,7 +142,7 @@ public final class RePaint implements DiffusionSampler {
   public FloatArray sample(Settings settings, FloatArray noise, long firstImage, long[] classLabels) {
     SessionDriver.checkBatch(denoiser, "noise", noise, classLabels);
     int n = Math.toIntExact(noise.shape()[0]);
-    Guidance guidance = settings.guidance() == null || settings.guidance().conditionalOnly() ? null : settings.guidance();
+    Guidance guidance = settings.stepGuidance();
     Operand<TFloat32> stepOut = steppedFor(guidance);
     double[] sigmas = Schedule.OWN.sigmas(denoiser, DDPM.steps(denoiser, settings.steps()));
     List<Ddim.Coefficients> plan = DDPM.plan(sigmas, new Settings(DDPM, sigmas.length - 1, Schedule.OWN, 1,

@@ -84,8 +84,7 @@ public final class SessionDriver implements DiffusionSampler {
     Solver<?, ?> solver = settings.solver();
     double[] sigmas = settings.schedule().sigmas(denoiser, solver.steps(denoiser, settings.steps()));
     List<? extends Record> plan = solver.plan(sigmas, settings);
-    // cond_scale 1 is plain conditional sampling: one evaluation per step
-    Guidance guidance = settings.guidance() == null || settings.guidance().conditionalOnly() ? null : settings.guidance();
+    Guidance guidance = settings.stepGuidance();
     String graphKey = solver.name() + (guidance == null ? "" : "/guided/" + guidance.graphKey());
     List<Tensor> owned = new ArrayList<>();
     Result carried = null;

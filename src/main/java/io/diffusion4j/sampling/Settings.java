@@ -84,6 +84,11 @@ public record Settings(Solver<?, ?> solver, int steps, Schedule schedule, double
     return 32;
   }
 
+  /** The guidance the steps evaluate: none at cond_scale 1, plain conditional sampling with one evaluation a step. */
+  public Guidance stepGuidance() {
+    return guidance == null || guidance.conditionalOnly() ? null : guidance;
+  }
+
   public Settings withSeed(long value) {
     return new Settings(solver, steps, schedule, eta, sNoise, churn, guidance, value);
   }
