@@ -58,6 +58,21 @@ public interface Denoiser {
   /** The model's own schedule of {@code steps} levels, descending from sigmaMax, then 0. */
   double[] ownSigmas(int steps);
 
+  /** The catalogue name of the solver its config implies. */
+  default String defaultSampler() {
+    return "euler";
+  }
+
+  /** The step count its config asks for (sampling_timesteps, num_sample_steps). */
+  default int defaultSteps() {
+    return 32;
+  }
+
+  /** The eta its config gives DDIM-type steps (the reference's ddim_sampling_eta), 0 where it gives none. */
+  default double ddimEta() {
+    return 0;
+  }
+
   /** The number of discrete timesteps the model was trained on, or 0 for continuous noise levels. */
   default int timesteps() {
     return 0;

@@ -24,15 +24,28 @@ public interface Diffusion extends Denoiser {
   }
 
   /**
-   * The training loss of one (micro-)batch, its randomness drawn from {@code seed} (int64[2]).
+   * The training loss of each example of one (micro-)batch, [N], its randomness drawn from
+   * {@code seed} (int64[2]) (the reference's loss_reduction='none').
    *
    * @param images data in [0, 1] (or as-is without normalisation)
    * @param classLabels [N] for class-conditional networks, else null
    * @param selfConditionStep first predict x0 without self-conditioning and feed it back, with
    *     gradients stopped
    */
-  Operand<TFloat32> loss(Ops tf, Operand<TFloat32> images, Operand<TInt64> classLabels, Operand<TInt64> seed,
+  Operand<TFloat32> losses(Ops tf, Operand<TFloat32> images, Operand<TInt64> classLabels, Operand<TInt64> seed,
       BatchWindow window, boolean selfConditionStep, Forward fwd);
+
+  /** The training loss of one (micro-)batch: the mean of {@link #losses}. */
+  default Operand<TFloat32> loss(Ops tf, Operand<TFloat32> images, Operand<TInt64> classLabels, Operand<TInt64> seed,
+      BatchWindow window, boolean selfConditionStep, Forward fwd) {
+    return tf.math.mean(losses(tf, images, classLabels, seed, window, selfConditionStep, fwd), tf.constant(0));
+  }
+
+  /**
+   * The session holding the variables: a diffusion with weights of its own (a learned noise
+   * schedule) reads its sampling levels from it.
+   */
+  default void attach(org.tensorflow.Session session) {}
 
   /** Data space to the diffusion's space: [0, 1] to [-1, 1] (identity when normalisation is off). */
   Operand<TFloat32> normalize(Ops tf, Operand<TFloat32> x);

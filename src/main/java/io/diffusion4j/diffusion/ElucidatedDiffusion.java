@@ -139,7 +139,7 @@ public final class ElucidatedDiffusion implements Diffusion {
    * by lambda(sigma) and averaged.
    */
   @Override
-  public Operand<TFloat32> loss(Ops tf, Operand<TFloat32> images, Operand<TInt64> classLabels, Operand<TInt64> seed,
+  public Operand<TFloat32> losses(Ops tf, Operand<TFloat32> images, Operand<TInt64> classLabels, Operand<TInt64> seed,
       BatchWindow window, boolean selfConditionStep, Forward fwd) {
     TrainingDraws draws = new TrainingDraws(tf, seed, window, sampleShape());
     Operand<TFloat32> sigma = tf.math.exp(tf.math.add(tf.constant((float) config.pMean()),
@@ -154,15 +154,11 @@ public final class ElucidatedDiffusion implements Diffusion {
       selfCond = tf.stopGradient(denoise(tf, noised, sigma, null, classLabels, false, fwd));
     }
     Operand<TFloat32> denoised = denoise(tf, noised, sigma, selfCond, classLabels, false, fwd);
-    int[] nonBatch = new int[config.spatialRank() + 1];
-    for (int i = 0; i < nonBatch.length; i++) {
-      nonBatch[i] = i + 1;
-    }
-    Operand<TFloat32> perEx = tf.math.mean(tf.math.squaredDifference(denoised, x0), tf.constant(nonBatch));
+    Operand<TFloat32> perEx = Losses.meanPerExample(tf, tf.math.squaredDifference(denoised, x0));
     Operand<TFloat32> sd2 = tf.constant((float) (config.sigmaData() * config.sigmaData()));
     Operand<TFloat32> weight = tf.math.div(tf.math.add(tf.math.square(sigma), sd2),
         tf.math.mul(tf.math.square(sigma), sd2));
-    return tf.math.mean(tf.math.mul(perEx, weight), tf.constant(0));
+    return tf.math.mul(perEx, weight);
   }
 
   // the sigma view
@@ -185,6 +181,17 @@ public final class ElucidatedDiffusion implements Diffusion {
   @Override
   public double startScale(double sigma) {
     return sigma;
+  }
+
+  /** The reference samples with Heun's method (Algorithm 2). */
+  @Override
+  public String defaultSampler() {
+    return "heun";
+  }
+
+  @Override
+  public int defaultSteps() {
+    return config.numSampleSteps();
   }
 
   /** D(x; sigma) of Eq. 7 for a scalar sigma, clamped to [-1, 1]. */

@@ -6,7 +6,6 @@ import io.diffusion4j.nn.Forward;
 import java.util.Arrays;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
-import org.tensorflow.op.math.Mean;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
@@ -175,6 +174,12 @@ public final class GaussianDiffusion implements Diffusion {
   /** As above, for a class-conditional network. */
   public Operand<TFloat32> pLosses(Ops tf, Operand<TFloat32> x0, Operand<TInt32> t, Operand<TFloat32> noise,
       Operand<TInt64> classLabels, boolean selfConditionStep, Forward fwd) {
+    return tf.math.mean(perExampleLosses(tf, x0, t, noise, classLabels, selfConditionStep, fwd), tf.constant(0));
+  }
+
+  /** The loss of each example, [N]. */
+  private Operand<TFloat32> perExampleLosses(Ops tf, Operand<TFloat32> x0, Operand<TInt32> t, Operand<TFloat32> noise,
+      Operand<TInt64> classLabels, boolean selfConditionStep, Forward fwd) {
     Operand<TFloat32> x = qSample(tf, x0, t, noise);
     Operand<TFloat32> selfCond = null;
     if (selfConditionStep) {
@@ -189,14 +194,8 @@ public final class GaussianDiffusion implements Diffusion {
       case PRED_X0 -> x0;
       case PRED_V -> predictV(tf, x0, t, noise);
     };
-    Operand<TFloat32> perExample = tf.math.squaredDifference(out, target);
-    int[] nonBatch = new int[config.spatialRank() + 1];
-    for (int i = 0; i < nonBatch.length; i++) {
-      nonBatch[i] = i + 1;
-    }
-    perExample = tf.math.mean(perExample, tf.constant(nonBatch), Mean.keepDims(true));
-    Operand<TFloat32> weighted = tf.math.mul(perExample, extract(tf, lossWeight, t));
-    return tf.math.mean(weighted, tf.constant(allAxes()));
+    Operand<TFloat32> perExample = Losses.meanPerExample(tf, tf.math.squaredDifference(out, target));
+    return tf.math.mul(perExample, tf.gather(tf.constant(NoiseSchedule.toFloat(lossWeight)), t, tf.constant(0)));
   }
 
   /**
@@ -211,7 +210,7 @@ public final class GaussianDiffusion implements Diffusion {
   }
 
   @Override
-  public Operand<TFloat32> loss(Ops tf, Operand<TFloat32> images, Operand<TInt64> classLabels, Operand<TInt64> seed,
+  public Operand<TFloat32> losses(Ops tf, Operand<TFloat32> images, Operand<TInt64> classLabels, Operand<TInt64> seed,
       BatchWindow window, boolean selfConditionStep, Forward fwd) {
     TrainingDraws draws = new TrainingDraws(tf, seed, window, sampleShape());
     Operand<TInt32> t = draws.uniformInt(1, config.timesteps());
@@ -223,7 +222,7 @@ public final class GaussianDiffusion implements Diffusion {
       offsetShape[config.spatialRank()] = network.channels();
       noise = tf.math.add(noise, tf.math.mul(draws.normal(3, offsetShape), tf.constant((float) config.offsetNoiseStrength())));
     }
-    return pLosses(tf, normalize(tf, images), t, noise, classLabels, selfConditionStep, fwd);
+    return perExampleLosses(tf, normalize(tf, images), t, noise, classLabels, selfConditionStep, fwd);
   }
 
   // the sigma view
@@ -246,6 +245,22 @@ public final class GaussianDiffusion implements Diffusion {
   @Override
   public int timesteps() {
     return config.timesteps();
+  }
+
+  /** DDIM when it samples fewer steps than it has timesteps, else DDPM, as the reference's sample(). */
+  @Override
+  public String defaultSampler() {
+    return config.isDdimSampling() ? "ddim" : "ddpm";
+  }
+
+  @Override
+  public int defaultSteps() {
+    return config.samplingTimesteps();
+  }
+
+  @Override
+  public double ddimEta() {
+    return config.ddimSamplingEta();
   }
 
   /**
@@ -344,14 +359,5 @@ public final class GaussianDiffusion implements Diffusion {
     return tf.select(tf.math.equal(sigma, tf.gather(sigmaTable, next, tf.constant(0))),
         tf.dtypes.cast(next, TFloat32.class), t);
   }
-
-  private int[] allAxes() {
-    int[] axes = new int[config.spatialRank() + 2];
-    for (int i = 0; i < axes.length; i++) {
-      axes[i] = i;
-    }
-    return axes;
-  }
-
 
 }

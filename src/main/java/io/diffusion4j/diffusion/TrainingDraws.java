@@ -36,6 +36,12 @@ final class TrainingDraws {
     return window.cut(tf, all, Shape.of(-1));
   }
 
+  /** Uniform values in [0, 1), one per example. */
+  Operand<TFloat32> uniform(long stream) {
+    Operand<TFloat32> all = Random.uniform(tf, window.fullShape(tf, tf.constant(new int[0])), stream(stream));
+    return window.cut(tf, all, Shape.of(-1));
+  }
+
   /** Standard normal values shaped [N, trailing...]: [] for one per example. */
   Operand<TFloat32> normal(long stream, long... trailing) {
     int[] dims = Arrays.stream(trailing).mapToInt(Math::toIntExact).toArray();

@@ -90,6 +90,12 @@ public final class DiffusionModel implements AutoCloseable {
       this.emaNetwork = withEma ? config.network().create(tf.withSubScope("ema")) : null;
       this.emaDiffusion = withEma && diffusion != null ? config.diffusion().create(emaNetwork) : null;
       this.session = sessions.apply(graph);
+      if (diffusion != null) {
+        diffusion.attach(session);
+      }
+      if (emaDiffusion != null) {
+        emaDiffusion.attach(session);
+      }
     } catch (RuntimeException e) {
       graph.close();
       throw e;

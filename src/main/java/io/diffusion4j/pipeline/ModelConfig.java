@@ -5,6 +5,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import io.diffusion4j.diffusion.ContinuousTimeConfig;
 import io.diffusion4j.diffusion.DiffusionConfig;
 import io.diffusion4j.diffusion.ElucidatedDiffusionConfig;
 import io.diffusion4j.diffusion.GaussianDiffusionConfig;
@@ -56,9 +57,20 @@ public record ModelConfig(NetworkConfig network, DiffusionConfig diffusion) {
     return new ModelConfig(network, diffusion);
   }
 
+  /** Every diffusion type config.json names, for errors. */
+  private static final String DIFFUSION_TYPES = "GaussianDiffusion, GaussianDiffusion1D, " + GaussianDiffusionConfig.GUIDED_TYPE
+      + ", ElucidatedDiffusion, " + java.util.Arrays.stream(ContinuousTimeConfig.Kind.values())
+      .map(ContinuousTimeConfig.Kind::type).collect(java.util.stream.Collectors.joining(", "));
+
   private static DiffusionConfig diffusionFromJson(JsonObject json, NetworkConfig network) {
     JsonOptions o = new JsonOptions("diffusion", json);
     String type = o.getString("type", null);
+    ContinuousTimeConfig.Kind continuous = ContinuousTimeConfig.Kind.ofType(type);
+    if (continuous != null) {
+      DiffusionConfig c = ContinuousTimeConfig.fromJson(o, continuous, network.spatialRank(), network.channels());
+      o.finish();
+      return c;
+    }
     DiffusionConfig c = switch (type == null ? "" : type) {
       case "GaussianDiffusion", "GaussianDiffusion1D" -> {
         int rank = type.equals("GaussianDiffusion") ? 2 : 1;
@@ -75,7 +87,7 @@ public record ModelConfig(NetworkConfig network, DiffusionConfig diffusion) {
       }
       case ElucidatedDiffusionConfig.TYPE -> ElucidatedDiffusionConfig.fromJson(o, network.spatialRank(), network.channels());
       default -> throw o.bad("type", type == null ? "(missing)" : "\"" + type + "\"",
-          "GaussianDiffusion, GaussianDiffusion1D, " + GaussianDiffusionConfig.GUIDED_TYPE + " or ElucidatedDiffusion");
+          DIFFUSION_TYPES);
     };
     o.finish();
     return c;

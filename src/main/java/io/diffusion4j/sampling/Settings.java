@@ -3,7 +3,6 @@ package io.diffusion4j.sampling;
 import io.diffusion4j.diffusion.Denoiser;
 import io.diffusion4j.diffusion.ElucidatedDiffusion;
 import io.diffusion4j.diffusion.ElucidatedDiffusionConfig;
-import io.diffusion4j.diffusion.GaussianDiffusion;
 import io.diffusion4j.diffusion.Guidance;
 import io.diffusion4j.io.Check;
 
@@ -46,7 +45,7 @@ public record Settings(Solver<?, ?> solver, int steps, Schedule schedule, double
     ElucidatedDiffusionConfig edm = d instanceof ElucidatedDiffusion e ? e.config() : null;
     Churn churn = edm != null && s.churns() ? new Churn(edm.sChurn(), edm.sTmin(), edm.sTmax()) : Churn.NONE;
     double noise = sNoise != null ? sNoise : edm != null && s.churns() ? edm.sNoise() : 1;
-    Settings settings = new Settings(s, steps != null ? steps : defaultSteps(d), schedule != null ? schedule : Schedule.OWN,
+    Settings settings = new Settings(s, steps != null ? steps : d.defaultSteps(), schedule != null ? schedule : Schedule.OWN,
         eta != null ? eta : s.defaultEta(d), noise, churn, null, seed);
     return d.network() != null && d.network().nullClass() ? settings.withGuidance(d, Guidance.DEFAULT) : settings;
   }
@@ -71,17 +70,6 @@ public record Settings(Solver<?, ?> solver, int steps, Schedule schedule, double
   /** The model's defaults, seeded. */
   public static Settings defaults(Denoiser d, long seed) {
     return of(d, null, null, null, null, null, seed);
-  }
-
-  /** The step count a model's config asks for: sampling_timesteps, num_sample_steps. */
-  static int defaultSteps(Denoiser d) {
-    if (d instanceof GaussianDiffusion g) {
-      return g.config().samplingTimesteps();
-    }
-    if (d instanceof ElucidatedDiffusion e) {
-      return e.config().numSampleSteps();
-    }
-    return 32;
   }
 
   /** The guidance the steps evaluate: none at cond_scale 1, plain conditional sampling with one evaluation a step. */

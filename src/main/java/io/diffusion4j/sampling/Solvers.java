@@ -1,8 +1,6 @@
 package io.diffusion4j.sampling;
 
 import io.diffusion4j.diffusion.Denoiser;
-import io.diffusion4j.diffusion.ElucidatedDiffusion;
-import io.diffusion4j.diffusion.GaussianDiffusion;
 import io.diffusion4j.sampling.solvers.Ddim;
 import io.diffusion4j.sampling.solvers.Ddpm;
 import io.diffusion4j.sampling.solvers.Dpm2;
@@ -48,15 +46,9 @@ public final class Solvers {
         + ALIASES.entrySet().stream().map(e -> " (" + e.getKey() + " = " + e.getValue() + ")").collect(Collectors.joining());
   }
 
-  /** The solver a model's config implies: DDIM when it samples fewer steps than it has timesteps, else DDPM; Heun for EDM. */
+  /** The solver a model's config implies. */
   public static Solver<?, ?> defaultFor(Denoiser d) {
-    if (d instanceof GaussianDiffusion g) {
-      return named(g.config().isDdimSampling() ? "ddim" : "ddpm");
-    }
-    if (d instanceof ElucidatedDiffusion) {
-      return named("heun");
-    }
-    return named("euler");
+    return named(d.defaultSampler());
   }
 
   /** The README's table of solvers, one row each. */

@@ -1,7 +1,6 @@
 package io.diffusion4j.sampling.solvers;
 
 import io.diffusion4j.diffusion.Denoiser;
-import io.diffusion4j.diffusion.GaussianDiffusion;
 import io.diffusion4j.sampling.Settings;
 import io.diffusion4j.sampling.Solver;
 import io.diffusion4j.sampling.Step;
@@ -28,10 +27,10 @@ public class Ddim extends Solver<Ddim.Coefficients, Ddim.State> {
     super(name, description, 1, true, 1, Coefficients.class, State.class);
   }
 
-  /** The config's ddim_sampling_eta for Gaussian diffusion, else 0. */
+  /** The config's ddim_sampling_eta. */
   @Override
   public double defaultEta(Denoiser d) {
-    return d instanceof GaussianDiffusion g ? g.config().ddimSamplingEta() : 0;
+    return d == null ? 0 : d.ddimEta();
   }
 
   /**

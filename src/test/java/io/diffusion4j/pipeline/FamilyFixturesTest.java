@@ -1,0 +1,102 @@
+package io.diffusion4j.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.diffusion4j.Close;
+import io.diffusion4j.diffusion.Conditioning;
+import io.diffusion4j.diffusion.ContinuousTimeDiffusion;
+import io.diffusion4j.io.FloatArray;
+import io.diffusion4j.io.Npy;
+import io.diffusion4j.nn.Forward;
+import io.diffusion4j.nn.Tensors;
+import io.diffusion4j.sampling.Settings;
+import io.diffusion4j.sampling.Solvers;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * The rest of the reference's diffusion family against its own outputs (see
+ * src/test/resources/reference/make_family_fixtures.py): schedules, per-example losses at given
+ * (x0, t, noise), the denoised estimate and the samplers.
+ */
+class FamilyFixturesTest {
+  static final Path REF = ReferenceFixturesTest.REF;
+
+  static JsonObject values(Path dir) throws IOException {
+    return JsonParser.parseString(Files.readString(dir.resolve("values.json"))).getAsJsonObject();
+  }
+
+  static float[] floats(JsonObject json, String key) {
+    JsonArray a = json.getAsJsonArray(key);
+    float[] out = new float[a.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = a.get(i).getAsFloat();
+    }
+    return out;
+  }
+
+  static Operand<TFloat32> constant(Ops tf, FloatArray a) {
+    return tf.constant(Shape.of(a.shape()), DataBuffers.of(a.data()));
+  }
+
+  static float[] run(DiffusionModel m, Operand<TFloat32> value) {
+    try (Result r = m.session().runner().fetch(value).run()) {
+      return Tensors.toArray((TFloat32) r.get(0)).data();
+    }
+  }
+
+  /** Relative to the magnitude of each expected value, at least 1. */
+  static void assertRelative(float[] expected, float[] actual, double tol) {
+    assertEquals(expected.length, actual.length);
+    for (int i = 0; i < expected.length; i++) {
+      assertEquals(expected[i], actual[i], tol * Math.max(1, Math.abs(expected[i])), "element " + i);
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"ct_linear", "ct_cosine_minsnr_noclip", "ct_learned", "vparam", "simple_v_shifted",
+      "simple_eps_interpolated"})
+  void continuousTimeMatchesReference(String name) throws IOException {
+    Path dir = REF.resolve(name);
+    JsonObject v = values(dir);
+    float[] times = floats(v, "times");
+    try (DiffusionModel m = DiffusionModel.load(dir, DiffusionModel.Weights.MODEL)) {
+      ContinuousTimeDiffusion d = (ContinuousTimeDiffusion) m.diffusion().orElseThrow();
+      Ops tf = m.ops();
+      // the schedule, in the graph and in Java
+      assertRelative(floats(v, "log_snr"), run(m, d.schedule().apply(tf, tf.constant(times))), 1e-5);
+      double[] java = d.schedule().at(new double[] {times[0], times[1], times[2]});
+      assertRelative(floats(v, "log_snr"), new float[] {(float) java[0], (float) java[1], (float) java[2]}, 1e-5);
+      double[] ends = d.schedule().ends();
+      assertRelative(floats(v, "log_snr_ends"), new float[] {(float) ends[0], (float) ends[1]}, 1e-5);
+      // the per-example losses at given times and noise
+      Operand<TFloat32> losses = d.pLosses(tf, constant(tf, Npy.read(dir.resolve("x0.npy"))), tf.constant(times),
+          constant(tf, Npy.read(dir.resolve("noise.npy"))), null, Forward.inference());
+      assertRelative(floats(v, "losses"), run(m, losses), 1e-4);
+      // D(x; sigma) at the sigma of log-SNR l, where x = x_t sqrt(1 + sigma^2)
+      double sigma = Math.exp(-0.5 * v.get("denoise_log_snr").getAsDouble());
+      Operand<TFloat32> x = tf.math.mul(constant(tf, Npy.read(dir.resolve("x_t.npy"))),
+          tf.constant((float) Math.sqrt(1 + sigma * sigma)));
+      Operand<TFloat32> denoised = d.denoise(tf, x, tf.constant((float) sigma), new Conditioning(null, null));
+      Close.assertClose(Npy.read(dir.resolve("x_start.npy")).data(), run(m, denoised), 2e-4);
+      // the own ancestral sampler with its step noise off (s_noise 0): the reference's p_sample_loop
+      // with zero noise, which stops at t = 0 where this one goes on to sigma 0
+      var sampler = m.sampler();
+      FloatArray samples = sampler.sample(Settings.of(sampler.denoiser(), Solvers.named("ddpm"), 5, null, null, 0.0, 0),
+          Npy.read(dir.resolve("start.npy")), null);
+      Close.assertClose(Npy.read(dir.resolve("sample_no_step_noise.npy")).data(), samples.data(), 2e-3);
+    }
+  }
+}
