@@ -176,13 +176,30 @@ def learned_case(out, learned_mod):
     with mf.forced_initial_noise(start) as calls:
         ddim = d.ddim_sample((2, 1, 8, 8))
     assert len(calls) == 1
+    # its model_predictions ignores rederive_pred_noise, which ddim_sample asks for: the same run with the
+    # noise re-derived from the clamped x0, as the parent's model_predictions does
+    original = d.model_predictions
+
+    def rederived(x, t, x_self_cond=None, clip_x_start=False, rederive_pred_noise=False):
+        pred = original(x, t, x_self_cond, clip_x_start)
+        if clip_x_start and rederive_pred_noise:
+            pred = learned_mod.ModelPrediction(d.predict_noise_from_start(x, t, pred.pred_x_start), pred.pred_x_start,
+                                               pred.pred_variance)
+        return pred
+
+    d.model_predictions = rederived
+    with mf.forced_initial_noise(start) as calls:
+        ddim_rederived = d.ddim_sample((2, 1, 8, 8))
+    assert len(calls) == 1
+    d.model_predictions = original
     with no_step_noise(start) as calls:
         ddpm = d.p_sample_loop((2, 1, 8, 8))
     assert len(calls) == 1
     case = os.path.join(out, 'learned_gaussian')
     save_common(case, model_cfg, diff_cfg, net.state_dict())
     for k, arr in {'x0': x0, 'noise': noise, 'x_t': x_t, 'model_mean': mean, 'model_log_variance': log_variance,
-                   'start': start, 'ddim': ddim, 'ddpm_no_step_noise': ddpm}.items():
+                   'start': start, 'ddim': ddim, 'ddim_rederived': ddim_rederived,
+                   'ddpm_no_step_noise': ddpm}.items():
         mf.save_npy(os.path.join(case, f'{k}.npy'), mf.channels_last(arr))
     mf.write_json(os.path.join(case, 'values.json'), {'times': t.tolist(), 'losses': mf.f32list(losses)})
     print(f'learned: losses {losses.tolist()} ddim mean {ddim.mean():.4f}')

@@ -14,8 +14,16 @@ import org.tensorflow.types.TFloat32;
  */
 public interface Denoiser {
 
-  /** D(x; sigma), and the noise a DDIM-type step re-noises with (x = x0 + sigma eps in this view). */
-  record Estimate(Operand<TFloat32> denoised, Operand<TFloat32> noise) {}
+  /**
+   * D(x; sigma), and the noise a DDIM-type step re-noises with (x = x0 + sigma eps in this view);
+   * for a network that learns its variance (Nichol and Dhariwal 2021) also where the ancestral
+   * step's log-variance lies between the posterior's (0) and beta's (1), else null.
+   */
+  record Estimate(Operand<TFloat32> denoised, Operand<TFloat32> noise, Operand<TFloat32> varianceFrac) {
+    public Estimate(Operand<TFloat32> denoised, Operand<TFloat32> noise) {
+      this(denoised, noise, null);
+    }
+  }
 
   /** Shape of one example, channels-last. */
   long[] sampleShape();

@@ -32,9 +32,22 @@ public final class GaussianDiffusion implements Diffusion {
       throw new IllegalArgumentException(config.type() + " needs a network of spatial rank "
           + config.spatialRank() + ", got one of rank " + network.spatialRank());
     }
-    if (network.outDim() != network.channels()) {
-      throw new IllegalArgumentException(config.type() + " needs out_dim == channels (" + network.channels()
-          + "), got out_dim " + network.outDim() + ": learned_variance needs a learned-variance diffusion");
+    int channels = network.channels();
+    GaussianDiffusionConfig.Module module = config.module();
+    if (network.outDim() != module.outDim(channels)) {
+      throw new IllegalArgumentException(switch (module) {
+        case LEARNED -> config.type() + " needs out_dim = 2 x channels (" + 2 * channels + ": the noise and the"
+            + " variance; the Unet's learned_variance true), got out_dim " + network.outDim();
+        case WEIGHTED -> config.type() + " needs out_dim = 2 x channels + 2 (" + (2 * channels + 2) + ": the noise,"
+            + " x0 and their two weights), got out_dim " + network.outDim();
+        default -> config.type() + " needs out_dim == channels (" + channels + "), got out_dim " + network.outDim()
+            + ": learned_variance needs LearnedGaussianDiffusion";
+      });
+    }
+    if (network.selfCondition() && (module == GaussianDiffusionConfig.Module.LEARNED
+        || module == GaussianDiffusionConfig.Module.WEIGHTED)) {
+      throw new IllegalArgumentException(config.type() + " does not take a self-conditioned network (nor does the"
+          + " reference): set self_condition false");
     }
     if (network.timeInput() == Network.TimeInput.CONTINUOUS) {
       throw new IllegalArgumentException(config.type() + " feeds integer timesteps 0.." + (config.timesteps() - 1)
@@ -134,6 +147,16 @@ public final class GaussianDiffusion implements Diffusion {
   /** Converts a raw network output; with clipping, x0 is clamped to [-1, 1] (and noise re-derived). */
   public Prediction fromOutput(Ops tf, Operand<TFloat32> x, Operand<TInt32> t, Operand<TFloat32> out,
       boolean clipXStart, boolean rederiveNoise) {
+    switch (config.module()) {
+      case LEARNED -> out = LearnedVariance.prediction(tf, out, network.channels());
+      case WEIGHTED -> {
+        WeightedObjective.Parts p = WeightedObjective.parts(tf, out, network.channels());
+        Operand<TFloat32> xStart = p.mix(tf, predictStartFromNoise(tf, x, t, p.noise()));
+        xStart = clipXStart ? clip(tf, xStart) : xStart;
+        return new Prediction(predictNoiseFromStart(tf, x, t, xStart), xStart);
+      }
+      default -> { }
+    }
     switch (config.objective()) {
       case PRED_NOISE -> {
         Operand<TFloat32> xStart = predictStartFromNoise(tf, x, t, out);
@@ -155,6 +178,17 @@ public final class GaussianDiffusion implements Diffusion {
     }
   }
 
+  /** Channels {@code from .. from + count - 1} of a channels-last tensor. */
+  static Operand<TFloat32> channels(Ops tf, Operand<TFloat32> x, int from, int count) {
+    int rank = x.shape().numDimensions();
+    int[] begin = new int[rank];
+    int[] size = new int[rank];
+    java.util.Arrays.fill(size, -1);
+    begin[rank - 1] = from;
+    size[rank - 1] = count;
+    return tf.slice(x, tf.constant(begin), tf.constant(size));
+  }
+
   private static Operand<TFloat32> clip(Ops tf, Operand<TFloat32> x) {
     return tf.clipByValue(x, tf.constant(-1f), tf.constant(1f));
   }
@@ -174,12 +208,21 @@ public final class GaussianDiffusion implements Diffusion {
   /** As above, for a class-conditional network. */
   public Operand<TFloat32> pLosses(Ops tf, Operand<TFloat32> x0, Operand<TInt32> t, Operand<TFloat32> noise,
       Operand<TInt64> classLabels, boolean selfConditionStep, Forward fwd) {
-    return tf.math.mean(perExampleLosses(tf, x0, t, noise, classLabels, selfConditionStep, fwd), tf.constant(0));
+    return tf.math.mean(pLossesPerExample(tf, x0, t, noise, classLabels, selfConditionStep, fwd), tf.constant(0));
   }
 
-  /** The loss of each example, [N]. */
-  private Operand<TFloat32> perExampleLosses(Ops tf, Operand<TFloat32> x0, Operand<TInt32> t, Operand<TFloat32> noise,
+  /** The loss of each example, [N] (the reference's loss_reduction='none'), as the module defines it. */
+  public Operand<TFloat32> pLossesPerExample(Ops tf, Operand<TFloat32> x0, Operand<TInt32> t, Operand<TFloat32> noise,
       Operand<TInt64> classLabels, boolean selfConditionStep, Forward fwd) {
+    switch (config.module()) {
+      case LEARNED -> {
+        return LearnedVariance.losses(this, tf, x0, t, noise, classLabels, fwd);
+      }
+      case WEIGHTED -> {
+        return WeightedObjective.losses(this, tf, x0, t, noise, classLabels, fwd);
+      }
+      default -> { }
+    }
     Operand<TFloat32> x = qSample(tf, x0, t, noise);
     Operand<TFloat32> selfCond = null;
     if (selfConditionStep) {
@@ -215,6 +258,7 @@ public final class GaussianDiffusion implements Diffusion {
     TrainingDraws draws = new TrainingDraws(tf, seed, window, sampleShape());
     Operand<TInt32> t = draws.uniformInt(1, config.timesteps());
     Operand<TFloat32> noise = draws.noiseLikeExamples(2);
+
     if (config.offsetNoiseStrength() > 0) {
       // [N, 1, ..., 1, C]: one offset per example and channel
       long[] offsetShape = new long[config.spatialRank() + 1];
@@ -222,7 +266,7 @@ public final class GaussianDiffusion implements Diffusion {
       offsetShape[config.spatialRank()] = network.channels();
       noise = tf.math.add(noise, tf.math.mul(draws.normal(3, offsetShape), tf.constant((float) config.offsetNoiseStrength())));
     }
-    return perExampleLosses(tf, normalize(tf, images), t, noise, classLabels, selfConditionStep, fwd);
+    return pLossesPerExample(tf, normalize(tf, images), t, noise, classLabels, selfConditionStep, fwd);
   }
 
   // the sigma view
@@ -312,11 +356,21 @@ public final class GaussianDiffusion implements Diffusion {
     Operand<TFloat32> denoised = clip(tf, toX0(tf, x, xt, cIn, sigma, out.out()));
     Operand<TFloat32> renoised = config.useCfgPlusPlus() && out.uncond() != null
         ? clip(tf, toX0(tf, x, xt, cIn, sigma, out.uncond())) : denoised;
-    return new Estimate(denoised, tf.math.div(tf.math.sub(x, renoised), sigma));
+    Operand<TFloat32> varianceFrac = config.module() == GaussianDiffusionConfig.Module.LEARNED
+        ? LearnedVariance.fraction(tf, out.out(), network.channels()) : null;
+    return new Estimate(denoised, tf.math.div(tf.math.sub(x, renoised), sigma), varianceFrac);
   }
 
   private Operand<TFloat32> toX0(Ops tf, Operand<TFloat32> x, Operand<TFloat32> xt, Operand<TFloat32> cIn,
       Operand<TFloat32> sigma, Operand<TFloat32> out) {
+    switch (config.module()) {
+      case LEARNED -> out = LearnedVariance.prediction(tf, out, network.channels());
+      case WEIGHTED -> {
+        WeightedObjective.Parts p = WeightedObjective.parts(tf, out, network.channels());
+        return p.mix(tf, tf.math.sub(x, tf.math.mul(sigma, p.noise())));
+      }
+      default -> { }
+    }
     return switch (config.objective()) {
       case PRED_NOISE -> tf.math.sub(x, tf.math.mul(sigma, out));
       case PRED_X0 -> out;

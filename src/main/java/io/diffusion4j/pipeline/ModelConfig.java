@@ -58,9 +58,13 @@ public record ModelConfig(NetworkConfig network, DiffusionConfig diffusion) {
   }
 
   /** Every diffusion type config.json names, for errors. */
-  private static final String DIFFUSION_TYPES = "GaussianDiffusion, GaussianDiffusion1D, " + GaussianDiffusionConfig.GUIDED_TYPE
-      + ", ElucidatedDiffusion, " + java.util.Arrays.stream(ContinuousTimeConfig.Kind.values())
-      .map(ContinuousTimeConfig.Kind::type).collect(java.util.stream.Collectors.joining(", "));
+  private static final String DIFFUSION_TYPES = "GaussianDiffusion, GaussianDiffusion1D, "
+      + java.util.stream.Stream.concat(
+          java.util.Arrays.stream(GaussianDiffusionConfig.Module.values()).map(GaussianDiffusionConfig.Module::type)
+              .filter(java.util.Objects::nonNull),
+          java.util.stream.Stream.concat(java.util.stream.Stream.of(ElucidatedDiffusionConfig.TYPE),
+              java.util.Arrays.stream(ContinuousTimeConfig.Kind.values()).map(ContinuousTimeConfig.Kind::type)))
+          .collect(java.util.stream.Collectors.joining(", "));
 
   private static DiffusionConfig diffusionFromJson(JsonObject json, NetworkConfig network) {
     JsonOptions o = new JsonOptions("diffusion", json);
@@ -71,23 +75,25 @@ public record ModelConfig(NetworkConfig network, DiffusionConfig diffusion) {
       o.finish();
       return c;
     }
+    GaussianDiffusionConfig.Module module = GaussianDiffusionConfig.Module.ofType(type);
+    if (module == GaussianDiffusionConfig.Module.GUIDED && network.spatialRank() != 2) {
+      throw new IllegalArgumentException("diffusion.type " + type + " does not fit model.type " + network.type());
+    }
     DiffusionConfig c = switch (type == null ? "" : type) {
       case "GaussianDiffusion", "GaussianDiffusion1D" -> {
         int rank = type.equals("GaussianDiffusion") ? 2 : 1;
         if (rank != network.spatialRank()) {
           throw new IllegalArgumentException("diffusion.type " + type + " does not fit model.type " + network.type());
         }
-        yield GaussianDiffusionConfig.fromJson(o, rank, false);
-      }
-      case GaussianDiffusionConfig.GUIDED_TYPE -> {
-        if (network.spatialRank() != 2) {
-          throw new IllegalArgumentException("diffusion.type " + type + " does not fit model.type " + network.type());
-        }
-        yield GaussianDiffusionConfig.fromJson(o, 2, true);
+        yield GaussianDiffusionConfig.fromJson(o, rank, GaussianDiffusionConfig.Module.PLAIN);
       }
       case ElucidatedDiffusionConfig.TYPE -> ElucidatedDiffusionConfig.fromJson(o, network.spatialRank(), network.channels());
-      default -> throw o.bad("type", type == null ? "(missing)" : "\"" + type + "\"",
-          DIFFUSION_TYPES);
+      default -> {
+        if (module == null) {
+          throw o.bad("type", type == null ? "(missing)" : "\"" + type + "\"", DIFFUSION_TYPES);
+        }
+        yield GaussianDiffusionConfig.fromJson(o, network.spatialRank(), module);
+      }
     };
     o.finish();
     return c;

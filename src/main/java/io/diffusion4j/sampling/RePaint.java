@@ -63,9 +63,9 @@ public final class RePaint implements DiffusionSampler {
   private final Placeholder<TFloat32> x;
   private final Placeholder<TFloat32> data;
   private final Placeholder<TFloat32> mask;
+  /** The DDPM step's coefficients, fed each step: sigma first. */
+  private final List<Placeholder<TFloat32>> coefficients = new ArrayList<>();
   private final Placeholder<TFloat32> sigma;
-  private final Placeholder<TFloat32> sigmaDown;
-  private final Placeholder<TFloat32> noiseStd;
   private final Placeholder<TFloat32> jumpStd;
   private final Placeholder<TInt64> seed;
   private final Placeholder<TInt64> index;
@@ -93,9 +93,10 @@ public final class RePaint implements DiffusionSampler {
     x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(batch));
     data = tf.withName("data").placeholder(TFloat32.class, Placeholder.shape(batch));
     mask = tf.withName("mask").placeholder(TFloat32.class, Placeholder.shape(batch));
-    sigma = scalar("sigma");
-    sigmaDown = scalar("sigma_down");
-    noiseStd = scalar("noise_std");
+    for (String name : Records.names(Ddpm.Coefficients.class)) {
+      coefficients.add(scalar(name));
+    }
+    sigma = coefficients.get(0);
     jumpStd = scalar("jump_std");
     seed = tf.placeholder(TInt64.class, Placeholder.shape(Shape.scalar()));
     index = tf.placeholder(TInt64.class, Placeholder.shape(Shape.scalar()));
@@ -123,8 +124,9 @@ public final class RePaint implements DiffusionSampler {
       Value knownPart = Value.of(tf, denoiser.normalize(tf, data)).plus(step.noise().times(Value.of(tf, sigma)));
       Value merged = Value.of(tf, mask).times(knownPart)
           .plus(Value.of(tf, tf.math.sub(tf.constant(1f), mask)).times(Value.of(tf, x)));
-      return DDPM.step(step, new Ddim.State(merged), new Ddim.Coefficients(Value.of(tf, sigma),
-          Value.of(tf, sigmaDown), Value.of(tf, noiseStd)), false).x().operand();
+      Ddpm.Coefficients c = Records.of(Ddpm.Coefficients.class,
+          coefficients.stream().map(p -> Value.of(tf, p)).toList());
+      return DDPM.step(step, new Ddim.State(merged), c, false).x().operand();
     });
   }
 
@@ -145,7 +147,7 @@ public final class RePaint implements DiffusionSampler {
     Guidance guidance = settings.stepGuidance();
     Operand<TFloat32> stepOut = steppedFor(guidance);
     double[] sigmas = Schedule.OWN.sigmas(denoiser, DDPM.steps(denoiser, settings.steps()));
-    List<Ddim.Coefficients> plan = DDPM.plan(sigmas, new Settings(DDPM, sigmas.length - 1, Schedule.OWN, 1,
+    List<Ddpm.Coefficients> plan = DDPM.plan(sigmas, new Settings(DDPM, sigmas.length - 1, Schedule.OWN, 1,
         settings.sNoise(), Settings.Churn.NONE, null, settings.seed()));
     List<Tensor> owned = new ArrayList<>();
     try {
@@ -212,9 +214,8 @@ public final class RePaint implements DiffusionSampler {
       this.scaleT = scaleT;
     }
 
-    TFloat32 step(Operand<TFloat32> out, TFloat32 state, Ddim.Coefficients c) {
-      return run(out, state, List.of(sigma, sigmaDown, noiseStd),
-          new double[] {c.sigma().number(), c.sigmaDown().number(), c.noiseStd().number()});
+    TFloat32 step(Operand<TFloat32> out, TFloat32 state, Ddpm.Coefficients c) {
+      return run(out, state, coefficients, Records.values(c).stream().mapToDouble(Value::number).toArray());
     }
 
     TFloat32 jump(TFloat32 state, double std) {

@@ -52,8 +52,11 @@ public final class Step {
     this.like = like;
   }
 
-  /** D(x; sigma) and the noise to re-noise with, for DDIM-type steps (they differ from (x - D) / sigma under CFG++). */
-  public record Estimate(Value denoised, Value noise) {}
+  /**
+   * D(x; sigma) and the noise to re-noise with, for DDIM-type steps (they differ from (x - D) /
+   * sigma under CFG++), and a learned variance's interpolation fraction (null for most models).
+   */
+  public record Estimate(Value denoised, Value noise, Value varianceFrac) {}
 
   /** D(x; sigma), the estimate of x0 at noise level sigma (a scalar). */
   public Value denoise(Value x, Value sigma) {
@@ -64,7 +67,8 @@ public final class Step {
   /** Both estimates of one evaluation at (x, sigma). */
   public Estimate estimate(Value x, Value sigma) {
     Denoiser.Estimate e = denoiser.estimate(tf, x.operand(), sigma.operand(), conditioning());
-    return new Estimate(Value.of(tf, keep(e.denoised())), Value.of(tf, e.noise()));
+    return new Estimate(Value.of(tf, keep(e.denoised())), Value.of(tf, e.noise()),
+        e.varianceFrac() == null ? null : Value.of(tf, e.varianceFrac()));
   }
 
   private Conditioning conditioning() {

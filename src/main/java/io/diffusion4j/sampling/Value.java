@@ -67,6 +67,10 @@ public final class Value {
     return of(tf, tf.math.div(operand(), other.operand()));
   }
 
+  public Value exp() {
+    return of(tf, tf.math.exp(operand()));
+  }
+
   public Value zerosLike() {
     return of(tf, tf.zerosLike(operand()));
   }

@@ -211,7 +211,7 @@ class NoiseScheduleTest {
       }
       NoiseSchedule s = GaussianDiffusionConfig.fromJson(new io.diffusion4j.io.JsonOptions("diffusion",
           com.google.gson.JsonParser.parseString(java.nio.file.Files.readString(dir.resolve("config.json")))
-              .getAsJsonObject().getAsJsonObject("diffusion")), c.contains("1d") ? 1 : 2, false).schedule();
+              .getAsJsonObject().getAsJsonObject("diffusion")), c.contains("1d") ? 1 : 2, GaussianDiffusionConfig.Module.PLAIN).schedule();
       assertArrayEquals(expected, s.ddimTimePairs(5), c);
     }
   }

@@ -13,18 +13,14 @@ import java.util.List;
  * implies, step to sigma_down and add sigma_up of fresh noise, where sigma_up is eta times
  * DDPM's posterior standard deviation. eta 0 is deterministic; eta 1 is DDPM's ancestral step.
  */
-public class Ddim extends Solver<Ddim.Coefficients, Ddim.State> {
+public final class Ddim extends Solver<Ddim.Coefficients, Ddim.State> {
 
   public record Coefficients(Value sigma, Value sigmaDown, Value noiseStd) {}
 
   public record State(Value x) {}
 
   public Ddim() {
-    this("ddim", "DDIM (Song et al. 2021), deterministic at eta 0");
-  }
-
-  Ddim(String name, String description) {
-    super(name, description, 1, true, 1, Coefficients.class, State.class);
+    super("ddim", "DDIM (Song et al. 2021), deterministic at eta 0", 1, true, 1, Coefficients.class, State.class);
   }
 
   /** The config's ddim_sampling_eta. */
@@ -41,20 +37,21 @@ public class Ddim extends Solver<Ddim.Coefficients, Ddim.State> {
   @Override
   public List<Coefficients> plan(double[] sigmas, Settings settings) {
     List<Coefficients> plan = new ArrayList<>();
-    double eta = settings.eta();
     for (int i = 0; i < sigmas.length - 1; i++) {
-      double s = sigmas[i];
-      double next = sigmas[i + 1];
-      double abar = 1 / (1 + s * s);
-      double abarNext = 1 / (1 + next * next);
-      double variance = eta * eta * (1 - abarNext) / (1 - abar) * (1 - abar / abarNext);
-      double up = Math.sqrt(Math.max(variance, 0) * (1 + next * next));
-      double down = Math.sqrt(Math.max(next * next - up * up, 0));
-      plan.add(new Coefficients(Value.of(s), Value.of(down), Value.of(up * settings.sNoise())));
+      double[] downUp = downUp(sigmas[i], sigmas[i + 1], settings.eta());
+      plan.add(new Coefficients(Value.of(sigmas[i]), Value.of(downUp[0]), Value.of(downUp[1] * settings.sNoise())));
     }
     return plan;
   }
 
+  /** {sigma_down, sigma_up} of the step from {@code s} to {@code next} at {@code eta}. */
+  static double[] downUp(double s, double next, double eta) {
+    double abar = 1 / (1 + s * s);
+    double abarNext = 1 / (1 + next * next);
+    double variance = eta * eta * (1 - abarNext) / (1 - abar) * (1 - abar / abarNext);
+    double up = Math.sqrt(Math.max(variance, 0) * (1 + next * next));
+    return new double[] {Math.sqrt(Math.max(next * next - up * up, 0)), up};
+  }
 
   @Override
   public boolean renoises() {
