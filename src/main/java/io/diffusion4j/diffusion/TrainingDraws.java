@@ -29,21 +29,28 @@ final class TrainingDraws {
     this.window = window;
   }
 
-  /** Uniform integers in [0, max), one per example. */
+  /** Uniform integers in [0, max), one per example (which copies of the batch share). */
   Operand<TInt32> uniformInt(long stream, int max) {
-    Operand<TInt32> all = Random.uniformInt(tf, window.fullShape(tf, tf.constant(new int[0])),
-        stream(stream), tf.constant(0), tf.constant(max));
-    return window.cut(tf, all, Shape.of(-1));
+    Operand<TInt32> all = Random.uniformInt(tf, window.exampleShape(tf), stream(stream), tf.constant(0),
+        tf.constant(max));
+    return window.cut(tf, window.shared(tf, all), Shape.of(-1));
   }
 
-  /** Uniform values in [0, 1), one per example. */
+  /** Uniform values in [0, 1), one per example (which copies of the batch share). */
   Operand<TFloat32> uniform(long stream) {
-    Operand<TFloat32> all = Random.uniform(tf, window.fullShape(tf, tf.constant(new int[0])), stream(stream));
-    return window.cut(tf, all, Shape.of(-1));
+    Operand<TFloat32> all = Random.uniform(tf, window.exampleShape(tf), stream(stream));
+    return window.cut(tf, window.shared(tf, all), Shape.of(-1));
   }
 
-  /** Standard normal values shaped [N, trailing...]: [] for one per example. */
+  /**
+   * Standard normal values shaped [N, trailing...]: [] for one per example (which copies of the
+   * batch share), else each row's own.
+   */
   Operand<TFloat32> normal(long stream, long... trailing) {
+    if (trailing.length == 0) {
+      Operand<TFloat32> all = Random.normal(tf, window.exampleShape(tf), stream(stream));
+      return window.cut(tf, window.shared(tf, all), Shape.of(-1));
+    }
     int[] dims = Arrays.stream(trailing).mapToInt(Math::toIntExact).toArray();
     Operand<TFloat32> all = Random.normal(tf, window.fullShape(tf, tf.constant(dims)), stream(stream));
     // static sizes for the trailing axes keep the shape known to the graph

@@ -1,5 +1,7 @@
 package io.diffusion4j.nn;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
@@ -12,8 +14,25 @@ import org.tensorflow.types.family.TType;
  * (gradient accumulation) and across workers; random draws are made for the whole batch and then
  * cut to the window, so every example gets the same noise, timestep and dropout mask however the
  * step is split.
+ *
+ * <p>A training objective may see several copies of the step's batch (XMWrapper's candidates):
+ * the window then covers copies {@code firstCopy ... firstCopy + count - 1} of {@code copies},
+ * its rows those of each copy in turn. Draws per example (timesteps, noise levels) are shared by
+ * the copies, every other draw (the noise, dropout) is each copy's own.
  */
-public record BatchWindow(Operand<TInt32> start, Operand<TInt32> size, Operand<TInt32> full) {
+public record BatchWindow(Operand<TInt32> start, Operand<TInt32> size, Operand<TInt32> full, int firstCopy, int count,
+    int copies) {
+
+  public BatchWindow(Operand<TInt32> start, Operand<TInt32> size, Operand<TInt32> full) {
+    this(start, size, full, 0, 1, 1);
+  }
+
+  public BatchWindow {
+    if (count < 1 || firstCopy < 0 || firstCopy + count > copies) {
+      throw new IllegalArgumentException("copies " + firstCopy + ".." + (firstCopy + count - 1) + " of " + copies
+          + " are not a range of copies");
+    }
+  }
 
   /** The whole step in one batch of {@code size} rows. */
   public static BatchWindow whole(Ops tf, Operand<TInt32> size) {
@@ -25,26 +44,53 @@ public record BatchWindow(Operand<TInt32> start, Operand<TInt32> size, Operand<T
     return new BatchWindow(tf.math.mul(part, size), size, tf.math.mul(size, tf.constant(parts)));
   }
 
+  /** This window's rows in copies {@code first ... first + count - 1} of {@code copies} of the step's batch. */
+  public BatchWindow copies(int first, int count, int copies) {
+    if (this.copies != 1) {
+      throw new IllegalStateException("a window over copies cannot be copied again");
+    }
+    return new BatchWindow(start, size, full, first, count, copies);
+  }
+
   /** The size of a batch [N, ...] as a scalar. */
   public static Operand<TInt32> rows(Ops tf, Operand<?> batch) {
     return tf.reshape(tf.slice(tf.shape(batch), tf.constant(new int[] {0}), tf.constant(new int[] {1})),
         tf.constant(new int[0]));
   }
 
-  /** The shape [full, trailing...] to draw for the whole step. */
+  /** The shape [full x copies, trailing...] to draw for the whole step, a draw per row of every copy. */
   public Operand<TInt32> fullShape(Ops tf, Operand<TInt32> trailing) {
-    return tf.concat(java.util.List.of(tf.reshape(full, tf.constant(new int[] {1})), trailing), tf.constant(0));
+    Operand<TInt32> rows = copies == 1 ? full : tf.math.mul(full, tf.constant(copies));
+    return tf.concat(List.of(tf.reshape(rows, tf.constant(new int[] {1})), trailing), tf.constant(0));
   }
 
-  /** This window's rows of {@code all} [full, ...], with the static shape {@code like} where it is known. */
+  /** The shape [full] of a draw per example, which copies share (see {@link #shared}). */
+  public Operand<TInt32> exampleShape(Ops tf) {
+    return tf.reshape(full, tf.constant(new int[] {1}));
+  }
+
+  /** A draw per example [full] as a draw per row of every copy [full x copies]. */
+  public <T extends TType> Operand<T> shared(Ops tf, Operand<T> perExample) {
+    return copies == 1 ? perExample : tf.tile(perExample, tf.constant(new int[] {copies}));
+  }
+
+  /**
+   * This window's rows of {@code all} [full x copies, ...], copy by copy, with the static shape
+   * {@code like} where it is known.
+   */
   public <T extends TType> Operand<T> cut(Ops tf, Operand<T> all, Shape like) {
     int rank = like.numDimensions();
-    Operand<TInt32> begin = tf.concat(java.util.List.of(tf.reshape(start, tf.constant(new int[] {1})),
-        tf.constant(new int[rank - 1])), tf.constant(0));
     int[] rest = new int[rank - 1];
     java.util.Arrays.fill(rest, -1);
-    Operand<TInt32> extent = tf.concat(java.util.List.of(tf.reshape(size, tf.constant(new int[] {1})),
-        tf.constant(rest)), tf.constant(0));
-    return tf.ensureShape(tf.slice(all, begin, extent), like);
+    Operand<TInt32> extent = tf.concat(List.of(tf.reshape(size, tf.constant(new int[] {1})), tf.constant(rest)),
+        tf.constant(0));
+    List<Operand<T>> parts = new ArrayList<>();
+    for (int copy = firstCopy; copy < firstCopy + count; copy++) {
+      Operand<TInt32> first = copy == 0 ? start : tf.math.add(start, tf.math.mul(full, tf.constant(copy)));
+      Operand<TInt32> begin = tf.concat(List.of(tf.reshape(first, tf.constant(new int[] {1})),
+          tf.constant(new int[rank - 1])), tf.constant(0));
+      parts.add(tf.slice(all, begin, extent));
+    }
+    return tf.ensureShape(parts.size() == 1 ? parts.get(0) : tf.concat(parts, tf.constant(0)), like);
   }
 }

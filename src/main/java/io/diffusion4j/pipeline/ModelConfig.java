@@ -9,6 +9,7 @@ import io.diffusion4j.diffusion.ContinuousTimeConfig;
 import io.diffusion4j.diffusion.DiffusionConfig;
 import io.diffusion4j.diffusion.ElucidatedDiffusionConfig;
 import io.diffusion4j.diffusion.GaussianDiffusionConfig;
+import io.diffusion4j.diffusion.XmWrapper;
 import io.diffusion4j.io.JsonOptions;
 import io.diffusion4j.models.NetworkConfig;
 import java.io.IOException;
@@ -17,14 +18,23 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
- * A model folder's config.json: the network and, optionally, the diffusion around it, each with
- * the Python reference's type and option names.
+ * A model folder's config.json: the network and, optionally, the diffusion around it and a
+ * wrapper of its training objective, each with the Python reference's type and option names.
+ *
+ * @param wrapper XMWrapper, or null
  */
-public record ModelConfig(NetworkConfig network, DiffusionConfig diffusion) {
+public record ModelConfig(NetworkConfig network, DiffusionConfig diffusion, XmWrapper wrapper) {
+
+  public ModelConfig(NetworkConfig network, DiffusionConfig diffusion) {
+    this(network, diffusion, null);
+  }
 
   public ModelConfig {
     if (network == null) {
       throw new IllegalArgumentException("a model config needs a network");
+    }
+    if (wrapper != null && diffusion == null) {
+      throw new IllegalArgumentException("a \"wrapper\" wraps the diffusion: give config.json a \"diffusion\" section");
     }
     if (diffusion != null && diffusion.spatialRank() != network.spatialRank()) {
       throw new IllegalArgumentException("diffusion " + diffusion.type() + " does not fit model " + network.type());
@@ -41,7 +51,7 @@ public record ModelConfig(NetworkConfig network, DiffusionConfig diffusion) {
     if (!root.isJsonObject() || !root.getAsJsonObject().has("model")
         || !root.getAsJsonObject().get("model").isJsonObject()) {
       throw new IllegalArgumentException("config.json must be an object with a \"model\" object"
-          + " (and optionally a \"diffusion\" object)");
+          + " (and optionally \"diffusion\" and \"wrapper\" objects)");
     }
     JsonOptions top = new JsonOptions("config", root.getAsJsonObject());
     NetworkConfig network = NetworkConfig.fromJson(top.get("model").getAsJsonObject());
@@ -53,8 +63,16 @@ public record ModelConfig(NetworkConfig network, DiffusionConfig diffusion) {
       }
       diffusion = diffusionFromJson(d.getAsJsonObject(), network);
     }
+    XmWrapper wrapper = null;
+    if (top.has("wrapper")) {
+      JsonElement w = top.get("wrapper");
+      if (!w.isJsonObject()) {
+        throw top.bad("wrapper", w, "an object");
+      }
+      wrapper = XmWrapper.fromJson(new JsonOptions("wrapper", w.getAsJsonObject()));
+    }
     top.finish();
-    return new ModelConfig(network, diffusion);
+    return new ModelConfig(network, diffusion, wrapper);
   }
 
   /** Every diffusion type config.json names, for errors. */
@@ -187,6 +205,9 @@ public record ModelConfig(NetworkConfig network, DiffusionConfig diffusion) {
     j.add("model", network.toJson());
     if (diffusion != null) {
       j.add("diffusion", diffusion.toJson());
+    }
+    if (wrapper != null) {
+      j.add("wrapper", wrapper.toJson());
     }
     return j;
   }

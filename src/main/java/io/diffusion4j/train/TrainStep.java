@@ -1,6 +1,7 @@
 package io.diffusion4j.train;
 
 import io.diffusion4j.diffusion.Diffusion;
+import io.diffusion4j.diffusion.XmWrapper;
 import io.diffusion4j.distribute.Collectives;
 import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.nn.BatchWindow;
@@ -37,8 +38,17 @@ import org.tensorflow.types.TInt64;
  */
 public final class TrainStep {
 
-  /** How a step optimises: Adam's settings, clipping (0 = none) and micro-batches per step. */
-  public record Options(Adam.Options adam, double maxGradNorm, int gradientAccumulateEvery) {
+  /**
+   * How a step optimises: Adam's settings, clipping (0 = none) and micro-batches per step.
+   *
+   * @param batchSize the examples of one micro-batch on all workers, 0 when unknown (XMWrapper
+   *     groups its candidates by it)
+   */
+  public record Options(Adam.Options adam, double maxGradNorm, int gradientAccumulateEvery, int batchSize) {
+    public Options(Adam.Options adam, double maxGradNorm, int gradientAccumulateEvery) {
+      this(adam, maxGradNorm, gradientAccumulateEvery, 0);
+    }
+
     public Options {
       if (gradientAccumulateEvery < 1) {
         throw new IllegalArgumentException("gradient_accumulate_every = " + gradientAccumulateEvery + " must be at least 1");
@@ -51,6 +61,7 @@ public final class TrainStep {
 
   private final DiffusionModel model;
   private final int accumulate;
+  private final int batchSize;
   /** The other workers' gradients are averaged in through these; null in a single process. */
   private final Collectives replicas;
   private final Placeholder<TFloat32> images;
@@ -85,6 +96,7 @@ public final class TrainStep {
   public TrainStep(DiffusionModel model, Options options, Collectives replicas) {
     this.model = model;
     this.accumulate = options.gradientAccumulateEvery();
+    this.batchSize = options.batchSize();
     this.replicas = replicas;
     Diffusion diffusion = model.diffusion().orElseThrow(
         () -> new IllegalArgumentException("training needs a config with a \"diffusion\" section"));
@@ -140,8 +152,10 @@ public final class TrainStep {
     Operand<TInt32> part = tf.math.add(tf.math.mul(microIndex, tf.constant(workers)),
         tf.constant(replicas == null ? 0 : replicas.index()));
     BatchWindow window = BatchWindow.part(tf, BatchWindow.rows(tf, images), part, accumulate * workers);
-    Operand<TFloat32> localLoss = diffusion.loss(tf, images, labels, seed, window, selfCond,
-        Forward.training(seed, window));
+    XmWrapper xm = model.config().wrapper();
+    Operand<TFloat32> localLoss = xm == null
+        ? diffusion.loss(tf, images, labels, seed, window, selfCond, Forward.training(seed, window))
+        : xm.loss(diffusion, tf, images, labels, seed, window, batchSize / workers, selfCond);
     List<Operand<TFloat32>> vars = new ArrayList<>();
     params.forEach(p -> vars.add(p.variable()));
     List<Operand<TFloat32>> grads = new ArrayList<>();

@@ -138,7 +138,7 @@ public record TrainerOptions(
 
   public TrainStep.Options stepOptions() {
     return new TrainStep.Options(new Adam.Options(adamBetas.get(0), adamBetas.get(1), 1e-8), maxGradNorm,
-        gradientAccumulateEvery);
+        gradientAccumulateEvery, trainBatchSize);
   }
 
   public JsonObject toJson() {

@@ -11,6 +11,7 @@ import io.diffusion4j.diffusion.ContinuousTimeDiffusion;
 import io.diffusion4j.diffusion.Denoiser;
 import io.diffusion4j.diffusion.GaussianDiffusion;
 import io.diffusion4j.diffusion.NoiseSchedule;
+import io.diffusion4j.diffusion.XmWrapper;
 import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.io.Npy;
 import io.diffusion4j.nn.Forward;
@@ -193,6 +194,41 @@ class FamilyFixturesTest {
       assertRelative(floats(v, "losses"), losses(m, d, dir, times), 2e-4);
       float[][] mv = meanAndLogVariance(m, d, Npy.read(dir.resolve("x_t.npy")), times);
       Close.assertClose(Npy.read(dir.resolve("model_mean.npy")).data(), mv[0], 2e-4);
+    }
+  }
+
+  /**
+   * XMWrapper's loss: the reference's candidates, given in (example, candidate) order, evaluated
+   * here candidate by candidate, each example's least loss averaged.
+   */
+  @Test
+  void xmWrapperMatchesReference() throws IOException {
+    Path dir = REF.resolve("xm_wrapper");
+    JsonObject v = values(dir);
+    int[] times = ints(v, "times");
+    try (DiffusionModel m = DiffusionModel.load(dir, DiffusionModel.Weights.MODEL)) {
+      XmWrapper xm = m.config().wrapper();
+      assertEquals(new XmWrapper(3, 4), xm);
+      GaussianDiffusion d = (GaussianDiffusion) m.diffusion().orElseThrow();
+      Ops tf = m.ops();
+      int k = xm.candidates();
+      int n = times.length;
+      FloatArray noise = Npy.read(dir.resolve("noise.npy"));
+      int per = noise.data().length / (n * k);
+      float[] candidateMajor = new float[noise.data().length];
+      int[] tiledTimes = new int[n * k];
+      for (int i = 0; i < n; i++) {
+        for (int j = 0; j < k; j++) {
+          System.arraycopy(noise.data(), (i * k + j) * per, candidateMajor, (j * n + i) * per, per);
+          tiledTimes[j * n + i] = times[i];
+        }
+      }
+      long[] shape = noise.shape().clone();
+      Operand<TFloat32> images = d.normalize(tf, tf.tile(constant(tf, Npy.read(dir.resolve("images.npy"))),
+          tf.constant(new int[] {k, 1, 1, 1})));
+      Operand<TFloat32> losses = d.pLossesPerExample(tf, images, tf.constant(tiledTimes),
+          tf.constant(Shape.of(shape), DataBuffers.of(candidateMajor)), null, false, Forward.inference());
+      assertEquals(v.get("loss").getAsDouble(), run(m, XmWrapper.leastPerExample(tf, losses, k))[0], 1e-5);
     }
   }
 }
