@@ -45,7 +45,8 @@ public interface NetworkConfig {
     String type = o.getString("type", null);
     if (type == null) {
       throw new IllegalArgumentException(
-          "model.type is required: Unet, Unet1D, KarrasUnet, KarrasUnet1D, KarrasUnet3D or " + GuidedUnetConfig.TYPE);
+          "model.type is required: Unet, Unet1D, KarrasUnet, KarrasUnet1D, KarrasUnet3D, " + GuidedUnetConfig.TYPE
+              + " or " + UViTConfig.TYPE);
     }
     NetworkConfig c = switch (type) {
       case "Unet" -> UnetConfig.fromJson(o, 2);
@@ -54,8 +55,9 @@ public interface NetworkConfig {
       case "KarrasUnet1D" -> KarrasUnetConfig.fromJson(o, 1);
       case "KarrasUnet3D" -> KarrasUnetConfig.fromJson(o, 3);
       case GuidedUnetConfig.TYPE -> GuidedUnetConfig.fromJson(o);
-      default -> throw o.bad("type", "\"" + type + "\"", "Unet, Unet1D, KarrasUnet, KarrasUnet1D, KarrasUnet3D or "
-          + GuidedUnetConfig.TYPE);
+      case UViTConfig.TYPE -> UViTConfig.fromJson(o);
+      default -> throw o.bad("type", "\"" + type + "\"", "Unet, Unet1D, KarrasUnet, KarrasUnet1D, KarrasUnet3D, "
+          + GuidedUnetConfig.TYPE + " or " + UViTConfig.TYPE);
     };
     o.finish();
     return c;

@@ -4,8 +4,11 @@ import java.util.Arrays;
 import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.AssertThat;
 import org.tensorflow.op.core.Squeeze;
+import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 
 /**
@@ -56,6 +59,33 @@ final class NetworkInput {
       x = tf.concat(List.of(selfCond == null ? tf.zerosLike(x) : selfCond, x), tf.constant(-1));
     }
     return new NetworkInput(rank, x);
+  }
+
+  /**
+   * Throws unless {@code spatial} has {@code rank} sizes, each a positive multiple of
+   * {@code factor}; -1 (a size known only when the graph runs) is left to {@link #divisibleWhenRun}.
+   *
+   * @param divisibility the rule, for messages: "must be divisible by ..."
+   */
+  static void checkDivisible(String type, int rank, long[] spatial, int factor, String divisibility) {
+    if (spatial.length != rank) {
+      throw new IllegalArgumentException(type + " takes " + rank + " spatial dimension(s), got " + Arrays.toString(spatial));
+    }
+    for (long d : spatial) {
+      if (d != -1 && (d <= 0 || d % factor != 0)) {
+        throw new IllegalArgumentException("input size " + Arrays.toString(spatial) + " " + divisibility);
+      }
+    }
+  }
+
+  /** {@code x} [N, ..., C] once the check of {@link #checkDivisible} has passed when the graph runs. */
+  static Operand<TFloat32> divisibleWhenRun(Ops tf, String type, int rank, Operand<TFloat32> x, int factor,
+      String divisibility) {
+    Operand<TInt32> spatial = tf.slice(tf.shape(x), tf.constant(new int[] {1}), tf.constant(new int[] {rank}));
+    Operand<TBool> ok = tf.reduceAll(tf.math.logicalAnd(tf.math.greater(spatial, tf.constant(0)),
+        tf.math.equal(tf.math.floorMod(spatial, tf.constant(factor)), tf.constant(0))), tf.constant(0));
+    AssertThat check = tf.assertThat(ok, List.of(tf.constant(type + " input size"), spatial, tf.constant(divisibility)));
+    return tf.withControlDependencies(List.of(check)).identity(x);
   }
 
   /** The input as the network's first layer takes it. */

@@ -26,12 +26,17 @@ final class ResnetBlock {
   private final double dropout;
 
   ResnetBlock(ParamScope s, int spatialRank, int dim, int dimOut, int timeDim, double dropout) {
+    this(s, spatialRank, dim, dimOut, timeDim, dropout, RmsNorm.channelsFirst(spatialRank));
+  }
+
+  /** @param norms makes the blocks' norms (the gains' PyTorch shape differs by model) */
+  ResnetBlock(ParamScope s, int spatialRank, int dim, int dimOut, int timeDim, double dropout, RmsNorm.Factory norms) {
     this.dropout = dropout;
     mlp = new Linear(s.child("mlp").child(1), timeDim, 2 * dimOut);
     proj1 = Conv.same(s.child("block1").child("proj"), spatialRank, dim, dimOut, 3);
-    norm1 = new RmsNorm(s.child("block1").child("norm"), spatialRank, dimOut);
+    norm1 = norms.create(s.child("block1").child("norm"), dimOut);
     proj2 = Conv.same(s.child("block2").child("proj"), spatialRank, dimOut, dimOut, 3);
-    norm2 = new RmsNorm(s.child("block2").child("norm"), spatialRank, dimOut);
+    norm2 = norms.create(s.child("block2").child("norm"), dimOut);
     resConv = dim != dimOut ? new Conv(s.child("res_conv"), spatialRank, dim, dimOut, 1, 1, 0, true) : null;
   }
 

@@ -14,16 +14,13 @@ import io.diffusion4j.nn.RmsNorm;
 import io.diffusion4j.nn.TimeEmbedding;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
-import org.tensorflow.op.core.AssertThat;
 import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
-import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 
 /**
@@ -237,17 +234,7 @@ public final class Unet implements Network {
 
   @Override
   public void checkSpatialSize(long[] spatial) {
-    int factor = config.downsampleFactor();
-    if (spatial.length != config.spatialRank()) {
-      throw new IllegalArgumentException(type() + " takes " + config.spatialRank()
-          + " spatial dimension(s), got " + Arrays.toString(spatial));
-    }
-    for (long d : spatial) {
-      // -1: a size known only when the graph runs, checked then (divisibleWhenRun)
-      if (d != -1 && (d <= 0 || d % factor != 0)) {
-        throw new IllegalArgumentException("input size " + Arrays.toString(spatial) + " " + divisibility());
-      }
-    }
+    NetworkInput.checkDivisible(type(), config.spatialRank(), spatial, config.downsampleFactor(), divisibility());
   }
 
   private String divisibility() {
@@ -257,14 +244,7 @@ public final class Unet implements Network {
 
   @Override
   public Operand<TFloat32> checkSizeWhenRun(Ops tf, Operand<TFloat32> x) {
-    int rank = config.spatialRank();
-    Operand<TInt32> spatial = tf.slice(tf.shape(x), tf.constant(new int[] {1}), tf.constant(new int[] {rank}));
-    Operand<TInt32> factor = tf.constant(config.downsampleFactor());
-    Operand<TBool> ok = tf.reduceAll(tf.math.logicalAnd(tf.math.greater(spatial, tf.constant(0)),
-        tf.math.equal(tf.math.floorMod(spatial, factor), tf.constant(0))), tf.constant(0));
-    AssertThat check = tf.assertThat(ok, List.of(tf.constant(type() + " input size"), spatial,
-        tf.constant(divisibility())));
-    return tf.withControlDependencies(List.of(check)).identity(x);
+    return NetworkInput.divisibleWhenRun(tf, type(), config.spatialRank(), x, config.downsampleFactor(), divisibility());
   }
 
   @Override

@@ -29,15 +29,21 @@ public final class Attention {
   private final RmsNorm outNorm;
 
   public static Attention full(ParamScope s, int spatialRank, int dim, int heads, int dimHead, int numMemKv) {
-    return new Attention(s, false, spatialRank, dim, heads, dimHead, numMemKv);
+    return new Attention(s, false, spatialRank, dim, heads, dimHead, numMemKv, null);
   }
 
   public static Attention linear(ParamScope s, int spatialRank, int dim, int heads, int dimHead, int numMemKv) {
-    return new Attention(s, true, spatialRank, dim, heads, dimHead, numMemKv);
+    return linear(s, spatialRank, dim, heads, dimHead, numMemKv, RmsNorm.channelsFirst(spatialRank));
+  }
+
+  /** Linear attention whose output norm {@code norms} makes (the gain's PyTorch shape differs by model). */
+  public static Attention linear(ParamScope s, int spatialRank, int dim, int heads, int dimHead, int numMemKv,
+      RmsNorm.Factory norms) {
+    return new Attention(s, true, spatialRank, dim, heads, dimHead, numMemKv, norms);
   }
 
   private Attention(ParamScope s, boolean linear, int spatialRank, int dim, int heads, int dimHead,
-      int numMemKv) {
+      int numMemKv, RmsNorm.Factory norms) {
     this.linear = linear;
     this.heads = heads;
     this.dimHead = dimHead;
@@ -49,7 +55,7 @@ public final class Attention {
     this.toQkv = new Conv(s.child("to_qkv"), spatialRank, dim, 3 * hidden, 1, 1, 0, false);
     if (linear) {
       this.toOut = new Conv(s.child("to_out").child(0), spatialRank, hidden, dim, 1, 1, 0, true);
-      this.outNorm = new RmsNorm(s.child("to_out").child(1), spatialRank, dim);
+      this.outNorm = norms.create(s.child("to_out").child(1), dim);
     } else {
       this.toOut = new Conv(s.child("to_out"), spatialRank, hidden, dim, 1, 1, 0, true);
       this.outNorm = null;

@@ -31,6 +31,12 @@ public final class Conv {
   /** A convolution whose PyTorch weight maps to TensorFlow through a custom layout. */
   Conv(ParamScope s, int spatialRank, ParamLayout layout, int fanIn, int out, int kernel, int stride,
       int padding, boolean bias) {
+    this(spatialRank, kernel, stride, padding, s.param("weight", layout, Init.uniform(1 / Math.sqrt(fanIn))),
+        bias ? s.param("bias", ParamLayout.same(out), Init.uniform(1 / Math.sqrt(fanIn))) : null);
+  }
+
+  /** A convolution over given parameters (layouts or initialisations of their own); {@code bias} may be null. */
+  Conv(int spatialRank, int kernel, int stride, int padding, Operand<TFloat32> weight, Operand<TFloat32> bias) {
     if (spatialRank < 1 || spatialRank > 3) {
       throw new IllegalArgumentException("spatial rank must be 1, 2 or 3, got " + spatialRank);
     }
@@ -38,9 +44,8 @@ public final class Conv {
     this.kernel = kernel;
     this.stride = stride;
     this.padding = padding;
-    double bound = 1 / Math.sqrt(fanIn);
-    this.weight = s.param("weight", layout, Init.uniform(bound));
-    this.bias = bias ? s.param("bias", ParamLayout.same(out), Init.uniform(bound)) : null;
+    this.weight = weight;
+    this.bias = bias;
   }
 
   /** A "same" convolution: stride 1, padding k/2. */

@@ -31,4 +31,24 @@ public interface Init {
   static Init constant(float value) {
     return (tf, shape, seed) -> tf.fill(tf.constant(shape), tf.constant(value));
   }
+
+  /**
+   * nn.init.kaiming_uniform_ with its defaults (a = 0, fan_in, leaky_relu gain sqrt(2)):
+   * U(-sqrt(6 / fan_in), sqrt(6 / fan_in)).
+   */
+  static Init kaimingUniform(int fanIn) {
+    return uniform(Math.sqrt(6.0 / fanIn));
+  }
+
+  /** {@code base}'s values for 1/{@code times} of the last axis, tiled {@code times} times along it. */
+  static Init tiledAlongLast(Init base, int times) {
+    return (tf, shape, seed) -> {
+      long[] part = shape.clone();
+      part[part.length - 1] /= times;
+      long[] multiples = new long[shape.length];
+      java.util.Arrays.fill(multiples, 1);
+      multiples[multiples.length - 1] = times;
+      return tf.tile(base.build(tf, part, seed), tf.constant(multiples));
+    };
+  }
 }
