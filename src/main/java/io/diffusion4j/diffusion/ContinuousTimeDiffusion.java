@@ -87,17 +87,18 @@ public final class ContinuousTimeDiffusion implements Diffusion {
     boolean v = config.objective() == ContinuousTimeConfig.PredObjective.V;
     Operand<TFloat32> target = v ? tf.math.sub(tf.math.mul(alpha, noise), tf.math.mul(sigma, x0)) : noise;
     Operand<TFloat32> losses = Losses.meanPerExample(tf, tf.math.squaredDifference(out, target));
-    return tf.math.mul(losses, lossWeight(tf, logSnr, v));
+    Operand<TFloat32> weight = lossWeight(tf, logSnr, v);
+    return weight == null ? losses : tf.math.mul(losses, weight);
   }
 
   /**
    * min-SNR-gamma (Hang et al. 2023) where the config asks: clip(snr) / snr for eps, clip(snr) /
    * (snr + 1) for v, and without it 1 for eps; for v, simple diffusion weights by snr / (snr + 1)
-   * where VParamContinuousTimeGaussianDiffusion leaves the loss unweighted.
+   * where VParamContinuousTimeGaussianDiffusion leaves the loss unweighted (null: unweighted).
    */
   private Operand<TFloat32> lossWeight(Ops tf, Operand<TFloat32> logSnr, boolean v) {
     if (config.kind() == ContinuousTimeConfig.Kind.V_PARAM || (!v && !config.minSnrLossWeight())) {
-      return tf.onesLike(logSnr);
+      return null;
     }
     Operand<TFloat32> snr = tf.math.exp(logSnr);
     Operand<TFloat32> clipped = config.minSnrLossWeight() ? tf.math.minimum(snr, tf.constant((float) config.minSnrGamma())) : snr;

@@ -45,8 +45,9 @@ final class LearnedNoiseSchedule implements LogSnrSchedule {
 
   @Override
   public Operand<TFloat32> apply(Ops tf, Operand<TFloat32> t) {
-    Operand<TFloat32> zero = net(tf, tf.zerosLike(t));
-    Operand<TFloat32> one = net(tf, tf.onesLike(t));
+    // constants: TensorFlow has no gradient for ZerosLike/OnesLike
+    Operand<TFloat32> zero = net(tf, tf.constant(new float[] {0}));
+    Operand<TFloat32> one = net(tf, tf.constant(new float[] {1}));
     Operand<TFloat32> normed = tf.math.add(tf.math.mul(tf.constant((float) slope),
         tf.math.div(tf.math.sub(net(tf, t), zero), tf.math.sub(one, zero))), tf.constant((float) intercept));
     if (fracGradient == 1) {

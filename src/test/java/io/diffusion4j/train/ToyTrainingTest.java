@@ -54,17 +54,31 @@ class ToyTrainingTest {
 
   /** Trains 400 steps on the mixture; the loss falls to {@code maxFall} of its start and samples sit at the modes. */
   static void checkMixture(ModelConfig config, String sampler, int steps, double maxFall) {
+    checkMixture(config, sampler, steps, 0.0, maxFall);
+  }
+
+  /** As above, sampled at {@code eta}. */
+  static void checkMixture(ModelConfig config, String sampler, int steps, double eta, double maxFall) {
+    checkMixture(config, sampler, steps, eta, maxFall, 400, 2e-3, 0.08);
+  }
+
+  /**
+   * As above, trained for {@code trainSteps} at learning rate {@code lr}, the mean of the samples
+   * within {@code meanTolerance} of the data's (the share at the high mode within twice that).
+   */
+  static void checkMixture(ModelConfig config, String sampler, int steps, double eta, double maxFall, int trainSteps,
+      double lr, double meanTolerance) {
     int len = LEN;
     SplittableRandom rng = new SplittableRandom(7);
     try (DiffusionModel model = DiffusionModel.create(config, 1)) {
       TrainStep step = new TrainStep(model, new TrainStep.Options(Adam.Options.defaults(), 1.0, 1));
       float first = 0;
       float last = 0;
-      for (int i = 0; i < 400; i++) {
-        float loss = step.run(mixture(rng), 11, i, 2e-3, i < 20 || i >= 380);
+      for (int i = 0; i < trainSteps; i++) {
+        float loss = step.run(mixture(rng), 11, i, lr, i < 20 || i >= trainSteps - 20);
         if (i < 20) {
           first += loss / 20;
-        } else if (i >= 380) {
+        } else if (i >= trainSteps - 20) {
           last += loss / 20;
         }
       }
@@ -72,7 +86,7 @@ class ToyTrainingTest {
 
       FloatArray noise = model.sampler().initialNoise(64, 3);
       FloatArray s = model.sampler().sample(Settings.of(model.sampler().denoiser(), Solvers.named(sampler), steps,
-          null, 0.0, null, 3), noise, null);
+          null, eta, null, 3), noise, null);
       double[] seqMeans = new double[64];
       double mean = 0;
       for (int b = 0; b < 64; b++) {
@@ -92,7 +106,7 @@ class ToyTrainingTest {
         }
       }
       // data: mean 0.5, every sequence at a mode, half of them high
-      assertEquals(0.5, mean, 0.08, "mean of samples");
+      assertEquals(0.5, mean, meanTolerance, "mean of samples");
       assertTrue(nearMode >= 52, nearMode + " of 64 sequences sit at a mode");
       assertTrue(high >= 16 && high <= 48, high + " of 64 sequences at the high mode");
     }

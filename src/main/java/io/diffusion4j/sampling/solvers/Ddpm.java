@@ -14,12 +14,12 @@ import java.util.List;
  * model of continuous noise levels takes the steps given. A network that learns its variance
  * (Nichol and Dhariwal 2021, Eq. 15) sets the step's noise to exp(v log beta + (1 - v) log
  * beta~), beta and the posterior's beta~ of the step's pair of levels (a respaced schedule's, as
- * their Sec. 4 respaces), keeping the posterior mean.
+ * their Sec. 4 respaces), keeping the posterior mean; eta scales that noise as it scales DDPM's.
  */
 public final class Ddpm extends Solver<Ddpm.Coefficients, Ddim.State> {
 
   /**
-   * @param nextScale sqrt(1 + sigma_next^2) s_noise, x_t's scale to this view's; 0 into sigma 0, which takes no noise
+   * @param nextScale eta sqrt(1 + sigma_next^2) s_noise, x_t's scale to this view's; 0 into sigma 0, which takes no noise
    * @param logBeta log(1 - abar / abar_next), clamped as the reference clamps the posterior's
    */
   public record Coefficients(Value sigma, Value sigmaDown, Value noiseStd, Value logBeta, Value logPosteriorVariance,
@@ -58,7 +58,7 @@ public final class Ddpm extends Solver<Ddpm.Coefficients, Ddim.State> {
       double posterior = (1 - abarNext) / (1 - abar) * beta;
       plan.add(new Coefficients(Value.of(s), Value.of(downUp[0]), Value.of(downUp[1] * settings.sNoise()),
           Value.of(Math.log(Math.max(beta, 1e-20))), Value.of(Math.log(Math.max(posterior, 1e-20))),
-          Value.of(next > 0 ? Math.sqrt(1 + next * next) * settings.sNoise() : 0)));
+          Value.of(next > 0 ? settings.eta() * Math.sqrt(1 + next * next) * settings.sNoise() : 0)));
     }
     return plan;
   }
