@@ -23,6 +23,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
@@ -232,6 +234,23 @@ class SavedModelExportTest {
         }
       }
     }
+  }
+
+  /**
+   * The rest of the family exports: a learned noise schedule (its levels read from the weights
+   * when exported) and a learned variance (DDPM's noise from the network) sample in the graph as
+   * {@code sample} does.
+   */
+  @ParameterizedTest
+  @CsvSource({"ct_learned, ddpm, 5", "learned_gaussian, ddpm, 20", "weighted_objective, ddim, 6"})
+  void servingDefaultOfTheFamily(String fixture, String sampler, int steps) throws IOException {
+    Path folder = Path.of("src/test/resources/reference", fixture);
+    Path saved = dir.resolve("saved/" + fixture);
+    java.io.StringWriter err = new java.io.StringWriter();
+    assertEquals(0, io.diffusion4j.cli.Main.run(new String[] {"export", "--model", folder.toString(), "--out",
+        saved.toString(), "--sampler", sampler, "--steps", Integer.toString(steps)},
+        new java.io.PrintWriter(new java.io.StringWriter()), new java.io.PrintWriter(err, true)), err.toString());
+    assertServingEqualsSample(folder, saved.resolve("1"), List.of("--sampler", sampler), new Integer[] {steps}, -1);
   }
 
   /** serving_default of {@code saved} against {@code sample} of {@code folder} with {@code options}, at each step count (null: default). */
