@@ -63,6 +63,21 @@ class BadInputTest {
     Npy.write(dir.resolve("small.npy"), FloatArray.zeros(2, 4, 4, 1));
     Files.writeString(dir.resolve("text.npy"), "hello");
     Files.writeString(dir.resolve("a-file"), "x");
+    String unet = "{\"type\": \"Unet\", \"dim\": 4, \"dim_mults\": [1, 2], \"channels\": 1";
+    String continuous = unet + ", \"learned_sinusoidal_cond\": true}";
+    for (String[] c : new String[][] {
+        {"learned-pred-v", unet + ", \"learned_variance\": true}", "\"type\": \"LearnedGaussianDiffusion\"", ""},
+        {"learned-cfg", unet + ", \"learned_variance\": true}",
+            "\"type\": \"LearnedGaussianDiffusion\", \"objective\": \"pred_noise\", \"use_cfg_plus_plus\": true", ""},
+        {"weighted-out", unet + "}", "\"type\": \"WeightedObjectiveGaussianDiffusion\"", ""},
+        {"ct-discrete", unet + "}", "\"type\": \"ContinuousTimeGaussianDiffusion\"", ""},
+        {"vparam-schedule", continuous, "\"type\": \"VParamContinuousTimeGaussianDiffusion\", \"noise_schedule\": \"linear\"", ""},
+        {"simple-noise-d", continuous, "\"type\": \"simple_diffusion.GaussianDiffusion\", \"noise_d\": 4, \"noise_d_low\": 2", ""},
+        {"xm-zero", unet + "}", "\"type\": \"GaussianDiffusion\"", ", \"wrapper\": {\"type\": \"XMWrapper\", \"candidates\": 0}"},
+        {"xm-type", unet + "}", "\"type\": \"GaussianDiffusion\"", ", \"wrapper\": {\"type\": \"XM\"}"}}) {
+      Files.writeString(dir.resolve(c[0] + ".json"), "{\"model\": " + c[1] + ", \"diffusion\": {" + c[2]
+          + ", \"image_size\": 28}" + c[3] + "}");
+    }
   }
 
   /** Arguments, the exit code, and a fragment the message must hold. */
@@ -71,6 +86,12 @@ class BadInputTest {
     public String toString() {
       return String.join(" ", args);
     }
+  }
+
+  /** train --config with one of the bad family configs written in setUp. */
+  private static Case train(String config, String says) {
+    return new Case(List.of("train", "--config", dir.resolve(config + ".json").toString(), "--out",
+        dir.resolve("t-" + config).toString(), "--steps", "1"), 1, says);
   }
 
   static Stream<Case> cases() {
@@ -127,6 +148,14 @@ class BadInputTest {
         new Case(List.of("train", "--lr", "-1", "--out", dir.resolve("t").toString()), 2, "--train-lr -1.0 must be > 0"),
         new Case(List.of("train", "--config", dir.resolve("none.json").toString(), "--out", dir.resolve("t").toString()), 1, "no such file"),
         new Case(List.of("train", "--resume", "--out", dir.resolve("t").toString()), 1, "holds no training run"),
+        train("learned-pred-v", "objective = \"pred_v\" is not allowed for LearnedGaussianDiffusion"),
+        train("learned-cfg", "unknown option use_cfg_plus_plus"),
+        train("weighted-out", "WeightedObjectiveGaussianDiffusion needs out_dim = 2 x channels + 2 (4"),
+        train("ct-discrete", "ContinuousTimeGaussianDiffusion feeds the network log-SNR"),
+        train("vparam-schedule", "unknown option noise_schedule"),
+        train("simple-noise-d", "noise_d = 4.0 and noise_d_low/noise_d_high are not allowed together"),
+        train("xm-zero", "wrapper.candidates = 0 must be at least 1"),
+        train("xm-type", "wrapper.type = \"XM\" is not allowed: expected XMWrapper"),
         new Case(List.of("export", "--model", m, "--out", dir.resolve("a-file").toString()), 1, "is not a folder"),
         new Case(List.of("export", "--model", m, "--out", dir.resolve("saved").toString(), "--version", "0"), 1, "--version 0 must be a positive integer"),
         new Case(List.of("inspect", m), 1, "not a SavedModel"),
