@@ -79,7 +79,7 @@ public final class ContinuousTimeDiffusion implements Diffusion {
   public Operand<TFloat32> pLosses(Ops tf, Operand<TFloat32> x0, Operand<TFloat32> times, Operand<TFloat32> noise,
       Operand<TInt64> classLabels, Forward fwd) {
     Operand<TFloat32> logSnr = schedule.apply(tf, times);
-    Operand<TFloat32> padded = perExample(tf, logSnr);
+    Operand<TFloat32> padded = Diffusion.perExample(tf, logSnr, config.spatialRank());
     Operand<TFloat32> alpha = tf.math.sqrt(tf.math.sigmoid(padded));
     Operand<TFloat32> sigma = tf.math.sqrt(tf.math.sigmoid(tf.math.neg(padded)));
     Operand<TFloat32> x = tf.math.add(tf.math.mul(x0, alpha), tf.math.mul(noise, sigma));
@@ -115,16 +115,6 @@ public final class ContinuousTimeDiffusion implements Diffusion {
     return pLosses(tf, normalize(tf, images), draws.uniform(1), draws.noiseLikeExamples(2), classLabels, fwd);
   }
 
-  /** The reference always works in [-1, 1]. */
-  @Override
-  public Operand<TFloat32> normalize(Ops tf, Operand<TFloat32> x) {
-    return tf.math.sub(tf.math.mul(x, tf.constant(2f)), tf.constant(1f));
-  }
-
-  @Override
-  public Operand<TFloat32> unnormalize(Ops tf, Operand<TFloat32> x) {
-    return tf.math.mul(tf.math.add(x, tf.constant(1f)), tf.constant(0.5f));
-  }
 
   // the sigma view
 
@@ -194,13 +184,5 @@ public final class ContinuousTimeDiffusion implements Diffusion {
         ? tf.math.mul(cIn, tf.math.sub(xt, tf.math.mul(sigma, out)))
         : tf.math.sub(x, tf.math.mul(sigma, out));
     return config.clipSampleDenoised() ? tf.clipByValue(x0, tf.constant(-1f), tf.constant(1f)) : x0;
-  }
-
-  /** [N] to [N, 1, ..., 1]. */
-  private Operand<TFloat32> perExample(Ops tf, Operand<TFloat32> v) {
-    long[] shape = new long[config.spatialRank() + 2];
-    Arrays.fill(shape, 1);
-    shape[0] = -1;
-    return tf.reshape(v, tf.constant(shape));
   }
 }

@@ -47,10 +47,23 @@ public interface Diffusion extends Denoiser {
    */
   default void attach(org.tensorflow.Session session) {}
 
-  /** Data space to the diffusion's space: [0, 1] to [-1, 1] (identity when normalisation is off). */
-  Operand<TFloat32> normalize(Ops tf, Operand<TFloat32> x);
+  /** Data space to the diffusion's space: [0, 1] to [-1, 1], as the reference always does (but where auto_normalize is off). */
+  @Override
+  default Operand<TFloat32> normalize(Ops tf, Operand<TFloat32> x) {
+    return tf.math.sub(tf.math.mul(x, tf.constant(2f)), tf.constant(1f));
+  }
 
-  Operand<TFloat32> unnormalize(Ops tf, Operand<TFloat32> x);
+  default Operand<TFloat32> unnormalize(Ops tf, Operand<TFloat32> x) {
+    return tf.math.mul(tf.math.add(x, tf.constant(1f)), tf.constant(0.5f));
+  }
+
+  /** One value per example [N] shaped [N, 1, ..., 1] to broadcast against a batch of {@code spatialRank} dimensions. */
+  static Operand<TFloat32> perExample(Ops tf, Operand<TFloat32> v, int spatialRank) {
+    long[] shape = new long[spatialRank + 2];
+    java.util.Arrays.fill(shape, 1);
+    shape[0] = -1;
+    return tf.reshape(v, tf.constant(shape));
+  }
 
   /** Data space from the diffusion's, clamped to [-1, 1] first. */
   @Override

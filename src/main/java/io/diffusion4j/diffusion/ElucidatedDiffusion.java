@@ -121,7 +121,7 @@ public final class ElucidatedDiffusion implements Diffusion {
   /** As above, guided where {@code c} asks (the network's raw output is guided, as in the reference's Unet). */
   private Operand<TFloat32> denoise(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning c,
       boolean clamp, Forward fwd) {
-    Operand<TFloat32> s = perExample(tf, sigma);
+    Operand<TFloat32> s = Diffusion.perExample(tf, sigma, config.spatialRank());
     Operand<TFloat32> sd2 = tf.constant((float) (config.sigmaData() * config.sigmaData()));
     Operand<TFloat32> s2 = tf.math.square(s);
     Operand<TFloat32> total = tf.math.add(s2, sd2);
@@ -145,7 +145,8 @@ public final class ElucidatedDiffusion implements Diffusion {
     Operand<TFloat32> sigma = tf.math.exp(tf.math.add(tf.constant((float) config.pMean()),
         tf.math.mul(draws.normal(1), tf.constant((float) config.pStd()))));
     Operand<TFloat32> x0 = normalize(tf, images);
-    Operand<TFloat32> noised = tf.math.add(x0, tf.math.mul(perExample(tf, sigma), draws.noiseLikeExamples(2)));
+    Operand<TFloat32> noised = tf.math.add(x0,
+        tf.math.mul(Diffusion.perExample(tf, sigma, config.spatialRank()), draws.noiseLikeExamples(2)));
     Operand<TFloat32> selfCond = null;
     if (selfConditionStep) {
       if (!network.selfCondition()) {
@@ -200,24 +201,5 @@ public final class ElucidatedDiffusion implements Diffusion {
     Operand<org.tensorflow.types.TInt32> batch = tf.slice(tf.shape(x), tf.constant(new int[] {0}),
         tf.constant(new int[] {1}));
     return denoise(tf, x, tf.fill(batch, sigma), c, true, Forward.inference());
-  }
-
-  /** The reference always works in [-1, 1]. */
-  @Override
-  public Operand<TFloat32> normalize(Ops tf, Operand<TFloat32> x) {
-    return tf.math.sub(tf.math.mul(x, tf.constant(2f)), tf.constant(1f));
-  }
-
-  @Override
-  public Operand<TFloat32> unnormalize(Ops tf, Operand<TFloat32> x) {
-    return tf.math.mul(tf.math.add(x, tf.constant(1f)), tf.constant(0.5f));
-  }
-
-  /** [N] to [N, 1, ..., 1], broadcasting against a batch. */
-  private Operand<TFloat32> perExample(Ops tf, Operand<TFloat32> v) {
-    long[] shape = new long[config.spatialRank() + 2];
-    Arrays.fill(shape, 1);
-    shape[0] = -1;
-    return tf.reshape(v, tf.constant(shape));
   }
 }

@@ -86,11 +86,8 @@ public final class GaussianDiffusion implements Diffusion {
 
   /** table[t] shaped to broadcast against a batch: [N, 1, ..., 1]. */
   public Operand<TFloat32> extract(Ops tf, double[] table, Operand<TInt32> t) {
-    Operand<TFloat32> v = tf.gather(tf.constant(NoiseSchedule.toFloat(table)), t, tf.constant(0));
-    long[] shape = new long[config.spatialRank() + 2];
-    Arrays.fill(shape, 1);
-    shape[0] = -1;
-    return tf.reshape(v, tf.constant(shape));
+    return Diffusion.perExample(tf, tf.gather(tf.constant(NoiseSchedule.toFloat(table)), t, tf.constant(0)),
+        config.spatialRank());
   }
 
   /** [0, 1] to [-1, 1] when auto_normalize is on. */
@@ -413,5 +410,4 @@ public final class GaussianDiffusion implements Diffusion {
     return tf.select(tf.math.equal(sigma, tf.gather(sigmaTable, next, tf.constant(0))),
         tf.dtypes.cast(next, TFloat32.class), t);
   }
-
 }
