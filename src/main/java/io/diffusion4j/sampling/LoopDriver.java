@@ -117,7 +117,9 @@ public final class LoopDriver<C extends Record, S extends Record> {
     if ((guidance != null) != (condScale != null)) {
       throw new IllegalArgumentException(guidance != null ? "guided settings need cond_scale" : "cond_scale given to unguided settings");
     }
-    Ops outer = tf.withSubScope("loop_driver");
+    // a graph may hold several loops (a SavedModel's signatures, a test's solvers): each its own frame
+    String frame = tf.scope().makeUnique("loop_driver");
+    Ops outer = tf.withSubScope(frame);
     Operand<TInt32> k = checkedSteps(outer, steps);
     // rows offsets[k] .. offsets[k] + counts[k] - 1 of the table are the k-step run's
     Operand<TInt32> offset = outer.gather(outer.constant(offsets), k, outer.constant(0));
@@ -185,7 +187,7 @@ public final class LoopDriver<C extends Record, S extends Record> {
       if (selfConditioned) {
         next[estimateAt] = step.estimate().asOutput();
       }
-    }, "loop_driver");
+    }, frame);
     List<Operand<TFloat32>> state = new ArrayList<>();
     for (int j = 0; j < start.size(); j++) {
       state.add(outer.ensureShape(cast(out[stateAt + j], TFloat32.class), batch));
