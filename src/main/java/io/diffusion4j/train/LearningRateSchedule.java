@@ -21,4 +21,20 @@ public interface LearningRateSchedule {
     }
     return (trainLr, step) -> trainLr * sigmaRef / Math.sqrt(Math.max(step / tRef, 1));
   }
+
+  /** Half a cosine from train_lr at step 0 to 0 at {@code totalSteps} (0 after it). */
+  static LearningRateSchedule cosine(long totalSteps) {
+    return (trainLr, step) -> trainLr * 0.5 * (1 + Math.cos(Math.PI * Math.min(1.0, (double) step / totalSteps)));
+  }
+
+  /**
+   * This schedule scaled by (step + 1) / warmupSteps over the first warmupSteps steps: Adam's
+   * first updates, made from barely averaged moments, are kept small.
+   */
+  default LearningRateSchedule withWarmup(long warmupSteps) {
+    if (warmupSteps <= 0) {
+      return this;
+    }
+    return (trainLr, step) -> lr(trainLr, step) * Math.min(1.0, (step + 1.0) / warmupSteps);
+  }
 }

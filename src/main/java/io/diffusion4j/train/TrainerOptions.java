@@ -18,7 +18,8 @@ import java.util.TreeSet;
 /**
  * The reference Trainer's options with its names and defaults (the builder's fields), plus what a
  * reproducible JVM run needs: the seed, how often the loss is logged, the number of data-loading
- * threads, the learning-rate schedule (constant, or Karras et al. 2023's inverse square root),
+ * threads, the learning-rate schedule (constant, Karras et al. 2023's inverse square root, or a
+ * cosine decay, each after an optional linear warm-up),
  * and where the data came from and how it was read, so that a resumed run reads the same data.
  * The same declarations give {@code train}'s command-line options.
  *
@@ -49,6 +50,7 @@ public record TrainerOptions(
     String lrSchedule,
     double lrTRef,
     double lrSigmaRef,
+    long lrWarmupSteps,
     boolean calculateFid,
     int numFidSamples,
     Integer inceptionBlockIdx,
@@ -83,7 +85,8 @@ public record TrainerOptions(
     }
     Check.atLeast("log_every", logEvery, 1);
     Check.atLeast("loader_threads", loaderThreads, 1);
-    Check.oneOf("lr_schedule", lrSchedule, "constant", "inv_sqrt");
+    Check.oneOf("lr_schedule", lrSchedule, "constant", "inv_sqrt", "cosine");
+    Check.atLeast("lr_warmup_steps", lrWarmupSteps, 0);
     LearningRateSchedule.inverseSqrt(lrTRef, lrSigmaRef);
     if (numFidSamples < 2) {
       throw new IllegalArgumentException("num_fid_samples = " + numFidSamples + " must be at least 2 (a covariance needs two)");
@@ -105,10 +108,17 @@ public record TrainerOptions(
     return Execution.of(device, amp, mixedPrecisionType, xla, log);
   }
 
-  /** The schedule these options name: constant, or the inverse square root of Karras et al. 2023. */
+  /**
+   * The schedule these options name (constant, the inverse square root of Karras et al. 2023, or
+   * a cosine decay to 0 at train_num_steps), after lr_warmup_steps of linear warm-up.
+   */
   public LearningRateSchedule learningRateSchedule() {
-    return lrSchedule.equals("inv_sqrt") ? LearningRateSchedule.inverseSqrt(lrTRef, lrSigmaRef)
-        : LearningRateSchedule.CONSTANT;
+    LearningRateSchedule decay = switch (lrSchedule) {
+      case "inv_sqrt" -> LearningRateSchedule.inverseSqrt(lrTRef, lrSigmaRef);
+      case "cosine" -> LearningRateSchedule.cosine(trainNumSteps);
+      default -> LearningRateSchedule.CONSTANT;
+    };
+    return decay.withWarmup(lrWarmupSteps);
   }
 
   /** The reference's defaults (Trainer1D: no horizontal flips). */
@@ -193,12 +203,15 @@ public record TrainerOptions(
     private int logEvery = 10;
     @Doc("data decoding threads")
     private int loaderThreads = 2;
-    @Doc("constant|inv_sqrt: inv_sqrt is train_lr * lr_sigma_ref / sqrt(max(step / lr_t_ref, 1)) (Karras et al. 2023)")
+    @Doc("constant|inv_sqrt|cosine: inv_sqrt is train_lr * lr_sigma_ref / sqrt(max(step / lr_t_ref, 1)) (Karras et al."
+        + " 2023); cosine falls from train_lr to 0 at train_num_steps (a resume with more steps stretches what is left)")
     private String lrSchedule = "constant";
     @Doc("inv_sqrt's t_ref")
     private double lrTRef = 70_000;
     @Doc("inv_sqrt's sigma_ref")
     private double lrSigmaRef = 0.01;
+    @Doc("steps over which the learning rate rises linearly from train_lr / lr_warmup_steps to the schedule's (0: none)")
+    private long lrWarmupSteps;
     @Doc("score the EMA weights at every save: the FD of num_fid_samples samples against as many training examples")
     private boolean calculateFid;
     @Doc("samples (and training examples) each score takes")
@@ -238,6 +251,7 @@ public record TrainerOptions(
     public Builder lrSchedule(String v) { lrSchedule = v; return this; }
     public Builder lrTRef(double v) { lrTRef = v; return this; }
     public Builder lrSigmaRef(double v) { lrSigmaRef = v; return this; }
+    public Builder lrWarmupSteps(long v) { lrWarmupSteps = v; return this; }
     public Builder calculateFid(boolean v) { calculateFid = v; return this; }
     public Builder numFidSamples(int v) { numFidSamples = v; return this; }
     public Builder inceptionBlockIdx(Integer v) { inceptionBlockIdx = v; return this; }
@@ -250,7 +264,7 @@ public record TrainerOptions(
       return new TrainerOptions(trainBatchSize, gradientAccumulateEvery, augmentHorizontalFlip, trainLr,
           trainNumSteps, emaUpdateEvery, emaDecay, adamBetas, saveAndSampleEvery, numSamples, amp,
           mixedPrecisionType, device, xla, maxGradNorm, seed, logEvery, loaderThreads, lrSchedule, lrTRef, lrSigmaRef,
-          calculateFid, numFidSamples, inceptionBlockIdx, saveBestAndLatestOnly, fidNetwork, folder, convertImageTo);
+          lrWarmupSteps, calculateFid, numFidSamples, inceptionBlockIdx, saveBestAndLatestOnly, fidNetwork, folder, convertImageTo);
     }
   }
 }

@@ -151,7 +151,24 @@ class OptimisationTest {
     assertEquals(options, TrainerOptions.fromJson(options.toJson()));
     assertEquals(7.0, TrainerOptions.builder().build().learningRateSchedule().lr(7, 1_000_000), 0);
     var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-        () -> TrainerOptions.builder().lrSchedule("cosine").build());
-    assertTrue(e.getMessage().contains("lr_schedule = \"cosine\""), e.getMessage());
+        () -> TrainerOptions.builder().lrSchedule("step").build());
+    assertTrue(e.getMessage().contains("lr_schedule = \"step\""), e.getMessage());
+  }
+
+  /** Linear warm-up, then half a cosine to 0 at train_num_steps. */
+  @Test
+  void cosineScheduleWithWarmUpFollowsItsFormula() {
+    TrainerOptions options = TrainerOptions.builder().trainLr(2e-3).trainNumSteps(1000).lrSchedule("cosine")
+        .lrWarmupSteps(100).build();
+    LearningRateSchedule s = options.learningRateSchedule();
+    assertEquals(2e-3 / 100, s.lr(2e-3, 0), 1e-15);
+    assertEquals(2e-3 * 0.5 * (1 + Math.cos(Math.PI * 0.049)) * 0.5, s.lr(2e-3, 49), 1e-15);
+    assertEquals(2e-3 * 0.5 * (1 + Math.cos(Math.PI * 0.5)), s.lr(2e-3, 500), 1e-15);
+    assertEquals(0, s.lr(2e-3, 1000), 1e-15);
+    assertEquals(options, TrainerOptions.fromJson(options.toJson()));
+    assertEquals(1e-3, TrainerOptions.builder().lrWarmupSteps(10).build().learningRateSchedule().lr(1e-3, 9), 0);
+    var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> TrainerOptions.builder().lrWarmupSteps(-1).build());
+    assertTrue(e.getMessage().contains("lr_warmup_steps = -1"), e.getMessage());
   }
 }
