@@ -43,13 +43,13 @@ class FamilyTrainingTest {
       case "weighted" -> UNET + ", \"out_dim\": 4}";
       default -> throw new IllegalArgumentException(network);
     };
-    String wrapper = network.endsWith("xm") ? ", \"wrapper\": {\"type\": \"XMWrapper\", \"candidates\": 3, \"max_batch_size\": 16}" : "";
+    String wrapper = network.endsWith("xm") ? ", \"wrapper\": {\"type\": \"XMWrapper\", \"candidates\": 3, \"max_batch_size\": 4}" : "";
     Path config = dir.resolve("config.json");
     Files.writeString(config, "{\"model\": " + model + ", \"diffusion\": {\"type\": \"" + type
         + "\", \"image_size\": 28, " + options + "}" + wrapper + "}");
     Path out = dir.resolve("model");
     CliRun train = CliRun.of("train", "--config", config.toString(), "--out", out.toString(), "--steps", "30",
-        "--batch-size", "8", "--lr", "1e-3", "--save-and-sample-every", "1000", "--log-every", "10", "--num-samples", "1");
+        "--batch-size", "2", "--lr", "1e-3", "--save-and-sample-every", "1000", "--log-every", "10", "--num-samples", "1");
     assertEquals(0, train.code(), train.err());
     List<String> metrics = Files.readAllLines(out.resolve("metrics.jsonl"));
     double loss = JsonParser.parseString(metrics.get(metrics.size() - 1)).getAsJsonObject().get("loss").getAsDouble();

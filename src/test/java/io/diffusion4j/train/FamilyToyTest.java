@@ -72,6 +72,6 @@ class FamilyToyTest {
   @Test
   void xmWrapper() {
     ToyTrainingTest.checkMixture(new ModelConfig(unet().build(),
-        GaussianDiffusionConfig.builder1d(LEN).timesteps(100).build(), new XmWrapper(2, null)), "ddim", 25, 0.0, 0.7, STEPS, LR, MEAN_TOLERANCE);
+        GaussianDiffusionConfig.builder1d(LEN).timesteps(100).build(), new XmWrapper(2, null)), "ddim", 25, 0.0, 0.7, FEW_STEPS, FAST_LR, MEAN_TOLERANCE);
   }
 }
