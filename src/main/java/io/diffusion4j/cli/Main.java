@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "diffusion4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Train, sample and serve denoising diffusion models on TensorFlow Java.",
     subcommands = {TrainCommand.class, SampleCommand.class, ExportCommand.class, InspectCommand.class, BenchCommand.class,
-        FidCommand.class, ClassifyCommand.class, TrainClassifierCommand.class,
+        FidCommand.class, ClassifyCommand.class, TrainClassifierCommand.class, EmaCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
@@ -48,7 +48,7 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(new CommandLine(this), "a command is required: train, sample, export, inspect, bench, fid or classify");
+    throw new CommandLine.ParameterException(new CommandLine(this), "a command is required: train, sample, export, inspect, bench, fid, classify or ema");
   }
 
   private static String commandName(CommandLine c) {

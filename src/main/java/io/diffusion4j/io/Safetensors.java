@@ -40,15 +40,8 @@ public final class Safetensors {
   public static Map<String, FloatArray> read(Path path) throws IOException {
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
       Header header = readHeader(path, ch);
-      List<Entry> entries = new ArrayList<>();
-      for (Map.Entry<String, JsonElement> e : header.json.entrySet()) {
-        if (!e.getKey().equals(METADATA)) {
-          entries.add(entry(path, e.getKey(), e.getValue(), header.dataBytes));
-        }
-      }
-      entries.sort(Comparator.comparingLong(Entry::begin));
       Map<String, FloatArray> out = new LinkedHashMap<>();
-      for (Entry e : entries) {
+      for (Entry e : entries(path, header)) {
         float[] data = e.type.readFloats(
             path, ch, header.dataStart + e.begin, (int) e.count, ByteOrder.LITTLE_ENDIAN);
         out.put(e.name, new FloatArray(e.shape, data));
@@ -81,6 +74,81 @@ public final class Safetensors {
   }
 
   /**
+   * A file's tensors as its header lists them, in data order, each read only when asked for:
+   * combining many files a tensor at a time then holds one tensor of each, never whole files.
+   */
+  public static final class Index {
+    private final Path path;
+    private final long dataStart;
+    private final Map<String, Entry> entries;
+
+    private Index(Path path, long dataStart, Map<String, Entry> entries) {
+      this.path = path;
+      this.dataStart = dataStart;
+      this.entries = entries;
+    }
+
+    /** The tensors' names and shapes, in data order. */
+    public Map<String, long[]> shapes() {
+      Map<String, long[]> out = new LinkedHashMap<>();
+      entries.forEach((name, e) -> out.put(name, e.shape.clone()));
+      return out;
+    }
+
+    /** Tensor {@code name} as float, read from the file now. */
+    public FloatArray read(String name) throws IOException {
+      Entry e = entries.get(name);
+      if (e == null) {
+        throw bad(path, "no tensor '" + name + "'");
+      }
+      try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+        return new FloatArray(e.shape.clone(),
+            e.type.readFloats(path, ch, dataStart + e.begin, (int) e.count, ByteOrder.LITTLE_ENDIAN));
+      }
+    }
+  }
+
+  /** The header of {@code path}, checked as {@link #read} checks it, with no tensor read yet. */
+  public static Index index(Path path) throws IOException {
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+      Header header = readHeader(path, ch);
+      Map<String, Entry> entries = new LinkedHashMap<>();
+      entries(path, header).forEach(e -> entries.put(e.name, e));
+      return new Index(path, header.dataStart, entries);
+    }
+  }
+
+  /** Gives the data of one tensor, by name, when the writer reaches it. */
+  @FunctionalInterface
+  public interface TensorSource {
+    float[] data(String name) throws IOException;
+  }
+
+  /**
+   * Writes F32 tensors of {@code shapes} in their iteration order, asking {@code source} for each
+   * one's data only as it is written, so that only one tensor need be in memory; with optional
+   * string {@code metadata}, atomically.
+   */
+  public static void write(Path path, Map<String, long[]> shapes, TensorSource source, Map<String, String> metadata)
+      throws IOException {
+    JsonObject json = header(metadata);
+    long offset = 0;
+    for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+      offset = describe(json, e.getKey(), NumericType.F32, e.getValue(), offset);
+    }
+    byte[] header = padded(json);
+    AtomicFiles.write(path, out -> {
+      out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).array());
+      out.write(header);
+      for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+        float[] data = source.data(e.getKey());
+        FloatArray.checkShape(e.getValue(), data.length);
+        NumericType.writeF32(out, data);
+      }
+    });
+  }
+
+  /**
    * Writes {@code tensors} as F32 in their iteration order, with optional string
    * {@code metadata} (null or empty for none), atomically.
    */
@@ -92,6 +160,29 @@ public final class Safetensors {
   /** As {@link #write(Path, Map, Map)}, followed by {@code doubles} as F64. */
   public static void write(Path path, Map<String, FloatArray> tensors, Map<String, DoubleArray> doubles,
       Map<String, String> metadata) throws IOException {
+    JsonObject json = header(metadata);
+    long offset = 0;
+    for (Map.Entry<String, FloatArray> e : tensors.entrySet()) {
+      offset = describe(json, e.getKey(), NumericType.F32, e.getValue().shape(), offset);
+    }
+    for (Map.Entry<String, DoubleArray> e : doubles.entrySet()) {
+      offset = describe(json, e.getKey(), NumericType.F64, e.getValue().shape(), offset);
+    }
+    byte[] header = padded(json);
+    AtomicFiles.write(path, out -> {
+      out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).array());
+      out.write(header);
+      for (FloatArray a : tensors.values()) {
+        NumericType.writeF32(out, a.data());
+      }
+      for (DoubleArray a : doubles.values()) {
+        NumericType.writeF64(out, a.data());
+      }
+    });
+  }
+
+  /** A header holding {@code metadata} (null or empty for none) and no tensor yet. */
+  private static JsonObject header(Map<String, String> metadata) {
     JsonObject json = new JsonObject();
     if (metadata != null && !metadata.isEmpty()) {
       JsonObject meta = new JsonObject();
@@ -103,27 +194,15 @@ public final class Safetensors {
       }
       json.add(METADATA, meta);
     }
-    long offset = 0;
-    for (Map.Entry<String, FloatArray> e : tensors.entrySet()) {
-      offset = describe(json, e.getKey(), NumericType.F32, e.getValue().shape(), offset);
-    }
-    for (Map.Entry<String, DoubleArray> e : doubles.entrySet()) {
-      offset = describe(json, e.getKey(), NumericType.F64, e.getValue().shape(), offset);
-    }
+    return json;
+  }
+
+  /** The header's JSON padded with spaces to a multiple of 8 bytes, as the reference writer aligns the data. */
+  private static byte[] padded(JsonObject json) {
     byte[] text = GSON.toJson(json).getBytes(StandardCharsets.UTF_8);
-    int padded = (text.length + 7) / 8 * 8;
-    byte[] header = Arrays.copyOf(text, padded);
-    Arrays.fill(header, text.length, padded, (byte) ' ');
-    AtomicFiles.write(path, out -> {
-      out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
-      out.write(header);
-      for (FloatArray a : tensors.values()) {
-        NumericType.writeF32(out, a.data());
-      }
-      for (DoubleArray a : doubles.values()) {
-        NumericType.writeF64(out, a.data());
-      }
-    });
+    byte[] header = Arrays.copyOf(text, (text.length + 7) / 8 * 8);
+    Arrays.fill(header, text.length, header.length, (byte) ' ');
+    return header;
   }
 
   /** Adds one tensor's header entry at {@code offset}; returns where the next one starts. */
@@ -199,6 +278,18 @@ public final class Safetensors {
       throw bad(path, "header is not a JSON object: " + abbreviate(json));
     }
     return new Header(root.getAsJsonObject(), 8 + n, size - 8 - n);
+  }
+
+  /** Every tensor the header lists, checked, in data order. */
+  private static List<Entry> entries(Path path, Header header) throws IOException {
+    List<Entry> entries = new ArrayList<>();
+    for (Map.Entry<String, JsonElement> e : header.json.entrySet()) {
+      if (!e.getKey().equals(METADATA)) {
+        entries.add(entry(path, e.getKey(), e.getValue(), header.dataBytes));
+      }
+    }
+    entries.sort(Comparator.comparingLong(Entry::begin));
+    return entries;
   }
 
   private static Entry entry(Path path, String name, JsonElement value, long dataBytes)

@@ -20,6 +20,8 @@ import io.diffusion4j.pipeline.DiffusionModel;
 import io.diffusion4j.runtime.Execution;
 import io.diffusion4j.pipeline.ModelConfig;
 import io.diffusion4j.sampling.DiffusionSampler;
+import io.diffusion4j.train.posthoc.PowerFunctionEma;
+import io.diffusion4j.train.posthoc.Snapshots;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -53,6 +55,7 @@ import org.tensorflow.types.TFloat32;
  *   checkpoint.json, checkpoint-STEP/                  what {@link #resume} continues from
  *   checkpoint-best/                                   with save_best_and_latest_only: the lowest FD's
  *   fid-stats-NETWORK.safetensors                      the data's feature statistics (calculate_fid)
+ *   post-hoc-ema/ema-SIGMA_REL-STEP.safetensors        with post_hoc_ema: each profile every snapshot_every steps
  * </pre>
  * With calculate_fid, every save also scores num_fid_samples samples of the EMA weights against
  * as many training examples: the Fréchet distance in the features of the run's feature network,
@@ -76,6 +79,8 @@ public final class Trainer implements AutoCloseable {
   private final long startStep;
   private final TrainStep step;
   private final Ema ema;
+  /** The power-function EMAs of post_hoc_ema, or null. */
+  private final PowerFunctionEma postHoc;
   private final FeatureNetwork fidNetwork;
   private FeatureStatistics dataStatistics;
   private double bestFd = Double.POSITIVE_INFINITY;
@@ -112,6 +117,9 @@ public final class Trainer implements AutoCloseable {
     this.step = new TrainStep(model, options.stepOptions(), replicas);
     this.ema = new Ema(model.ops(), model.network().parameters(), model.emaNetwork().orElseThrow().parameters(),
         options.emaDecay(), options.emaUpdateEvery());
+    // before fromChief, which replicates every variable the graph has by then
+    this.postHoc = options.postHocEma() ? new PowerFunctionEma(model.ops(), model.network().parameters(),
+        options.sigmaRels(), model.session()) : null;
     this.fromChief = replicas == null ? null : fromChief(replicaOps, model, replicas);
   }
 
@@ -262,6 +270,7 @@ public final class Trainer implements AutoCloseable {
       Checkpoints.restore(info, t.model.session());
       t.replicate();
       t.truncateMetrics(info.step());
+      Snapshots.removeAfter(resultsFolder, info.step());
       Optional<Checkpoints.Best> best = Checkpoints.best(resultsFolder);
       if (best.isPresent()) {
         t.bestFd = best.get().fd();
@@ -384,6 +393,12 @@ public final class Trainer implements AutoCloseable {
               + ": lower --train-batch-size (--gradient-accumulate-every keeps the effective batch)", e);
         }
         ema.step(model.session(), s);
+        if (postHoc != null) {
+          postHoc.update(model.session(), s + 1);
+          if (writes && ((s + 1) % options.snapshotEvery() == 0 || s + 1 == total)) {
+            postHoc.writeSnapshots(model.session(), folder, s + 1);
+          }
+        }
         if (logged) {
           lastLoss = loss;
         }

@@ -9,6 +9,8 @@ import io.diffusion4j.io.JsonOptions;
 import io.diffusion4j.runtime.Device;
 import io.diffusion4j.runtime.Execution;
 import io.diffusion4j.runtime.Precision;
+import io.diffusion4j.train.posthoc.PowerFunction;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -19,8 +21,9 @@ import java.util.TreeSet;
  * The reference Trainer's options with its names and defaults (the builder's fields), plus what a
  * reproducible JVM run needs: the seed, how often the loss is logged, the number of data-loading
  * threads, the learning-rate schedule (constant, Karras et al. 2023's inverse square root, or a
- * cosine decay, each after an optional linear warm-up),
- * and where the data came from and how it was read, so that a resumed run reads the same data.
+ * cosine decay, each after an optional linear warm-up), and where the data came from and how it
+ * was read, so that a resumed run reads the same data; and the power-function EMAs whose
+ * snapshots post-hoc EMA combines (Karras et al. 2024).
  * The same declarations give {@code train}'s command-line options.
  *
  * <p>Scoring differs from the reference where it must: calculate_fid is off unless asked for (the
@@ -36,6 +39,9 @@ public record TrainerOptions(
     long trainNumSteps,
     int emaUpdateEvery,
     double emaDecay,
+    boolean postHocEma,
+    List<Double> sigmaRels,
+    long snapshotEvery,
     List<Double> adamBetas,
     long saveAndSampleEvery,
     int numSamples,
@@ -66,6 +72,12 @@ public record TrainerOptions(
     Check.atLeast("train_num_steps", trainNumSteps, 1);
     Check.atLeast("ema_update_every", emaUpdateEvery, 1);
     Check.within("ema_decay", emaDecay, 0, 1, true);
+    if (sigmaRels.isEmpty() || sigmaRels.stream().distinct().count() != sigmaRels.size()) {
+      throw new IllegalArgumentException("sigma_rels = " + sigmaRels + " must list at least one value, each once");
+    }
+    sigmaRels = List.copyOf(sigmaRels);
+    sigmaRels.forEach(s -> PowerFunction.check("sigma_rels", s));
+    Check.atLeast("snapshot_every", snapshotEvery, 1);
     if (adamBetas.size() != 2) {
       throw new IllegalArgumentException("adam_betas = " + adamBetas + " must be two numbers, (beta1, beta2)");
     }
@@ -181,6 +193,14 @@ public record TrainerOptions(
     private int emaUpdateEvery = 10;
     @Doc("the EMA's decay")
     private double emaDecay = 0.995;
+    @Doc("also track power-function EMAs (Karras et al. 2024), one per sigma_rels, and snapshot them for post-hoc"
+        + " EMA with the ema command")
+    private boolean postHocEma;
+    @Doc("relative widths (sigma_rel) of the tracked power-function EMAs, each in (0, sqrt(1/12) = 0.2887)")
+    private List<Double> sigmaRels = List.of(0.05, 0.10);
+    @Doc("steps between post-hoc EMA snapshots, one file per sigma_rels each time (and at the end): 15 per profile"
+        + " over the embedded default's 1,500 steps; the more there are, the closer the ema command's fit")
+    private long snapshotEvery = 100;
     @Doc("Adam's beta1,beta2")
     private List<Double> adamBetas = List.of(0.9, 0.99);
     @Doc("steps between saves, sample grids and scores")
@@ -237,6 +257,9 @@ public record TrainerOptions(
     public Builder trainNumSteps(long v) { trainNumSteps = v; return this; }
     public Builder emaUpdateEvery(int v) { emaUpdateEvery = v; return this; }
     public Builder emaDecay(double v) { emaDecay = v; return this; }
+    public Builder postHocEma(boolean v) { postHocEma = v; return this; }
+    public Builder sigmaRels(double... v) { sigmaRels = Arrays.stream(v).boxed().toList(); return this; }
+    public Builder snapshotEvery(long v) { snapshotEvery = v; return this; }
     public Builder adamBetas(double beta1, double beta2) { adamBetas = List.of(beta1, beta2); return this; }
     public Builder saveAndSampleEvery(long v) { saveAndSampleEvery = v; return this; }
     public Builder numSamples(int v) { numSamples = v; return this; }
@@ -262,7 +285,7 @@ public record TrainerOptions(
 
     public TrainerOptions build() {
       return new TrainerOptions(trainBatchSize, gradientAccumulateEvery, augmentHorizontalFlip, trainLr,
-          trainNumSteps, emaUpdateEvery, emaDecay, adamBetas, saveAndSampleEvery, numSamples, amp,
+          trainNumSteps, emaUpdateEvery, emaDecay, postHocEma, sigmaRels, snapshotEvery, adamBetas, saveAndSampleEvery, numSamples, amp,
           mixedPrecisionType, device, xla, maxGradNorm, seed, logEvery, loaderThreads, lrSchedule, lrTRef, lrSigmaRef,
           lrWarmupSteps, calculateFid, numFidSamples, inceptionBlockIdx, saveBestAndLatestOnly, fidNetwork, folder, convertImageTo);
     }
