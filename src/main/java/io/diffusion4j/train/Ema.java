@@ -2,6 +2,7 @@ package io.diffusion4j.train;
 
 import io.diffusion4j.nn.Parameters;
 import io.diffusion4j.runtime.Tracing;
+import io.diffusion4j.train.posthoc.PowerFunction;
 import java.util.ArrayList;
 import java.util.List;
 import org.tensorflow.Session;
@@ -15,7 +16,9 @@ import org.tensorflow.types.TFloat32;
  * An exponential moving average of a network's weights kept in a twin network, with the warm-up
  * the Python reference gets from ema_pytorch: called once per training step, it acts every
  * {@code updateEvery} calls; until call {@code updateAfterStep} it copies the weights, then it
- * moves them with decay min(beta, 1 - (1 + n)^(-power)), n counting calls past the warm-up.
+ * moves them with decay min(beta, 1 - (1 + n)^(-power)), n counting calls past the warm-up. Given
+ * a sigma_rel instead, it is Karras et al. 2024's power-function EMA of that relative width:
+ * the weights of step tau weigh (tau / t)^gamma at step t, from the first step on.
  */
 public final class Ema {
   /** ema_pytorch's defaults as the reference Trainer uses them (beta = ema_decay). */
@@ -24,19 +27,26 @@ public final class Ema {
   public static final double POWER = 2.0 / 3.0;
 
   private final double beta;
+  /** The power function's exponent, or NaN for the reference's decay. */
+  private final double gamma;
   private final int updateEvery;
   private final Op copy;
   private final Op update;
   private final Placeholder<TFloat32> decay;
 
-  public Ema(Ops root, Parameters online, Parameters shadow, double beta, int updateEvery) {
+  /** @param sigmaRel null for the reference's decay {@code beta}, else the power function's width */
+  public Ema(Ops root, Parameters online, Parameters shadow, double beta, Double sigmaRel, int updateEvery) {
     if (!(beta >= 0 && beta < 1)) {
       throw new IllegalArgumentException("ema_decay = " + beta + " must be in [0, 1)");
     }
     if (updateEvery < 1) {
       throw new IllegalArgumentException("ema_update_every = " + updateEvery + " must be at least 1");
     }
+    if (sigmaRel != null) {
+      PowerFunction.check("ema_sigma_rel", sigmaRel);
+    }
     this.beta = beta;
+    this.gamma = sigmaRel == null ? Double.NaN : PowerFunction.gamma(sigmaRel);
     this.updateEvery = updateEvery;
     Ops tf = root.withSubScope("ema_update");
     decay = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
@@ -60,6 +70,11 @@ public final class Ema {
   public double decayAt(long call) {
     if (call % updateEvery != 0) {
       return Double.NaN;
+    }
+    if (!Double.isNaN(gamma)) {
+      // beta_t = (1 - 1/t)^(gamma + 1) multiplied over the updateEvery steps since the last update
+      long t = call + 1;
+      return call == 0 ? -1 : Math.pow((double) (t - updateEvery) / t, gamma + 1);
     }
     if (call <= UPDATE_AFTER_STEP) {
       return -1;

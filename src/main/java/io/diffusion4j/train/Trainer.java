@@ -116,7 +116,7 @@ public final class Trainer implements AutoCloseable {
     Collectives replicas = cluster == null ? null : new Collectives(replicaOps, cluster.config());
     this.step = new TrainStep(model, options.stepOptions(), replicas);
     this.ema = new Ema(model.ops(), model.network().parameters(), model.emaNetwork().orElseThrow().parameters(),
-        options.emaDecay(), options.emaUpdateEvery());
+        options.emaDecay(), options.emaSigmaRel(), options.emaUpdateEvery());
     // before fromChief, which replicates every variable the graph has by then
     this.postHoc = options.postHocEma() ? new PowerFunctionEma(model.ops(), model.network().parameters(),
         options.sigmaRels(), model.session()) : null;

@@ -39,6 +39,7 @@ public record TrainerOptions(
     long trainNumSteps,
     int emaUpdateEvery,
     double emaDecay,
+    Double emaSigmaRel,
     boolean postHocEma,
     List<Double> sigmaRels,
     long snapshotEvery,
@@ -72,6 +73,9 @@ public record TrainerOptions(
     Check.atLeast("train_num_steps", trainNumSteps, 1);
     Check.atLeast("ema_update_every", emaUpdateEvery, 1);
     Check.within("ema_decay", emaDecay, 0, 1, true);
+    if (emaSigmaRel != null) {
+      PowerFunction.check("ema_sigma_rel", emaSigmaRel);
+    }
     if (sigmaRels.isEmpty() || sigmaRels.stream().distinct().count() != sigmaRels.size()) {
       throw new IllegalArgumentException("sigma_rels = " + sigmaRels + " must list at least one value, each once");
     }
@@ -193,6 +197,9 @@ public record TrainerOptions(
     private int emaUpdateEvery = 10;
     @Doc("the EMA's decay")
     private double emaDecay = 0.995;
+    @Doc("when set, the EMA is the power function of this relative width (Karras et al. 2024), in place of ema_decay"
+        + " and its warm-up: the average of about the last sigma_rel * 3.5 of the run so far")
+    private Double emaSigmaRel;
     @Doc("also track power-function EMAs (Karras et al. 2024), one per sigma_rels, and snapshot them for post-hoc"
         + " EMA with the ema command")
     private boolean postHocEma;
@@ -257,6 +264,7 @@ public record TrainerOptions(
     public Builder trainNumSteps(long v) { trainNumSteps = v; return this; }
     public Builder emaUpdateEvery(int v) { emaUpdateEvery = v; return this; }
     public Builder emaDecay(double v) { emaDecay = v; return this; }
+    public Builder emaSigmaRel(Double v) { emaSigmaRel = v; return this; }
     public Builder postHocEma(boolean v) { postHocEma = v; return this; }
     public Builder sigmaRels(double... v) { sigmaRels = Arrays.stream(v).boxed().toList(); return this; }
     public Builder snapshotEvery(long v) { snapshotEvery = v; return this; }
@@ -285,7 +293,7 @@ public record TrainerOptions(
 
     public TrainerOptions build() {
       return new TrainerOptions(trainBatchSize, gradientAccumulateEvery, augmentHorizontalFlip, trainLr,
-          trainNumSteps, emaUpdateEvery, emaDecay, postHocEma, sigmaRels, snapshotEvery, adamBetas, saveAndSampleEvery, numSamples, amp,
+          trainNumSteps, emaUpdateEvery, emaDecay, emaSigmaRel, postHocEma, sigmaRels, snapshotEvery, adamBetas, saveAndSampleEvery, numSamples, amp,
           mixedPrecisionType, device, xla, maxGradNorm, seed, logEvery, loaderThreads, lrSchedule, lrTRef, lrSigmaRef,
           lrWarmupSteps, calculateFid, numFidSamples, inceptionBlockIdx, saveBestAndLatestOnly, fidNetwork, folder, convertImageTo);
     }

@@ -99,18 +99,32 @@ class OptimisationTest {
     }
   }
 
-  /** ema_pytorch's schedule: copies until call 100, then decay min(beta, 1 - (1 + n)^(-2/3)). */
+  /**
+   * ema_pytorch's schedule: copies until call 100, then decay min(beta, 1 - (1 + n)^(-2/3)); or
+   * the power function of a sigma_rel.
+   */
   @Test
   void emaFollowsItsFormula() {
     try (DiffusionModel m = DiffusionModel.create(CONFIG, 1, true)) {
       Parameters online = m.network().parameters();
       Parameters shadow = m.emaNetwork().orElseThrow().parameters();
-      Ema ema = new Ema(m.ops(), online, shadow, 0.995, 10);
+      Ema ema = new Ema(m.ops(), online, shadow, 0.995, null, 10);
       assertEquals(-1, ema.decayAt(0));
       assertTrue(Double.isNaN(ema.decayAt(5)));
       assertEquals(-1, ema.decayAt(100));
       assertEquals(1 - Math.pow(11, -2.0 / 3), ema.decayAt(110), 1e-12);
       assertEquals(0.995, ema.decayAt(1_000_000), 0);
+      // the power function: beta_t = (1 - 1/t)^(gamma + 1) at step t, compounded over skipped steps
+      double gamma = io.diffusion4j.train.posthoc.PowerFunction.gamma(0.1);
+      Ema power = new Ema(m.ops(), online, shadow, 0.995, 0.1, 1);
+      assertEquals(-1, power.decayAt(0));
+      assertEquals(1 - io.diffusion4j.train.posthoc.PowerFunction.updateWeight(gamma, 500), power.decayAt(499), 1e-12);
+      Ema every10 = new Ema(m.ops(), online, shadow, 0.995, 0.1, 10);
+      double product = 1;
+      for (long t = 492; t <= 501; t++) {
+        product *= Math.pow(1 - 1.0 / t, gamma + 1);
+      }
+      assertEquals(product, every10.decayAt(500), 1e-12);
 
       Map<String, FloatArray> before = m.emaWeights();
       Map<String, FloatArray> target = m.weights();
