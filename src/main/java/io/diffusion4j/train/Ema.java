@@ -72,9 +72,7 @@ public final class Ema {
       return Double.NaN;
     }
     if (!Double.isNaN(gamma)) {
-      // beta_t = (1 - 1/t)^(gamma + 1) multiplied over the updateEvery steps since the last update
-      long t = call + 1;
-      return call == 0 ? -1 : Math.pow((double) (t - updateEvery) / t, gamma + 1);
+      return call == 0 ? -1 : 1 - PowerFunction.updateWeight(gamma, call + 1, updateEvery);
     }
     if (call <= UPDATE_AFTER_STEP) {
       return -1;

@@ -78,10 +78,18 @@ public final class PowerFunction {
    * taken from beta would lose its leading digits.
    */
   public static double updateWeight(double gamma, long t) {
+    return updateWeight(gamma, t, 1);
+  }
+
+  /**
+   * The weight of one update standing for the {@code steps} steps t - steps + 1 .. t: 1 minus
+   * their betas' product, which telescopes to (1 - steps/t)^(gamma + 1); 1 when they include step 1.
+   */
+  public static double updateWeight(double gamma, long t, long steps) {
     if (t < 1) {
       throw new IllegalArgumentException("step " + t + ": power-function EMA steps count from 1");
     }
-    return t == 1 ? 1 : -Math.expm1((gamma + 1) * Math.log1p(-1.0 / t));
+    return t <= steps ? 1 : -Math.expm1((gamma + 1) * Math.log1p(-(double) steps / t));
   }
 
   /** Eq. 151 (Algorithm 3's p_dot_p): the inner product of two profiles' weighting functions over time. */
