@@ -163,10 +163,21 @@ public final class Parameters {
 
   /** All parameters in PyTorch's layout and names, in state_dict order. */
   public Map<String, FloatArray> read(Session session) {
+    return read(session, all().stream().map(Param::variable).toList());
+  }
+
+  /**
+   * Values kept in the parameters' shapes (one per parameter, in the order of {@link #all}: an
+   * average of them, say), under the parameters' names and in PyTorch's layout.
+   */
+  public Map<String, FloatArray> read(Session session, List<? extends Operand<TFloat32>> values) {
     Map<String, FloatArray> out = new LinkedHashMap<>();
     List<Param> list = all();
+    if (values.size() != list.size()) {
+      throw new IllegalArgumentException(values.size() + " values for " + list.size() + " parameters");
+    }
     Session.Runner runner = session.runner();
-    list.forEach(p -> runner.fetch(p.variable()));
+    values.forEach(runner::fetch);
     try (Result result = runner.run()) {
       for (int i = 0; i < list.size(); i++) {
         Param p = list.get(i);

@@ -1,16 +1,11 @@
 package io.diffusion4j.train.posthoc;
 
-import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.nn.Parameters;
-import io.diffusion4j.nn.Tensors;
 import io.diffusion4j.runtime.Tracing;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;
@@ -27,7 +22,7 @@ import org.tensorflow.types.TFloat32;
  * VariableV2 of the training graph, so checkpoints save and restore them with everything else.
  */
 public final class PowerFunctionEma {
-  private final List<Parameters.Param> online;
+  private final Parameters online;
   private final List<Double> sigmaRels;
   private final double[] gammas;
   private final List<List<Variable<TFloat32>>> profiles = new ArrayList<>();
@@ -37,7 +32,7 @@ public final class PowerFunctionEma {
 
   /** Profiles of {@code online}'s weights, set equal to them in {@code session} now. */
   public PowerFunctionEma(Ops root, Parameters online, List<Double> sigmaRels, Session session) {
-    this.online = online.all();
+    this.online = online;
     this.sigmaRels = List.copyOf(sigmaRels);
     this.gammas = sigmaRels.stream().mapToDouble(PowerFunction::gamma).toArray();
     List<Op> copies = new ArrayList<>();
@@ -46,7 +41,7 @@ public final class PowerFunctionEma {
       Placeholder<TFloat32> weight = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
       List<Variable<TFloat32>> profile = new ArrayList<>();
       List<Op> moves = new ArrayList<>();
-      for (Parameters.Param p : this.online) {
+      for (Parameters.Param p : online.all()) {
         Variable<TFloat32> v = tf.withName(p.name()).variable(Shape.of(p.layout().tfShape()), TFloat32.class);
         profile.add(v);
         copies.add(tf.assign(v, p.variable()));
@@ -64,7 +59,7 @@ public final class PowerFunctionEma {
   /** Writes every profile's snapshot at step {@code t} into {@code folder}, one profile's weights in memory at a time. */
   public void writeSnapshots(Session session, Path folder, long t) throws IOException {
     for (int i = 0; i < gammas.length; i++) {
-      Snapshots.write(folder, sigmaRels.get(i), gammas[i], t, read(session, i));
+      Snapshots.write(folder, sigmaRels.get(i), gammas[i], t, online.read(session, profiles.get(i)));
     }
   }
 
@@ -90,20 +85,5 @@ public final class PowerFunctionEma {
     } finally {
       fed.forEach(TFloat32::close);
     }
-  }
-
-  /** Profile {@code profile}'s weights in PyTorch's names and layout, in state_dict order (as ema.safetensors). */
-  private Map<String, FloatArray> read(Session session, int profile) {
-    Session.Runner runner = session.runner();
-    profiles.get(profile).forEach(runner::fetch);
-    Map<String, FloatArray> out = new LinkedHashMap<>();
-    try (Result result = runner.run()) {
-      for (int i = 0; i < online.size(); i++) {
-        Parameters.Param p = online.get(i);
-        float[] tfData = Tensors.toArray((TFloat32) result.get(i)).data();
-        out.put(p.name(), new FloatArray(p.layout().torchShape().clone(), p.layout().toTorch(tfData)));
-      }
-    }
-    return out;
   }
 }
