@@ -19,6 +19,8 @@ import java.util.Map;
  *
  * @param shape image [h, w] or sequence [seq_length]
  * @param samplingTimesteps DDIM is used when fewer than timesteps
+ * @param sampler the catalogue's solver to sample with by default (diffusion4j's own option), or
+ *     null for the reference's choice: DDIM when sampling_timesteps is below timesteps, else DDPM
  */
 public record GaussianDiffusionConfig(
     @Internal int spatialRank,
@@ -37,7 +39,8 @@ public record GaussianDiffusionConfig(
     boolean useCfgPlusPlus,
     double vbLossWeight,
     double predNoiseLossWeight,
-    double predXStartLossWeight) implements DiffusionConfig {
+    double predXStartLossWeight,
+    String sampler) implements DiffusionConfig {
 
   /**
    * The reference's modules built on this diffusion, with the options each adds. The learned and
@@ -219,6 +222,9 @@ public record GaussianDiffusionConfig(
     for (String key : module.notTaken()) {
       j.remove(key);
     }
+    if (sampler == null) {
+      j.remove("sampler");
+    }
     if (module != Module.GUIDED) {
       JsonObject kw = new JsonObject();
       scheduleFnKwargs.forEach(kw::addProperty);
@@ -247,6 +253,8 @@ public record GaussianDiffusionConfig(
     private double vbLossWeight = 0.001;
     private double predNoiseLossWeight = 0.1;
     private double predXStartLossWeight = 0.1;
+    /** null: the reference's choice (see the record). */
+    private String sampler;
 
     private Builder(int spatialRank, Module module, List<Integer> shape) {
       this.spatialRank = spatialRank;
@@ -274,12 +282,13 @@ public record GaussianDiffusionConfig(
     public Builder vbLossWeight(double v) { vbLossWeight = v; return this; }
     public Builder predNoiseLossWeight(double v) { predNoiseLossWeight = v; return this; }
     public Builder predXStartLossWeight(double v) { predXStartLossWeight = v; return this; }
+    public Builder sampler(String v) { sampler = v; return this; }
 
     public GaussianDiffusionConfig build() {
       return new GaussianDiffusionConfig(spatialRank, module, shape, timesteps,
           samplingTimesteps == null ? timesteps : samplingTimesteps, objective, betaSchedule,
           scheduleFnKwargs, ddimSamplingEta, autoNormalize, offsetNoiseStrength, minSnrLossWeight,
-          minSnrGamma, useCfgPlusPlus, vbLossWeight, predNoiseLossWeight, predXStartLossWeight);
+          minSnrGamma, useCfgPlusPlus, vbLossWeight, predNoiseLossWeight, predXStartLossWeight, sampler);
     }
   }
 }

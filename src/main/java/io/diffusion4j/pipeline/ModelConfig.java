@@ -39,6 +39,14 @@ public record ModelConfig(NetworkConfig network, DiffusionConfig diffusion, XmWr
     if (diffusion != null && diffusion.spatialRank() != network.spatialRank()) {
       throw new IllegalArgumentException("diffusion " + diffusion.type() + " does not fit model " + network.type());
     }
+    if (diffusion != null && diffusion.sampler() != null) {
+      try {
+        io.diffusion4j.sampling.Solvers.named(diffusion.sampler());
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("diffusion.sampler = \"" + diffusion.sampler() + "\" is not allowed: expected"
+            + " one of " + io.diffusion4j.sampling.Solvers.names(), e);
+      }
+    }
   }
 
   public static ModelConfig parse(String text) {

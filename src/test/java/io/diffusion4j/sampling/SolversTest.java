@@ -1,10 +1,13 @@
 package io.diffusion4j.sampling;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.diffusion4j.pipeline.DiffusionModel;
+import io.diffusion4j.pipeline.ModelConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +15,10 @@ import java.util.HashSet;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** The catalogue: unique names, the old name as an alias, clear refusals, and the README's table made from it. */
+/**
+ * The catalogue: unique names, the old name as an alias, clear refusals, a config's own choice,
+ * and the README's table made from it.
+ */
 class SolversTest {
 
   @Test
@@ -26,6 +32,23 @@ class SolversTest {
     assertSame(Solvers.named("dpmpp_2m"), Solvers.named("dpmpp"));
     var e = assertThrows(IllegalArgumentException.class, () -> Solvers.named("plms"));
     assertTrue(e.getMessage().contains("sampler plms is not allowed: expected ddpm, ddim, euler"), e.getMessage());
+  }
+
+  @Test
+  void aConfigNamesItsDefaultSamplerAndKeepsItThroughItsJson() {
+    String unet = "{\"model\": {\"type\": \"Unet\", \"dim\": 4, \"dim_mults\": [1, 2], \"channels\": 1},"
+        + " \"diffusion\": {\"type\": \"GaussianDiffusion\", \"image_size\": 8, \"sampling_timesteps\": 10";
+    ModelConfig plain = ModelConfig.parse(unet + "}}");
+    ModelConfig named = ModelConfig.parse(unet + ", \"sampler\": \"dpmpp\"}}");
+    assertFalse(plain.toJson().getAsJsonObject("diffusion").has("sampler"), "the reference's configs stay as they were");
+    assertEquals(named, ModelConfig.parse(named.toJsonString()));
+    try (DiffusionModel a = DiffusionModel.create(plain, 1); DiffusionModel b = DiffusionModel.create(named, 1)) {
+      assertSame(Solvers.named("ddim"), a.sampler().defaults(0).solver());
+      assertSame(Solvers.named("dpmpp_2m"), b.sampler().defaults(0).solver());
+    }
+    var e = assertThrows(IllegalArgumentException.class, () -> ModelConfig.parse(unet + ", \"sampler\": \"plms\"}}"));
+    assertTrue(e.getMessage().startsWith("diffusion.sampler = \"plms\" is not allowed: expected one of ddpm, ddim"),
+        e.getMessage());
   }
 
   @Test
