@@ -24,16 +24,18 @@ final class EmbeddedDefault {
   private EmbeddedDefault() {}
 
   /**
-   * 28x28 grey images: dim 16 with two downsamplings is what fits the time budget; the cosine
-   * schedule suits images this small better than the sigmoid one (made for > 64x64); min-SNR
-   * weighting (Hang et al. 2023) stops the least noisy steps, easy and many, from dominating the
-   * loss, which in a run this short is worth more than any other change tried (README).
+   * 28x28 grey images: dim 16 with two downsamplings is what fits the time budget; narrow linear
+   * attention at 28x28 and 14x14 (2 heads of 16 against the reference's 4 of 32, whose 128
+   * channels dwarf the 16 or 32 of the image) makes a step 1.7x cheaper and buys the steps that
+   * matter more; the cosine schedule suits images this small better than the sigmoid one (made for
+   * > 64x64); min-SNR weighting (Hang et al. 2023) stops the least noisy steps, easy and many, from
+   * dominating the loss; UniPC at 50 steps beat DDIM on the same weights (README).
    */
   static ModelConfig config() {
     return new ModelConfig(
-        UnetConfig.builder(16).dimMults(1, 2, 2).channels(1).build(),
+        UnetConfig.builder(16).dimMults(1, 2, 2).channels(1).attnDimHead(16, 16, 32).attnHeads(2, 2, 4).build(),
         GaussianDiffusionConfig.builder(28, 28).betaSchedule(BetaSchedule.COSINE).minSnrLossWeight(true)
-            .samplingTimesteps(50).build());
+            .samplingTimesteps(50).sampler("unipc").build());
   }
 
   /** The power-function EMA the default keeps: the width that scored best afterwards, by post-hoc EMA (README). */
@@ -50,7 +52,7 @@ final class EmbeddedDefault {
         .postHocEma(true)
         .trainBatchSize(32)
         .trainLr(1e-3)
-        .trainNumSteps(1500)
+        .trainNumSteps(2000)
         .saveAndSampleEvery(500)
         .numSamples(64)
         .seed(0);
