@@ -51,9 +51,11 @@ final class EmbeddedDefault {
         .emaSigmaRel(EMA_SIGMA_REL)
         .postHocEma(true)
         .trainBatchSize(32)
-        .trainLr(1e-3)
-        .trainNumSteps(2000)
-        .saveAndSampleEvery(500)
+        .trainLr(2e-3)
+        .lrSchedule("cosine")
+        .lrWarmupSteps(100)
+        .trainNumSteps(1900)
+        .saveAndSampleEvery(1000)
         .numSamples(64)
         .seed(0);
   }
