@@ -205,8 +205,8 @@ public record TrainerOptions(
     private boolean postHocEma;
     @Doc("relative widths (sigma_rel) of the tracked power-function EMAs, each in (0, sqrt(1/12) = 0.2887)")
     private List<Double> sigmaRels = List.of(0.05, 0.10);
-    @Doc("steps between post-hoc EMA snapshots, one file per sigma_rels each time (and at the end): 15 per profile"
-        + " over the embedded default's 1,500 steps; the more there are, the closer the ema command's fit")
+    @Doc("steps between post-hoc EMA snapshots, one file per sigma_rels each time (and at the end): 19 per profile"
+        + " over the embedded default's 1,900 steps; the more there are, the closer the ema command's fit")
     private long snapshotEvery = 100;
     @Doc("Adam's beta1,beta2")
     private List<Double> adamBetas = List.of(0.9, 0.99);
