@@ -35,7 +35,8 @@ public record ContinuousTimeConfig(
     int numSampleSteps,
     boolean clipSampleDenoised,
     boolean minSnrLossWeight,
-    double minSnrGamma) implements DiffusionConfig {
+    double minSnrGamma,
+    String sampler) implements DiffusionConfig {
 
   /** The three types, with the options each takes. */
   public enum Kind {
@@ -45,7 +46,7 @@ public record ContinuousTimeConfig(
     SIMPLE("simple_diffusion.GaussianDiffusion", "pred_objective", "noise_d", "noise_d_low", "noise_d_high",
         "min_snr_loss_weight", "min_snr_gamma");
 
-    private static final List<String> COMMON = List.of("channels", "num_sample_steps", "clip_sample_denoised");
+    private static final List<String> COMMON = List.of("channels", "num_sample_steps", "clip_sample_denoised", "sampler");
     final String type;
     final List<String> own;
 
@@ -196,6 +197,9 @@ public record ContinuousTimeConfig(
     DiffusionConfig.writeSize(j, shape);
     ConfigRecords.write(this, Builder.class).entrySet().stream().filter(e -> kind.takes(e.getKey()))
         .forEach(e -> j.add(e.getKey(), e.getValue()));
+    if (sampler == null) {
+      j.remove("sampler");
+    }
     return j;
   }
 
@@ -215,6 +219,8 @@ public record ContinuousTimeConfig(
     private boolean clipSampleDenoised = true;
     private boolean minSnrLossWeight;
     private double minSnrGamma = 5;
+    /** null: DDPM, the reference's ancestral p_sample. */
+    private String sampler;
 
     private Builder(Kind kind, int[] size) {
       this.kind = kind;
@@ -234,11 +240,12 @@ public record ContinuousTimeConfig(
     public Builder clipSampleDenoised(boolean v) { clipSampleDenoised = v; return this; }
     public Builder minSnrLossWeight(boolean v) { minSnrLossWeight = v; return this; }
     public Builder minSnrGamma(double v) { minSnrGamma = v; return this; }
+    public Builder sampler(String v) { sampler = v; return this; }
 
     public ContinuousTimeConfig build() {
       return new ContinuousTimeConfig(kind, size.length, Arrays.stream(size).boxed().toList(), channels,
           noiseSchedule, learnedScheduleNetHiddenDim, learnedNoiseScheduleFracGradient, predObjective, noiseD,
-          noiseDLow, noiseDHigh, numSampleSteps, clipSampleDenoised, minSnrLossWeight, minSnrGamma);
+          noiseDLow, noiseDHigh, numSampleSteps, clipSampleDenoised, minSnrLossWeight, minSnrGamma, sampler);
     }
   }
 }

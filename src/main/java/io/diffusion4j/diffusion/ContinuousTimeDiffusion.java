@@ -157,10 +157,10 @@ public final class ContinuousTimeDiffusion implements Diffusion {
     return Math.sqrt(1 + sigma * sigma);
   }
 
-  /** The reference samples ancestrally (its p_sample), num_sample_steps steps. */
+  /** The config's sampler, else ancestral steps as the reference's p_sample, num_sample_steps of them. */
   @Override
   public String defaultSampler() {
-    return "ddpm";
+    return config.sampler() != null ? config.sampler() : "ddpm";
   }
 
   @Override

@@ -184,10 +184,10 @@ public final class ElucidatedDiffusion implements Diffusion {
     return sigma;
   }
 
-  /** The reference samples with Heun's method (Algorithm 2). */
+  /** The config's sampler, else Heun's method (Algorithm 2), as the reference samples. */
   @Override
   public String defaultSampler() {
-    return "heun";
+    return config.sampler() != null ? config.sampler() : "heun";
   }
 
   @Override

@@ -31,7 +31,8 @@ public record ElucidatedDiffusionConfig(
     double sChurn,
     double sTmin,
     double sTmax,
-    double sNoise) implements DiffusionConfig {
+    double sNoise,
+    String sampler) implements DiffusionConfig {
 
   public static final String TYPE = "ElucidatedDiffusion";
 
@@ -87,6 +88,9 @@ public record ElucidatedDiffusionConfig(
     j.addProperty("type", TYPE);
     DiffusionConfig.writeSize(j, shape);
     ConfigRecords.write(this, Builder.class).entrySet().forEach(e -> j.add(e.getKey(), e.getValue()));
+    if (sampler == null) {
+      j.remove("sampler");
+    }
     return j;
   }
 
@@ -111,6 +115,8 @@ public record ElucidatedDiffusionConfig(
     private double sTmax = 50;
     @Key("S_noise")
     private double sNoise = 1.003;
+    /** null: Heun, the reference's sampler. */
+    private String sampler;
 
     private Builder(int[] size) {
       this.size = size.clone();
@@ -128,11 +134,12 @@ public record ElucidatedDiffusionConfig(
     public Builder sTmin(double v) { sTmin = v; return this; }
     public Builder sTmax(double v) { sTmax = v; return this; }
     public Builder sNoise(double v) { sNoise = v; return this; }
+    public Builder sampler(String v) { sampler = v; return this; }
 
     public ElucidatedDiffusionConfig build() {
       List<Integer> shape = java.util.Arrays.stream(size).boxed().toList();
       return new ElucidatedDiffusionConfig(size.length, shape, channels, numSampleSteps, sigmaMin, sigmaMax,
-          sigmaData, rho, pMean, pStd, sChurn, sTmin, sTmax, sNoise);
+          sigmaData, rho, pMean, pStd, sChurn, sTmin, sTmax, sNoise, sampler);
     }
   }
 }

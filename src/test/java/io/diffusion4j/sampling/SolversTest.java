@@ -36,17 +36,23 @@ class SolversTest {
 
   @Test
   void aConfigNamesItsDefaultSamplerAndKeepsItThroughItsJson() {
-    String unet = "{\"model\": {\"type\": \"Unet\", \"dim\": 4, \"dim_mults\": [1, 2], \"channels\": 1},"
-        + " \"diffusion\": {\"type\": \"GaussianDiffusion\", \"image_size\": 8, \"sampling_timesteps\": 10";
-    ModelConfig plain = ModelConfig.parse(unet + "}}");
-    ModelConfig named = ModelConfig.parse(unet + ", \"sampler\": \"dpmpp\"}}");
-    assertFalse(plain.toJson().getAsJsonObject("diffusion").has("sampler"), "the reference's configs stay as they were");
-    assertEquals(named, ModelConfig.parse(named.toJsonString()));
-    try (DiffusionModel a = DiffusionModel.create(plain, 1); DiffusionModel b = DiffusionModel.create(named, 1)) {
-      assertSame(Solvers.named("ddim"), a.sampler().defaults(0).solver());
-      assertSame(Solvers.named("dpmpp_2m"), b.sampler().defaults(0).solver());
+    String unet = "{\"model\": {\"type\": \"Unet\", \"dim\": 4, \"dim_mults\": [1, 2], \"channels\": 1";
+    String continuous = unet + ", \"learned_sinusoidal_cond\": true}, \"diffusion\": {\"image_size\": 8, \"channels\": 1, ";
+    String gaussian = unet + "}, \"diffusion\": {\"type\": \"GaussianDiffusion\", \"image_size\": 8, \"sampling_timesteps\": 10";
+    String edm = continuous + "\"type\": \"ElucidatedDiffusion\"";
+    String simple = continuous + "\"type\": \"simple_diffusion.GaussianDiffusion\"";
+    // each family's own choice without the key (the reference's), and the named one with it
+    for (String[] c : new String[][] {{gaussian, "ddim"}, {edm, "heun"}, {simple, "ddpm"}}) {
+      ModelConfig plain = ModelConfig.parse(c[0] + "}}");
+      ModelConfig named = ModelConfig.parse(c[0] + ", \"sampler\": \"dpmpp\"}}");
+      assertFalse(plain.toJson().getAsJsonObject("diffusion").has("sampler"), "the reference's configs stay as they were");
+      assertEquals(named, ModelConfig.parse(named.toJsonString()));
+      try (DiffusionModel a = DiffusionModel.create(plain, 1); DiffusionModel b = DiffusionModel.create(named, 1)) {
+        assertSame(Solvers.named(c[1]), a.sampler().defaults(0).solver(), c[0]);
+        assertSame(Solvers.named("dpmpp_2m"), b.sampler().defaults(0).solver(), c[0]);
+      }
     }
-    var e = assertThrows(IllegalArgumentException.class, () -> ModelConfig.parse(unet + ", \"sampler\": \"plms\"}}"));
+    var e = assertThrows(IllegalArgumentException.class, () -> ModelConfig.parse(gaussian + ", \"sampler\": \"plms\"}}"));
     assertTrue(e.getMessage().startsWith("diffusion.sampler = \"plms\" is not allowed: expected one of ddpm, ddim"),
         e.getMessage());
   }
