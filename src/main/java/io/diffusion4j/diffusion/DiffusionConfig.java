@@ -28,9 +28,7 @@ public interface DiffusionConfig {
   JsonObject toJson();
 
   /** The catalogue's solver its config names to sample with by default, or null for the type's own choice. */
-  default String sampler() {
-    return null;
-  }
+  String sampler();
 
   /**
    * The spatial size a section gives: image_size (an int or [h, w]) for rank 2, seq_length for
