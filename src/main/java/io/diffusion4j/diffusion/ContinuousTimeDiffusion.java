@@ -157,10 +157,10 @@ public final class ContinuousTimeDiffusion implements Diffusion {
     return Math.sqrt(1 + sigma * sigma);
   }
 
-  /** The config's sampler, else ancestral steps as the reference's p_sample, num_sample_steps of them. */
+  /** The reference samples ancestrally (its p_sample), num_sample_steps steps. */
   @Override
-  public String defaultSampler() {
-    return config.sampler() != null ? config.sampler() : "ddpm";
+  public String referenceSampler() {
+    return "ddpm";
   }
 
   @Override

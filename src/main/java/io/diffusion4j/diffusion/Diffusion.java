@@ -17,6 +17,15 @@ public interface Diffusion extends Denoiser {
 
   DiffusionConfig config();
 
+  /** The solver the reference samples this type with. */
+  String referenceSampler();
+
+  /** The solver the config names, else the reference's. */
+  @Override
+  default String defaultSampler() {
+    return config().sampler() != null ? config().sampler() : referenceSampler();
+  }
+
   /** Shape of one example, channels-last. */
   @Override
   default long[] sampleShape() {

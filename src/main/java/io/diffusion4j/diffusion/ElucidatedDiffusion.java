@@ -184,10 +184,10 @@ public final class ElucidatedDiffusion implements Diffusion {
     return sigma;
   }
 
-  /** The config's sampler, else Heun's method (Algorithm 2), as the reference samples. */
+  /** The reference samples with Heun's method (Algorithm 2). */
   @Override
-  public String defaultSampler() {
-    return config.sampler() != null ? config.sampler() : "heun";
+  public String referenceSampler() {
+    return "heun";
   }
 
   @Override

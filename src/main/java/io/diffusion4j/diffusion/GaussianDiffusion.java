@@ -288,10 +288,10 @@ public final class GaussianDiffusion implements Diffusion {
     return config.timesteps();
   }
 
-  /** The config's sampler, else DDIM when it samples fewer steps than it has timesteps, else DDPM, as the reference's sample(). */
+  /** DDIM when it samples fewer steps than it has timesteps, else DDPM, as the reference's sample(). */
   @Override
-  public String defaultSampler() {
-    return config.sampler() != null ? config.sampler() : config.isDdimSampling() ? "ddim" : "ddpm";
+  public String referenceSampler() {
+    return config.isDdimSampling() ? "ddim" : "ddpm";
   }
 
   @Override
