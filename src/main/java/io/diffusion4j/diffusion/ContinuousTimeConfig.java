@@ -197,9 +197,6 @@ public record ContinuousTimeConfig(
     DiffusionConfig.writeSize(j, shape);
     ConfigRecords.write(this, Builder.class).entrySet().stream().filter(e -> kind.takes(e.getKey()))
         .forEach(e -> j.add(e.getKey(), e.getValue()));
-    if (sampler == null) {
-      j.remove("sampler");
-    }
     return j;
   }
 

@@ -88,9 +88,6 @@ public record ElucidatedDiffusionConfig(
     j.addProperty("type", TYPE);
     DiffusionConfig.writeSize(j, shape);
     ConfigRecords.write(this, Builder.class).entrySet().forEach(e -> j.add(e.getKey(), e.getValue()));
-    if (sampler == null) {
-      j.remove("sampler");
-    }
     return j;
   }
 

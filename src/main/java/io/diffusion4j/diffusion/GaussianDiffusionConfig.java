@@ -222,9 +222,6 @@ public record GaussianDiffusionConfig(
     for (String key : module.notTaken()) {
       j.remove(key);
     }
-    if (sampler == null) {
-      j.remove("sampler");
-    }
     if (module != Module.GUIDED) {
       JsonObject kw = new JsonObject();
       scheduleFnKwargs.forEach(kw::addProperty);

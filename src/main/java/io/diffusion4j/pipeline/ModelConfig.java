@@ -12,6 +12,7 @@ import io.diffusion4j.diffusion.GaussianDiffusionConfig;
 import io.diffusion4j.diffusion.XmWrapper;
 import io.diffusion4j.io.JsonOptions;
 import io.diffusion4j.models.NetworkConfig;
+import io.diffusion4j.sampling.Solvers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -41,10 +42,10 @@ public record ModelConfig(NetworkConfig network, DiffusionConfig diffusion, XmWr
     }
     if (diffusion != null && diffusion.sampler() != null) {
       try {
-        io.diffusion4j.sampling.Solvers.named(diffusion.sampler());
+        Solvers.named(diffusion.sampler());
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("diffusion.sampler = \"" + diffusion.sampler() + "\" is not allowed: expected"
-            + " one of " + io.diffusion4j.sampling.Solvers.names(), e);
+            + " one of " + Solvers.names(), e);
       }
     }
   }
@@ -212,7 +213,11 @@ public record ModelConfig(NetworkConfig network, DiffusionConfig diffusion, XmWr
     JsonObject j = new JsonObject();
     j.add("model", network.toJson());
     if (diffusion != null) {
-      j.add("diffusion", diffusion.toJson());
+      JsonObject d = diffusion.toJson();
+      if (diffusion.sampler() == null) {
+        d.remove("sampler"); // diffusion4j's own key: a config without it stays as the reference writes it
+      }
+      j.add("diffusion", d);
     }
     if (wrapper != null) {
       j.add("wrapper", wrapper.toJson());
