@@ -27,9 +27,9 @@ final class EmbeddedDefault {
    * 28x28 grey images: dim 16 with two downsamplings is what fits the time budget; narrow linear
    * attention at 28x28 and 14x14 (2 heads of 16 against the reference's 4 of 32, whose 128
    * channels dwarf the 16 or 32 of the image) makes a step about 1.5x cheaper and buys the steps
-   * that matter more; the cosine schedule suits images this small better than the sigmoid one (made for
-   * > 64x64); min-SNR weighting (Hang et al. 2023) stops the least noisy steps, easy and many, from
-   * dominating the loss; UniPC at 50 steps beat DDIM on the same weights (README).
+   * that matter more; the cosine schedule suits images this small better than the sigmoid one
+   * (made for > 64x64); min-SNR weighting (Hang et al. 2023) stops the least noisy steps, easy and
+   * many, from dominating the loss; UniPC at 50 steps beat DDIM on the same weights (README).
    */
   static ModelConfig config() {
     return new ModelConfig(

@@ -44,8 +44,8 @@ public record ModelConfig(NetworkConfig network, DiffusionConfig diffusion, XmWr
       try {
         Solvers.named(diffusion.sampler());
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("diffusion.sampler = \"" + diffusion.sampler() + "\" is not allowed: expected"
-            + " one of " + Solvers.names(), e);
+        throw new IllegalArgumentException("diffusion.sampler = \"" + diffusion.sampler()
+            + "\" is not allowed: expected one of " + Solvers.names(), e);
       }
     }
   }
