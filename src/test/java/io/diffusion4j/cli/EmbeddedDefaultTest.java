@@ -1,0 +1,53 @@
+package io.diffusion4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.diffusion4j.data.IdxDataset;
+import java.io.IOException;
+import org.junit.jupiter.api.Test;
+
+class EmbeddedDefaultTest {
+  private static final int SANDAL = 5;
+  private static final int SNEAKER = 7;
+  private static final int ANKLE_BOOT = 9;
+
+  /**
+   * The reason the default does not flip: the embedded shoes all face one way (toe to the left, so
+   * the right edge holds more of the shoe than the left), and a flipped shoe is unlike the data.
+   */
+  @Test
+  void theEmbeddedShoesFaceOneWaySoTheDefaultDoesNotFlip() throws IOException {
+    IdxDataset data = EmbeddedDefault.dataset();
+    int[] labels = data.labels();
+    float[] image = new float[28 * 28];
+    for (int shoe : new int[] {SANDAL, SNEAKER, ANKLE_BOOT}) {
+      int count = 0;
+      int facingLeft = 0;
+      for (int i = 0; i < data.size(); i++) {
+        if (labels[i] != shoe) {
+          continue;
+        }
+        data.read(i, image, 0);
+        count++;
+        if (edgeMass(image, 22) > edgeMass(image, 0)) {
+          facingLeft++;
+        }
+      }
+      assertTrue(count > 500, "class " + shoe + ": " + count + " images");
+      assertTrue(facingLeft >= 0.9 * count, "class " + shoe + ": " + facingLeft + " of " + count + " face left");
+    }
+    assertFalse(EmbeddedDefault.options().build().augmentHorizontalFlip());
+  }
+
+  /** The summed intensity of the six columns from {@code firstColumn}. */
+  private static double edgeMass(float[] image, int firstColumn) {
+    double sum = 0;
+    for (int row = 0; row < 28; row++) {
+      for (int col = firstColumn; col < firstColumn + 6; col++) {
+        sum += image[row * 28 + col];
+      }
+    }
+    return sum;
+  }
+}
