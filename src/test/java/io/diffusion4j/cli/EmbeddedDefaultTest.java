@@ -11,6 +11,8 @@ class EmbeddedDefaultTest {
   private static final int SANDAL = 5;
   private static final int SNEAKER = 7;
   private static final int ANKLE_BOOT = 9;
+  /** Columns at each edge that are compared. */
+  private static final int EDGE = 6;
 
   /**
    * The reason the default does not flip: the embedded shoes all face one way (toe to the left, so
@@ -20,7 +22,8 @@ class EmbeddedDefaultTest {
   void theEmbeddedShoesFaceOneWaySoTheDefaultDoesNotFlip() throws IOException {
     IdxDataset data = EmbeddedDefault.dataset();
     int[] labels = data.labels();
-    float[] image = new float[28 * 28];
+    int size = (int) data.exampleShape()[1];
+    float[] image = new float[size * size];
     for (int shoe : new int[] {SANDAL, SNEAKER, ANKLE_BOOT}) {
       int count = 0;
       int facingLeft = 0;
@@ -30,7 +33,7 @@ class EmbeddedDefaultTest {
         }
         data.read(i, image, 0);
         count++;
-        if (edgeMass(image, 22) > edgeMass(image, 0)) {
+        if (edgeMass(image, size, size - EDGE) > edgeMass(image, size, 0)) {
           facingLeft++;
         }
       }
@@ -40,12 +43,12 @@ class EmbeddedDefaultTest {
     assertFalse(EmbeddedDefault.options().build().augmentHorizontalFlip());
   }
 
-  /** The summed intensity of the six columns from {@code firstColumn}. */
-  private static double edgeMass(float[] image, int firstColumn) {
+  /** The summed intensity of the EDGE columns from {@code firstColumn} of a square image. */
+  private static double edgeMass(float[] image, int size, int firstColumn) {
     double sum = 0;
-    for (int row = 0; row < 28; row++) {
-      for (int col = firstColumn; col < firstColumn + 6; col++) {
-        sum += image[row * 28 + col];
+    for (int row = 0; row < size; row++) {
+      for (int col = firstColumn; col < firstColumn + EDGE; col++) {
+        sum += image[row * size + col];
       }
     }
     return sum;
