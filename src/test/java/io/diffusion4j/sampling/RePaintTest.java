@@ -3,6 +3,7 @@ package io.diffusion4j.sampling;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.diffusion4j.Statistical;
 import io.diffusion4j.diffusion.Conditioning;
 import io.diffusion4j.diffusion.Denoiser;
 import io.diffusion4j.io.FloatArray;
@@ -79,20 +80,23 @@ class RePaintTest {
 
   @Test
   void fillsInTheConditionalDistributionAndKeepsTheKnownPart() {
-    double[] plain = moments(new RePaint.Options(0, 1, 1));
-    double[] resampled = moments(new RePaint.Options(20, 10, 5));
+    double[] plain = filled(new RePaint.Options(0, 1, 1));
+    double[] resampled = filled(new RePaint.Options(20, 10, 5));
     // b | a ~ N(1.2, 0.6^2), which resampling approaches as it grows (mean 0.73 without it, 1.07 with
-    // (5, 10, 10), 1.12 with (10, 10, 10), 1.19 here; std 0.68, 0.59, 0.58, 0.56); the standard
-    // errors of 4,000 samples are 0.0095 (mean) and 0.007 (std)
-    assertEquals(RHO * A, resampled[0], 0.03, "mean with resampling");
-    assertEquals(Math.sqrt(1 - RHO * RHO), resampled[1], 0.06, "std with resampling");
-    // replacement alone lags the known value: the harmonising that resampling does is real
-    assertTrue(Math.abs(plain[0] - RHO * A) > 2 * Math.abs(resampled[0] - RHO * A),
-        "mean " + plain[0] + " without resampling, " + resampled[0] + " with");
+    // (5, 10, 10), 1.12 with (10, 10, 10), 1.19 here; std 0.68, 0.59, 0.58, 0.56): H0 allows these
+    // settings a bias of 0.02 in the mean and 10% in the spread
+    double mean = RHO * A;
+    double std = Math.sqrt(1 - RHO * RHO);
+    Statistical.assertMeanWithin(resampled, mean, 0.02, "the filled value's mean with resampling");
+    Statistical.assertStdWithin(resampled, std, 0.1, "the filled value's spread with resampling");
+    // replacement alone lags the known value: its mean lies outside even the bound H0 allows
+    // resampling (the harmonising that resampling does is real)
+    double plainMean = java.util.Arrays.stream(plain).average().orElseThrow();
+    assertTrue(Math.abs(plainMean - mean) > 0.2, "mean " + plainMean + " without resampling");
   }
 
-  /** The filled value's mean and std over N runs; asserts that the kept one is A exactly. */
-  private static double[] moments(RePaint.Options options) {
+  /** The filled value of each of N runs; asserts that the kept one is A exactly. */
+  private static double[] filled(RePaint.Options options) {
     try (Graph g = new Graph(); Session session = new Session(g)) {
       Ops tf = Ops.create(g);
       SessionDriver plain = new SessionDriver(tf, session, new Pairs());
@@ -116,15 +120,12 @@ class RePaintTest {
       RePaint repaint = new RePaint(tf, session, plain, known, options);
       Settings settings = Settings.of(repaint.denoiser(), Solvers.named("ddpm"), 100, null, null, null, 7);
       float[] out = repaint.sample(settings, repaint.initialNoise(N, 7), null).data();
-      double sum = 0;
-      double sq = 0;
+      double[] b = new double[N];
       for (int i = 0; i < N; i++) {
         assertEquals(A, out[2 * i], 0f, "the kept value");
-        sum += out[2 * i + 1];
-        sq += out[2 * i + 1] * out[2 * i + 1];
+        b[i] = out[2 * i + 1];
       }
-      double mean = sum / N;
-      return new double[] {mean, Math.sqrt(sq / N - mean * mean)};
+      return b;
     }
   }
 }

@@ -16,16 +16,12 @@ import org.junit.jupiter.api.Test;
  */
 class FamilyToyTest {
   static final int LEN = ToyTrainingTest.LEN;
-  /**
-   * The Gaussian toys' steps and rate: the modes are learnt, their shares less well by some types
-   * (0.31 and 0.72 at the high mode seen), so the share at the high mode is held to 0.25 .. 0.75.
-   */
+  /** The Gaussian toys' steps and rate (ToyTrainingTest's null hypotheses say what they must learn). */
   static final int STEPS = 400;
   static final double LR = 2e-3;
   /** For the types that learn the toy in half the steps at twice the rate (the suite's time). */
   static final int FEW_STEPS = 200;
   static final double FAST_LR = 4e-3;
-  static final double MEAN_TOLERANCE = 0.125;
 
   private static UnetConfig.Builder unet() {
     return UnetConfig.builder1d(16).dimMults(1, 2).channels(1);
@@ -36,14 +32,14 @@ class FamilyToyTest {
     ToyTrainingTest.checkMixture(new ModelConfig(unet().learnedSinusoidalCond(true).build(),
         ContinuousTimeConfig.builder(Kind.CONTINUOUS_TIME, LEN).channels(1)
             .noiseSchedule(ContinuousTimeConfig.Schedule.LEARNED).learnedScheduleNetHiddenDim(32).build()),
-        "ddpm", 25, 1.0, 0.7, STEPS, LR, MEAN_TOLERANCE);
+        "ddpm", 25, 1.0, 0.7, STEPS, LR);
   }
 
   @Test
   void vParamContinuousTime() {
     ToyTrainingTest.checkMixture(new ModelConfig(unet().learnedSinusoidalCond(true).build(),
         ContinuousTimeConfig.builder(Kind.V_PARAM, LEN).channels(1).build()),
-        "ddpm", 25, 1.0, 0.7, FEW_STEPS, FAST_LR, MEAN_TOLERANCE);
+        "ddpm", 25, 1.0, 0.7, FEW_STEPS, FAST_LR);
   }
 
   /** eps on the shifted cosine, sampled by a solver of the catalogue. */
@@ -51,7 +47,7 @@ class FamilyToyTest {
   void simpleDiffusion() {
     ToyTrainingTest.checkMixture(new ModelConfig(unet().learnedSinusoidalCond(true).build(),
         ContinuousTimeConfig.builder(Kind.SIMPLE, LEN).channels(1).predObjective(ContinuousTimeConfig.PredObjective.EPS)
-            .noiseD(8.0).build()), "dpmpp_2m", 16, 0.0, 0.7, FEW_STEPS, FAST_LR, MEAN_TOLERANCE);
+            .noiseD(8.0).build()), "dpmpp_2m", 16, 0.0, 0.7, FEW_STEPS, FAST_LR);
   }
 
   /** DDPM with the learned variance. */
@@ -59,19 +55,19 @@ class FamilyToyTest {
   void learnedVariance() {
     ToyTrainingTest.checkMixture(new ModelConfig(unet().learnedVariance(true).build(),
         GaussianDiffusionConfig.builder(Module.LEARNED, LEN).objective(Objective.PRED_NOISE).timesteps(100).build()),
-        "ddpm", 100, 1.0, 0.7, STEPS, LR, MEAN_TOLERANCE);
+        "ddpm", 100, 1.0, 0.7, STEPS, LR);
   }
 
   @Test
   void weightedObjective() {
     ToyTrainingTest.checkMixture(new ModelConfig(unet().outDim(4).build(),
         GaussianDiffusionConfig.builder(Module.WEIGHTED, LEN).timesteps(100).build()),
-        "ddim", 25, 0.0, 0.7, FEW_STEPS, FAST_LR, MEAN_TOLERANCE);
+        "ddim", 25, 0.0, 0.7, FEW_STEPS, FAST_LR);
   }
 
   @Test
   void xmWrapper() {
     ToyTrainingTest.checkMixture(new ModelConfig(unet().build(),
-        GaussianDiffusionConfig.builder1d(LEN).timesteps(100).build(), new XmWrapper(2, null)), "ddim", 25, 0.0, 0.7, FEW_STEPS, FAST_LR, MEAN_TOLERANCE);
+        GaussianDiffusionConfig.builder1d(LEN).timesteps(100).build(), new XmWrapper(2, null)), "ddim", 25, 0.0, 0.7, FEW_STEPS, FAST_LR);
   }
 }
