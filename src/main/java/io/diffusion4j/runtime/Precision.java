@@ -3,7 +3,9 @@ package io.diffusion4j.runtime;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
@@ -46,8 +48,8 @@ public enum Precision {
               + " TensorFlow's bfloat16 rewrite converts CPU ops only; on a GPU use fp16 (with loss scaling)");
         }
         if (!cpuHasBf16()) {
-          log.accept("amp: this CPU has neither AVX-512 BF16 nor AMX, where bfloat16 would be emulated and slower:"
-              + " running in float32");
+          log.accept("amp: this CPU has neither AVX-512 BF16 nor AMX (or ONEDNN_MAX_CPU_ISA leaves oneDNN without"
+              + " them), so bfloat16 would be emulated or refused: running in float32");
           yield FP32;
         }
         yield BF16;
@@ -67,12 +69,25 @@ public enum Precision {
 
   private static Boolean bf16;
 
-  /** Whether this CPU has bfloat16 arithmetic (Linux's cpuinfo flags avx512_bf16 or amx_bf16). */
+  /**
+   * oneDNN's instruction-set caps (ONEDNN_MAX_CPU_ISA, or its older name DNNL_MAX_CPU_ISA) below
+   * the one that brings bfloat16 arithmetic: under them oneDNN has no bfloat16 kernels for
+   * convolutions or matrix products, and a graph rewritten to bfloat16 aborts the process.
+   */
+  private static final List<String> CAPS_WITHOUT_BF16 = List.of("SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2",
+      "AVX512_CORE", "AVX512_CORE_VNNI");
+
+  /**
+   * Whether oneDNN computes in bfloat16 here: the CPU has it (Linux's cpuinfo flags avx512_bf16
+   * or amx_bf16) and no instruction-set cap of oneDNN's environment variables takes it away.
+   */
   public static synchronized boolean cpuHasBf16() {
     if (bf16 == null) {
+      String cap = Optional.ofNullable(System.getenv("ONEDNN_MAX_CPU_ISA"))
+          .or(() -> Optional.ofNullable(System.getenv("DNNL_MAX_CPU_ISA"))).orElse("").strip().toUpperCase(Locale.ROOT);
       try {
         String info = Files.readString(Path.of("/proc/cpuinfo"));
-        bf16 = info.contains(" avx512_bf16") || info.contains(" amx_bf16");
+        bf16 = (info.contains(" avx512_bf16") || info.contains(" amx_bf16")) && !CAPS_WITHOUT_BF16.contains(cap);
       } catch (IOException | RuntimeException e) {
         bf16 = false;
       }
