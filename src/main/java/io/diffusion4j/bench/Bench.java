@@ -158,7 +158,7 @@ public final class Bench {
     TrainerOptions defaults = TrainerOptions.builder().build();
     TrainStep step = new TrainStep(model, defaults.stepOptions());
     Ema ema = new Ema(model.ops(), model.network().parameters(), model.emaNetwork().orElseThrow().parameters(),
-        defaults.emaDecay(), defaults.emaSigmaRel(), defaults.emaUpdateEvery());
+        defaults.emaDecay(), defaults.emaSigmaRel(), defaults.emaUpdateEvery(), step.applied());
     FloatArray batch = uniform(Tensors.batchShape(c.batch(), c.config().exampleShape()));
     double flops = FlopCount.of(c.batch(), step.updateOp());
     return new Runner() {

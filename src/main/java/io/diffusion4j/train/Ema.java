@@ -2,11 +2,13 @@ package io.diffusion4j.train;
 
 import io.diffusion4j.nn.Parameters;
 import io.diffusion4j.runtime.Tracing;
+import io.diffusion4j.train.posthoc.EmaUpdates;
 import io.diffusion4j.train.posthoc.PowerFunction;
 import java.util.ArrayList;
 import java.util.List;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
+import org.tensorflow.Operand;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
@@ -34,8 +36,13 @@ public final class Ema {
   private final Op update;
   private final Placeholder<TFloat32> decay;
 
-  /** @param sigmaRel null for the reference's decay {@code beta}, else the power function's width */
-  public Ema(Ops root, Parameters online, Parameters shadow, double beta, Double sigmaRel, int updateEvery) {
+  /**
+   * @param sigmaRel null for the reference's decay {@code beta}, else the power function's width
+   * @param applied the training step's flag (1 or 0): the average moves only after an applied
+   *     step; null: after every step
+   */
+  public Ema(Ops root, Parameters online, Parameters shadow, double beta, Double sigmaRel, int updateEvery,
+      Operand<TFloat32> applied) {
     if (!(beta >= 0 && beta < 1)) {
       throw new IllegalArgumentException("ema_decay = " + beta + " must be in [0, 1)");
     }
@@ -54,10 +61,8 @@ public final class Ema {
     List<Op> moves = new ArrayList<>();
     for (Parameters.Param p : online.all()) {
       var target = shadow.get(p.name()).variable();
-      copies.add(tf.assign(target, p.variable()));
-      // ema -= (1 - decay) * (ema - online)
-      moves.add(tf.assignSub(target, tf.math.mul(tf.math.sub(tf.constant(1f), decay),
-          tf.math.sub(target, p.variable()))));
+      copies.add(EmaUpdates.copy(tf, target, p.variable(), applied));
+      moves.add(EmaUpdates.move(tf, target, p.variable(), tf.math.sub(tf.constant(1f), decay), applied));
     }
     copy = tf.withControlDependencies(copies).noOp();
     update = tf.withControlDependencies(moves).noOp();

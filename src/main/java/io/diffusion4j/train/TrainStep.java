@@ -77,10 +77,18 @@ public final class TrainStep {
   private final Variant selfConditioned;
   private final Op applyAccumulated;
   private final Operand<TFloat32> accumulatedNorm;
+  private final NonFiniteSteps nonFinite;
+  /** The counts the accumulated update records. */
+  private final NonFiniteSteps.Recorded accumulatedRecord;
   private float lastGradNorm = Float.NaN;
+  private NonFiniteSteps.Counts lastCounts = NonFiniteSteps.Counts.NONE;
 
-  /** A loss graph and its ops: with accumulation, {@code first}/{@code next} fill the accumulators. */
-  private record Variant(Operand<TFloat32> loss, Operand<TFloat32> gradNorm, Op update, Op first, Op next) {}
+  /**
+   * A loss graph and its ops: with accumulation, {@code first}/{@code next} fill the accumulators;
+   * without, {@code record} holds the non-finite counts the update writes.
+   */
+  private record Variant(Operand<TFloat32> loss, Operand<TFloat32> gradNorm, Op update, Op first, Op next,
+      NonFiniteSteps.Recorded record) {}
 
   public TrainStep(DiffusionModel model, Options options) {
     this(model, options, null);
@@ -110,6 +118,7 @@ public final class TrainStep {
     List<Parameters.Param> params = model.network().parameters().trainable();
     adam = new Adam(tf, params, options.adam());
     lossScale = model.execution().precision().scalesLoss() ? new LossScale(tf) : null;
+    nonFinite = new NonFiniteSteps(tf);
     List<Operand<TFloat32>> accumulated = new ArrayList<>();
     if (accumulate > 1) {
       for (Parameters.Param p : params) {
@@ -125,8 +134,12 @@ public final class TrainStep {
       accumulated = replicas.mean(accumulated);
     }
     accumulatedNorm = accumulate > 1 ? GradientClipping.globalNorm(tf, accumulated) : null;
-    applyAccumulated = accumulate > 1 ? clipAndApply(tf, accumulated, accumulatedNorm, options.maxGradNorm()) : null;
+    // with accumulation a non-finite loss shows in the accumulated gradients
+    accumulatedRecord = accumulate > 1 ? recordStep(tf, accumulatedNorm, null) : null;
+    applyAccumulated = accumulate > 1 ? clipAndApply(tf, accumulated, accumulatedNorm, accumulatedRecord,
+        options.maxGradNorm()) : null;
     model.session().run(adam.initializer());
+    model.session().run(nonFinite.initializer());
     if (lossScale != null) {
       model.session().run(lossScale.initializer());
     }
@@ -171,7 +184,8 @@ public final class TrainStep {
         grads = replicas.mean(grads);
       }
       Operand<TFloat32> norm = GradientClipping.globalNorm(tf, grads);
-      return new Variant(loss, norm, clipAndApply(tf, grads, norm, maxGradNorm), null, null);
+      NonFiniteSteps.Recorded record = recordStep(tf, norm, loss);
+      return new Variant(loss, norm, clipAndApply(tf, grads, norm, record, maxGradNorm), null, null, record);
     }
     List<Op> first = new ArrayList<>();
     List<Op> next = new ArrayList<>();
@@ -182,25 +196,44 @@ public final class TrainStep {
       next.add(tf.assignAdd(accumulators.get(i), g));
     }
     return new Variant(loss, null, null, tf.withControlDependencies(first).noOp(),
-        tf.withControlDependencies(next).noOp());
+        tf.withControlDependencies(next).noOp(), null);
   }
 
   /**
-   * Clipping, Adam, then the network's weight constraints (forced weight normalisation); in
-   * float16 training a step with non-finite gradients is skipped and the loss scale adapts.
+   * The step's record: applied when its loss (null: not seen) and gradients are finite. In float16
+   * training gradients that overflow are the loss scale's to skip (it then shrinks), so only a
+   * non-finite loss counts there.
    */
-  private Op clipAndApply(Ops tf, List<Operand<TFloat32>> grads, Operand<TFloat32> norm, double maxGradNorm) {
+  private NonFiniteSteps.Recorded recordStep(Ops tf, Operand<TFloat32> norm, Operand<TFloat32> loss) {
+    Operand<TFloat32> healthy = loss == null ? NonFiniteSteps.finite(tf, norm) : NonFiniteSteps.finite(tf, loss);
+    if (lossScale == null && loss != null) {
+      healthy = tf.math.mul(healthy, NonFiniteSteps.finite(tf, norm));
+    }
+    Operand<TInt64> step = tf.gather(seed, tf.constant(1), tf.constant(0));
+    return nonFinite.record(tf, healthy, step);
+  }
+
+  /**
+   * Clipping, Adam, then the network's weight constraints (forced weight normalisation). A step
+   * whose record says it is not finite changes nothing; in float16 training a step with
+   * non-finite gradients is skipped too, and the loss scale adapts.
+   */
+  private Op clipAndApply(Ops tf, List<Operand<TFloat32>> grads, Operand<TFloat32> norm,
+      NonFiniteSteps.Recorded record, double maxGradNorm) {
     if (maxGradNorm > 0) {
       grads = GradientClipping.clipByGlobalNorm(tf, grads, norm, maxGradNorm);
     }
+    Operand<TFloat32> gate = record.applied();
     Operand<TFloat32> finite = lossScale == null ? null : LossScale.finite(tf, norm);
-    Op update = adam.apply(tf, grads, lr, finite);
+    Op update = adam.apply(tf, grads, lr, finite == null ? gate : tf.math.mul(gate, finite));
     if (lossScale != null) {
       // the scale changes only after every gradient computed with it has been read
       update = lossScale.update(tf.withControlDependencies(List.of(update)), finite);
     }
-    List<Op> constraints = model.network().weightConstraints(tf.withControlDependencies(List.of(update)));
-    return constraints.isEmpty() ? update : tf.withControlDependencies(constraints).noOp();
+    List<Op> after = new ArrayList<>(model.network().weightConstraints(tf.withControlDependencies(List.of(update))));
+    after.add(update);
+    after.add(record.store());
+    return tf.withControlDependencies(after).noOp();
   }
 
   /**
@@ -229,6 +262,16 @@ public final class TrainStep {
       state.addAll(lossScale.state());
     }
     return state;
+  }
+
+  /** 1 when the last step was applied, 0 when it was skipped as not finite: the EMAs move only after an applied step. */
+  public Operand<TFloat32> applied() {
+    return nonFinite.applied();
+  }
+
+  /** The non-finite counts as of the last step that fetched its loss. */
+  NonFiniteSteps.Counts nonFiniteCounts() {
+    return lastCounts;
   }
 
   /** The float16 loss scale now (1 when training is not in float16). */
@@ -275,25 +318,42 @@ public final class TrainStep {
             r.fetch(v.loss());
             if (accumulate == 1) {
               r.fetch(v.gradNorm());
+              fetchCounts(r, v.record());
             }
           }
           try (Result res = Tracing.run(r)) {
             loss += fetchLoss ? ((TFloat32) res.get(0)).getFloat() / accumulate : 0;
             lastGradNorm = fetchLoss && accumulate == 1 ? ((TFloat32) res.get(1)).getFloat() : Float.NaN;
+            if (fetchLoss && accumulate == 1) {
+              lastCounts = counts(res, 2);
+            }
           }
         }
       }
       if (accumulate > 1) {
-        Session.Runner r = model.session().runner().feed(lr, l).addTarget(applyAccumulated);
+        Session.Runner r = model.session().runner().feed(lr, l).feed(this.seed, s).addTarget(applyAccumulated);
         if (fetchLoss) {
           r.fetch(accumulatedNorm);
+          fetchCounts(r, accumulatedRecord);
         }
         try (Result res = Tracing.run(r)) {
           lastGradNorm = fetchLoss ? ((TFloat32) res.get(0)).getFloat() : Float.NaN;
+          if (fetchLoss) {
+            lastCounts = counts(res, 1);
+          }
         }
       }
     }
     return fetchLoss ? loss : Float.NaN;
+  }
+
+  private static void fetchCounts(Session.Runner r, NonFiniteSteps.Recorded record) {
+    r.fetch(record.skipped()).fetch(record.inARow()).fetch(record.rowStart());
+  }
+
+  private static NonFiniteSteps.Counts counts(Result res, int from) {
+    return new NonFiniteSteps.Counts((long) ((TFloat32) res.get(from)).getFloat(),
+        (long) ((TFloat32) res.get(from + 1)).getFloat(), ((TInt64) res.get(from + 2)).getLong());
   }
 
   /** The global norm of the gradients (before clipping) of the last step that fetched its loss, else NaN. */

@@ -88,6 +88,8 @@ public final class Trainer implements AutoCloseable {
   private PrintStream log = System.err;
   private TensorBoardLog tensorBoard;
   private String score = "";
+  /** What a resume changed in the learning rate, said when training starts; empty when nothing. */
+  private String resumeNotice = "";
 
   /** Opens a worker's copy of the data of the run it joins. */
   @FunctionalInterface
@@ -116,10 +118,10 @@ public final class Trainer implements AutoCloseable {
     Collectives replicas = cluster == null ? null : new Collectives(replicaOps, cluster.config());
     this.step = new TrainStep(model, options.stepOptions(), replicas);
     this.ema = new Ema(model.ops(), model.network().parameters(), model.emaNetwork().orElseThrow().parameters(),
-        options.emaDecay(), options.emaSigmaRel(), options.emaUpdateEvery());
+        options.emaDecay(), options.emaSigmaRel(), options.emaUpdateEvery(), step.applied());
     // before fromChief, which replicates every variable the graph has by then
     this.postHoc = options.postHocEma() ? new PowerFunctionEma(model.ops(), model.network().parameters(),
-        options.sigmaRels(), model.session()) : null;
+        options.sigmaRels(), model.session(), step.applied()) : null;
     this.fromChief = replicas == null ? null : fromChief(replicaOps, model, replicas);
   }
 
@@ -266,6 +268,7 @@ public final class Trainer implements AutoCloseable {
     checkData(config, data, options, cluster);
     announce(cluster, config, options, info.step());
     Trainer t = start(config, cluster, data, options, resultsFolder, false, info.step());
+    t.resumeNotice = learningRateChange(info.options(), options, info.step());
     try {
       Checkpoints.restore(info, t.model.session());
       t.replicate();
@@ -280,6 +283,24 @@ public final class Trainer implements AutoCloseable {
       throw e;
     }
     return t;
+  }
+
+  /**
+   * The line a resume says when its learning rate at the checkpoint's step differs from the run's:
+   * another --lr, or a schedule that depends on --steps (the cosine decay) stretched over more.
+   */
+  private static String learningRateChange(TrainerOptions run, TrainerOptions resumed, long step) {
+    double before = run.learningRateSchedule().lr(run.trainLr(), step);
+    double after = resumed.learningRateSchedule().lr(resumed.trainLr(), step);
+    if (before == after) {
+      return "";
+    }
+    String why = run.trainLr() != resumed.trainLr()
+        ? String.format(Locale.ROOT, "--lr %s in place of the run's %s", resumed.trainLr(), run.trainLr())
+        : String.format(Locale.ROOT, "the %s schedule now ends at step %d, not %d", resumed.lrSchedule(),
+            resumed.trainNumSteps(), run.trainNumSteps());
+    return String.format(Locale.ROOT, "resume: the learning rate at step %d is now %.3g, not %.3g (%s)", step, after,
+        before, why);
   }
 
   private static void checkData(ModelConfig config, Dataset data, TrainerOptions options, Cluster cluster) {
@@ -355,6 +376,10 @@ public final class Trainer implements AutoCloseable {
     log.println("training " + model.config().network().type() + " (" + model.network().parameters().count()
         + " parameters) on " + data.describe() + " from step " + startStep + " to " + total + ", "
         + model.execution().describe());
+    log.println("options that differ from the reference's defaults: " + options.differencesFromDefaults());
+    if (!resumeNotice.isEmpty()) {
+      log.println(resumeNotice);
+    }
     int k = options.gradientAccumulateEvery();
     boolean conditional = model.network().numClasses() > 0;
     Path lastGrid = null;
@@ -383,7 +408,9 @@ public final class Trainer implements AutoCloseable {
             labels.add(Arrays.stream(loader.labels(s * k + j)).asLongStream().toArray());
           }
         }
-        boolean logged = (s + 1) % options.logEvery() == 0 || s + 1 == total;
+        boolean saving = writes && ((s + 1) % options.saveAndSampleEvery() == 0 || s + 1 == total);
+        // a step that saves also logs: the non-finite counts come with the loss, and no bad step is saved
+        boolean logged = (s + 1) % options.logEvery() == 0 || s + 1 == total || saving;
         double lr = schedule.lr(options.trainLr(), s);
         float loss;
         try {
@@ -391,6 +418,9 @@ public final class Trainer implements AutoCloseable {
         } catch (org.tensorflow.exceptions.TFResourceExhaustedException e) {
           throw new IllegalStateException("out of memory in a training step on batches of " + options.trainBatchSize()
               + ": lower --train-batch-size (--gradient-accumulate-every keeps the effective batch)", e);
+        }
+        if (logged) {
+          checkFinite(step.nonFiniteCounts());
         }
         ema.step(model.session(), s);
         if (postHoc != null) {
@@ -402,21 +432,24 @@ public final class Trainer implements AutoCloseable {
         if (logged) {
           lastLoss = loss;
         }
+        long skipped = step.nonFiniteCounts().skipped();
         if (logged && writes) {
           long now = System.nanoTime();
-          appendMetrics(s + 1, loss, lr, (now - started) / 1e9);
+          appendMetrics(s + 1, loss, lr, skipped, (now - started) / 1e9);
           Map<String, Double> scalars = new LinkedHashMap<>();
           scalars.put("loss", (double) loss);
           scalars.put("lr", lr);
           scalars.put("grad_norm", (double) step.lastGradNorm());
           scalars.put("steps_per_s", (s + 1 - lastLogStep) / ((now - lastLogNanos) / 1e9));
+          scalars.put("skipped_steps", (double) skipped);
           tensorBoard.scalars(s + 1, scalars);
           lastLogNanos = now;
           lastLogStep = s + 1;
         }
-        progress.update(s + 1, String.format(Locale.ROOT, "loss %s  lr %.2e%s",
-            Float.isNaN(lastLoss) ? "-" : String.format(Locale.ROOT, "%.4f", lastLoss), lr, score));
-        if (writes && ((s + 1) % options.saveAndSampleEvery() == 0 || s + 1 == total)) {
+        progress.update(s + 1, String.format(Locale.ROOT, "loss %s  lr %.2e%s%s",
+            Float.isFinite(lastLoss) ? String.format(Locale.ROOT, "%.4f", lastLoss) : "-", lr,
+            skipped == 0 ? "" : "  skipped " + skipped, score));
+        if (saving) {
           lastGrid = save(s + 1, progress);
           saved = true;
         }
@@ -510,11 +543,45 @@ public final class Trainer implements AutoCloseable {
     return fd;
   }
 
-  private void appendMetrics(long stepsDone, float loss, double lr, double elapsed) throws IOException {
+  /**
+   * Ends the run when the last logged step was skipped as not finite and the options say stop, or
+   * when {@link NonFiniteSteps#MAX_IN_A_ROW} steps in a row were; names the step and the last
+   * checkpoint, which predates it (a skipped step changes nothing, and none is saved).
+   */
+  private void checkFinite(NonFiniteSteps.Counts counts) throws IOException {
+    boolean stop = options.nonfinite() == NonFinite.STOP;
+    if (counts.inARow() == 0 || !stop && counts.inARow() < NonFiniteSteps.MAX_IN_A_ROW) {
+      return;
+    }
+    String what = stop ? "step " + (counts.rowStart() + 1) + " had a non-finite loss or gradient (NaN or infinite),"
+        + " so the run stopped (--nonfinite stop)"
+        : counts.inARow() + " steps in a row from step " + (counts.rowStart() + 1) + " had a non-finite loss or"
+            + " gradient and were skipped, so the run stopped";
+    String last = folder != null && Checkpoints.exists(folder)
+        ? "; its last good checkpoint is " + Checkpoints.read(folder).directory() + " (step " + Checkpoints.read(folder)
+            .step() + "): go on from it with --resume and a lower --lr"
+        : "; no checkpoint was saved before it: start again with a lower --lr";
+    throw new NonFiniteLossException(what + last + (stop ? ", or skip such steps with --nonfinite skip" : ""));
+  }
+
+  /** A run ended by non-finite losses; the message is the one line to show. */
+  public static final class NonFiniteLossException extends IllegalStateException {
+    NonFiniteLossException(String message) {
+      super(message);
+    }
+  }
+
+  private void appendMetrics(long stepsDone, float loss, double lr, long skipped, double elapsed) throws IOException {
     JsonObject line = new JsonObject();
     line.addProperty("step", stepsDone);
-    line.addProperty("loss", loss);
+    // JSON has no NaN: a loss not fetched or not finite is null
+    if (Float.isFinite(loss)) {
+      line.addProperty("loss", loss);
+    } else {
+      line.add("loss", com.google.gson.JsonNull.INSTANCE);
+    }
     line.addProperty("lr", lr);
+    line.addProperty("skipped_steps", skipped);
     // plain decimals: Gson would print large doubles in scientific notation
     line.addProperty("time", BigDecimal.valueOf(System.currentTimeMillis(), 3));
     line.addProperty("elapsed", BigDecimal.valueOf(Math.round(elapsed * 1000), 3));

@@ -64,7 +64,8 @@ public record TrainerOptions(
     boolean saveBestAndLatestOnly,
     String fidNetwork,
     String folder,
-    String convertImageTo) {
+    String convertImageTo,
+    NonFinite nonfinite) {
 
   public TrainerOptions {
     Check.atLeast("train_batch_size", trainBatchSize, 1);
@@ -110,6 +111,7 @@ public record TrainerOptions(
     if (inceptionBlockIdx != null) {
       Check.atLeast("inception_block_idx", inceptionBlockIdx, 1);
     }
+    Objects.requireNonNull(nonfinite, "nonfinite");
     if (saveBestAndLatestOnly && !calculateFid) {
       throw new IllegalArgumentException("save_best_and_latest_only = true needs calculate_fid = true: the best"
           + " checkpoint is the one with the lowest FD");
@@ -146,8 +148,12 @@ public record TrainerOptions(
     return ConfigRecords.copy(this, new Builder());
   }
 
-  /** Options a resumed run may change: they do not change its results, or say where the data now is. */
-  static final Set<String> FREE_ON_RESUME = Set.of("train_num_steps", "loader_threads", "folder");
+  /**
+   * Options a resumed run may change: they do not change its results, say where the data now is,
+   * or (train_lr, nonfinite) are how a run that diverged goes on from its last good checkpoint.
+   */
+  static final Set<String> FREE_ON_RESUME = Set.of("train_num_steps", "loader_threads", "folder", "train_lr",
+      "nonfinite");
 
   /**
    * The first option (by its config.json name) in which {@code other} differs from these options,
@@ -160,6 +166,19 @@ public record TrainerOptions(
     TreeSet<String> keys = new TreeSet<>(a.keySet());
     keys.addAll(b.keySet());
     return keys.stream().filter(k -> !FREE_ON_RESUME.contains(k) && !Objects.equals(a.get(k), b.get(k))).findFirst();
+  }
+
+  /**
+   * The options whose values differ from the reference Trainer's defaults, as key=value in
+   * config.json's names ("none" when all are the defaults); the data's location is left out.
+   */
+  public String differencesFromDefaults() {
+    JsonObject given = toJson();
+    JsonObject defaults = builder().build().toJson();
+    String listed = given.keySet().stream().filter(k -> !k.equals("folder") && !Objects.equals(given.get(k),
+        defaults.get(k))).map(k -> k + "=" + (given.get(k).isJsonPrimitive() ? given.get(k).getAsString()
+            : given.get(k).toString())).collect(java.util.stream.Collectors.joining(", "));
+    return listed.isEmpty() ? "none" : listed;
   }
 
   public TrainStep.Options stepOptions() {
@@ -256,6 +275,10 @@ public record TrainerOptions(
     private String folder;
     @Doc("L|RGB|RGBA: the mode images are read in (default: as the config's channels say)")
     private String convertImageTo;
+    @Doc("stop|skip: what a step with a non-finite loss or gradient does; it changes no weight, optimiser state or"
+        + " EMA either way: stop ends the run naming the step and the last good checkpoint, skip goes on (counting"
+        + " skipped steps) and ends after " + NonFiniteSteps.MAX_IN_A_ROW + " in a row")
+    private NonFinite nonfinite = NonFinite.STOP;
 
     public Builder trainBatchSize(int v) { trainBatchSize = v; return this; }
     public Builder gradientAccumulateEvery(int v) { gradientAccumulateEvery = v; return this; }
@@ -290,12 +313,14 @@ public record TrainerOptions(
     public Builder fidNetwork(String v) { fidNetwork = v; return this; }
     public Builder folder(String v) { folder = v; return this; }
     public Builder convertImageTo(String v) { convertImageTo = v; return this; }
+    public Builder nonfinite(NonFinite v) { nonfinite = v; return this; }
 
     public TrainerOptions build() {
       return new TrainerOptions(trainBatchSize, gradientAccumulateEvery, augmentHorizontalFlip, trainLr,
           trainNumSteps, emaUpdateEvery, emaDecay, emaSigmaRel, postHocEma, sigmaRels, snapshotEvery, adamBetas, saveAndSampleEvery, numSamples, amp,
           mixedPrecisionType, device, xla, maxGradNorm, seed, logEvery, loaderThreads, lrSchedule, lrTRef, lrSigmaRef,
-          lrWarmupSteps, calculateFid, numFidSamples, inceptionBlockIdx, saveBestAndLatestOnly, fidNetwork, folder, convertImageTo);
+          lrWarmupSteps, calculateFid, numFidSamples, inceptionBlockIdx, saveBestAndLatestOnly, fidNetwork, folder, convertImageTo,
+          nonfinite);
     }
   }
 }

@@ -114,8 +114,8 @@ class TrainCommandTest {
     CliRun seed = CliRun.of("train", "--out", out.toString(), "--resume", "--seed", "8", "--steps", "6");
     assertEquals(2, seed.code(), seed.err());
     assertTrue(seed.err().contains("--seed 8 conflicts with the run's seed = 7"), seed.err());
-    CliRun lr = CliRun.of("train", "--out", out.toString(), "--resume", "--lr", "0.5");
-    assertTrue(lr.err().contains("--train-lr 0.5 conflicts with the run's train_lr = 1.0E-4"), lr.err());
+    CliRun batch = CliRun.of("train", "--out", out.toString(), "--resume", "--batch-size", "3");
+    assertTrue(batch.err().contains("--train-batch-size 3 conflicts with the run's train_batch_size = 2"), batch.err());
     Path other = Files.writeString(dir.resolve("other.json"), Files.readString(config).replace("\"dim\": 4", "\"dim\": 8"));
     CliRun cfg = CliRun.of("train", "--out", out.toString(), "--resume", "--config", other.toString());
     assertTrue(cfg.err().contains("differs from the run's") && cfg.err().contains("model.dim (4 there, 8 here)"),
@@ -123,7 +123,7 @@ class TrainCommandTest {
     CliRun data = CliRun.of("train", "--out", out.toString(), "--resume", "--data", config.toString());
     assertTrue(data.err().contains("--data " + config.toAbsolutePath() + " conflicts with the run's data, "
         + npy.toAbsolutePath()), data.err());
-    for (CliRun r : List.of(seed, lr, cfg, data)) {
+    for (CliRun r : List.of(seed, batch, cfg, data)) {
       assertEquals(1, r.err().strip().lines().count(), r.err());
     }
 
@@ -131,7 +131,7 @@ class TrainCommandTest {
     assertEquals(2, logs.size(), "one event file per run");
     java.util.Set<String> tags = new java.util.TreeSet<>();
     logs.forEach(events -> events.forEach(e -> e.getSummary().getValueList().forEach(x -> tags.add(x.getTag()))));
-    assertEquals(java.util.Set.of("grad_norm", "loss", "lr", "samples", "steps_per_s"), tags);
+    assertEquals(java.util.Set.of("grad_norm", "loss", "lr", "samples", "skipped_steps", "steps_per_s"), tags);
     logs.forEach(events -> events.forEach(e -> e.getSummary().getValueList().forEach(x -> {
       if (!x.getTag().equals("samples")) {
         assertTrue(Float.isFinite(x.getSimpleValue()) && x.getSimpleValue() > 0, x.getTag() + " = " + x.getSimpleValue());

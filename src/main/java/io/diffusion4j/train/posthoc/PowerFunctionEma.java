@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
+import org.tensorflow.Operand;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
@@ -30,12 +31,17 @@ public final class PowerFunctionEma {
   private final List<Op> updates = new ArrayList<>();
   private final Op copy;
 
-  /** Profiles of {@code online}'s weights, set equal to them in {@code session} now. */
-  public PowerFunctionEma(Ops root, Parameters online, List<Double> sigmaRels, Session session) {
+  /**
+   * Profiles of {@code online}'s weights, set equal to them in {@code session} now, moving only
+   * after a step that {@code applied} (1 or 0, null: every step) says was applied.
+   */
+  public PowerFunctionEma(Ops root, Parameters online, List<Double> sigmaRels, Session session,
+      Operand<TFloat32> applied) {
     this.online = online;
     this.sigmaRels = List.copyOf(sigmaRels);
     this.gammas = sigmaRels.stream().mapToDouble(PowerFunction::gamma).toArray();
     List<Op> copies = new ArrayList<>();
+    List<Op> gatedCopies = new ArrayList<>();
     for (int i = 0; i < gammas.length; i++) {
       Ops tf = root.withSubScope("post_hoc_ema_" + i);
       Placeholder<TFloat32> weight = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
@@ -44,16 +50,17 @@ public final class PowerFunctionEma {
       for (Parameters.Param p : online.all()) {
         Variable<TFloat32> v = tf.withName(p.name()).variable(Shape.of(p.layout().tfShape()), TFloat32.class);
         profile.add(v);
-        copies.add(tf.assign(v, p.variable()));
-        // ema -= (1 - beta) * (ema - online)
-        moves.add(tf.assignSub(v, tf.math.mul(weight, tf.math.sub(v, p.variable()))));
+        copies.add(EmaUpdates.copy(tf, v, p.variable(), null));
+        gatedCopies.add(EmaUpdates.copy(tf, v, p.variable(), applied));
+        moves.add(EmaUpdates.move(tf, v, p.variable(), weight, applied));
       }
       profiles.add(profile);
       weights.add(weight);
       updates.add(tf.withControlDependencies(moves).noOp());
     }
-    copy = root.withSubScope("post_hoc_ema").withControlDependencies(copies).noOp();
-    Tracing.run(session.runner().addTarget(copy)).close();
+    copy = root.withSubScope("post_hoc_ema").withControlDependencies(gatedCopies).noOp();
+    Tracing.run(session.runner().addTarget(root.withSubScope("post_hoc_ema_start").withControlDependencies(copies)
+        .noOp())).close();
   }
 
   /** Writes every profile's snapshot at step {@code t} into {@code folder}, one profile's weights in memory at a time. */
