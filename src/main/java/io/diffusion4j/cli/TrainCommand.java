@@ -38,9 +38,8 @@ import picocli.CommandLine.Spec;
         "with 100 warm-up steps and a cosine decay to 0 at --steps, an EMA of sigma_rel",
         "0.05 updated every step, post-hoc EMA snapshots, no horizontal flips, 1,900",
         "steps. Every run starts with one line listing the options that differ from the",
-        "reference's defaults. A run that stops (Ctrl-C, SIGTERM) or diverges goes on with",
-        "--resume; a schedule that depends on --steps (cosine) is stretched over a larger",
-        "--steps at the resume, which says the learning rate before and after.",
+        "reference's defaults. A run that diverges goes on from its last checkpoint with",
+        "--resume and a lower --lr (see --nonfinite).",
         "With TF_CONFIG set, train runs as one worker of a TensorFlow cluster: start every",
         "worker with the same command; worker 0 writes the results, --batch-size is the",
         "global batch. TensorFlow's gRPC runtime has no authentication: anyone who reaches",
@@ -58,7 +57,8 @@ final class TrainCommand implements Callable<Integer> {
   Path out;
 
   @Option(names = "--resume", description = "continue the run in --out from its latest checkpoint (up to --steps);"
-      + " the options it started with may be given again")
+      + " the options it started with may be given again, and --steps and --lr may change: a larger --steps stretches"
+      + " a schedule that depends on it (cosine), and the resume says the learning rate before and after")
   boolean resume;
 
   /** The Trainer's options, one per field of TrainerOptions.Builder: their names, types and help come from there. */
