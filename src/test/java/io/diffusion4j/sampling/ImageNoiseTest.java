@@ -1,7 +1,6 @@
 package io.diffusion4j.sampling;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.diffusion4j.Statistical;

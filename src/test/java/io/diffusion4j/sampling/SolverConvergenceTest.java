@@ -1,6 +1,5 @@
 package io.diffusion4j.sampling;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.diffusion4j.Statistical;

@@ -1,8 +1,8 @@
 package io.diffusion4j.nn.mp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.diffusion4j.Statistical;
 import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.nn.Parameters;
 import io.diffusion4j.nn.Tensors;
@@ -229,19 +229,13 @@ class MpPrimitivesTest {
 
   // ---------------------------------------------------------------------------------------------
 
+  /** H0: the squares of y have mean {@code expected} (a t bound; n is large enough for the central limit). */
   private static void assertMeanSquare(double expected, float[] y) {
-    double sum = 0;
-    double sumSq = 0;
-    for (float v : y) {
-      double s = (double) v * v;
-      sum += s;
-      sumSq += s * s;
+    double[] squares = new double[y.length];
+    for (int i = 0; i < y.length; i++) {
+      squares[i] = (double) y[i] * y[i];
     }
-    double m = sum / y.length;
-    double sd = Math.sqrt(Math.max(0, sumSq / y.length - m * m));
-    double se = sd / Math.sqrt(y.length);
-    assertTrue(Math.abs(m - expected) <= 5 * se,
-        "mean square " + m + ", expected " + expected + " +- 5 x " + se + " (n = " + y.length + ")");
+    Statistical.assertMeanWithin(squares, expected, 0, "mean square");
   }
 
   static float[] normal(long seed, int n) {
