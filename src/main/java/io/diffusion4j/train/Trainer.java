@@ -557,9 +557,9 @@ public final class Trainer implements AutoCloseable {
         + " so the run stopped (--nonfinite stop)"
         : counts.inARow() + " steps in a row from step " + (counts.rowStart() + 1) + " had a non-finite loss or"
             + " gradient and were skipped, so the run stopped";
-    String last = folder != null && Checkpoints.exists(folder)
-        ? "; its last good checkpoint is " + Checkpoints.read(folder).directory() + " (step " + Checkpoints.read(folder)
-            .step() + "): go on from it with --resume and a lower --lr"
+    Checkpoints.Info checkpoint = folder != null && Checkpoints.exists(folder) ? Checkpoints.read(folder) : null;
+    String last = checkpoint != null ? "; its last good checkpoint is " + checkpoint.directory() + " (step "
+        + checkpoint.step() + "): go on from it with --resume and a lower --lr"
         : "; no checkpoint was saved before it: start again with a lower --lr";
     throw new NonFiniteLossException(what + last + (stop ? ", or skip such steps with --nonfinite skip" : ""));
   }
