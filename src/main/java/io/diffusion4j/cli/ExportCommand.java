@@ -58,6 +58,9 @@ final class ExportCommand implements Callable<Integer> {
   @Mixin
   GuidanceOptions guidance = new GuidanceOptions();
 
+  @Mixin
+  ClipDenoisedOption clipDenoised = new ClipDenoisedOption();
+
   @Override
   public Integer call() throws Exception {
     if (steps != null && steps < 1) {
@@ -66,7 +69,8 @@ final class ExportCommand implements Callable<Integer> {
     SavedModelExport.Serving serving;
     try {
       serving = new SavedModelExport.Serving(sampler == null ? null : Solvers.named(sampler), steps,
-          schedule == null ? null : Schedule.parse(schedule), eta, sNoise, guidance.over(Guidance.DEFAULT, null));
+          schedule == null ? null : Schedule.parse(schedule), eta, sNoise, clipDenoised.value,
+          guidance.over(Guidance.DEFAULT, null));
     } catch (IllegalArgumentException e) {
       String flagged = SamplingOptions.asFlag(e.getMessage());
       throw new ParameterException(spec.commandLine(), flagged != null ? flagged : e.getMessage());

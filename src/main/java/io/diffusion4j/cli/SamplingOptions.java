@@ -48,6 +48,9 @@ final class SamplingOptions {
   @Mixin
   GuidanceOptions guidance = new GuidanceOptions();
 
+  @Mixin
+  ClipDenoisedOption clipDenoised = new ClipDenoisedOption();
+
   Solver<?, ?> solver() {
     return parse(() -> sampler == null ? null : Solvers.named(sampler));
   }
@@ -79,7 +82,7 @@ final class SamplingOptions {
   /** As above with {@code solver} (null: the model's default). */
   Settings settings(Denoiser d, long seed, Solver<?, ?> solver) {
     return parse(() -> {
-      Settings s = Settings.of(d, solver, steps, scheduleOrNull(), eta, sNoise, seed);
+      Settings s = clipDenoised.over(Settings.of(d, solver, steps, scheduleOrNull(), eta, sNoise, seed));
       Guidance g = guidance.over(s.guidance() != null ? s.guidance() : Guidance.DEFAULT.withCondScale(1), condScale);
       return g == null ? s : s.withGuidance(d, g);
     });

@@ -169,11 +169,12 @@ public final class ContinuousTimeDiffusion implements Diffusion {
   }
 
   /**
-   * x0 from the network's output at x / sqrt(1 + sigma^2) and log-SNR -2 log(sigma), clamped to
-   * [-1, 1] when clip_sample_denoised says so.
+   * x0 from the network's output at x / sqrt(1 + sigma^2) and log-SNR -2 log(sigma), with
+   * {@code clamp} clamped to [-1, 1] (the run's setting, which clip_sample_denoised defaults).
    */
   @Override
-  public Operand<TFloat32> denoise(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning c) {
+  public Operand<TFloat32> denoise(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning c,
+      boolean clamp) {
     Operand<TFloat32> cIn = tf.math.rsqrt(tf.math.add(tf.constant(1f), tf.math.square(sigma)));
     Operand<TFloat32> xt = tf.math.mul(x, cIn);
     Operand<TInt32> batch = tf.slice(tf.shape(x), tf.constant(new int[] {0}), tf.constant(new int[] {1}));
@@ -183,6 +184,6 @@ public final class ContinuousTimeDiffusion implements Diffusion {
         // x0 = alpha x_t - sigma_t v, with alpha = cIn and sigma_t = sigma cIn
         ? tf.math.mul(cIn, tf.math.sub(xt, tf.math.mul(sigma, out)))
         : tf.math.sub(x, tf.math.mul(sigma, out));
-    return config.clipSampleDenoised() ? tf.clipByValue(x0, tf.constant(-1f), tf.constant(1f)) : x0;
+    return clamp ? tf.clipByValue(x0, tf.constant(-1f), tf.constant(1f)) : x0;
   }
 }

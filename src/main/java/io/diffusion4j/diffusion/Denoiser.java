@@ -29,18 +29,21 @@ public interface Denoiser {
   long[] sampleShape();
 
   /**
-   * D(x; sigma): the estimate of x0, clamped to the data's range [-1, 1].
+   * D(x; sigma): the estimate of x0, with {@code clamp} clamped to the data's range [-1, 1] (the
+   * reference's clip_denoised, clamp and clip_sample_denoised).
    *
    * @param sigma a scalar noise level, the same for the whole batch
    */
-  Operand<TFloat32> denoise(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning conditioning);
+  Operand<TFloat32> denoise(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning conditioning,
+      boolean clamp);
 
   /**
    * Both estimates at once. The noise is the one D implies, (x - D) / sigma, unless the model
    * says otherwise: under CFG++ it is the unconditional one.
    */
-  default Estimate estimate(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning conditioning) {
-    Operand<TFloat32> d = denoise(tf, x, sigma, conditioning);
+  default Estimate estimate(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning conditioning,
+      boolean clamp) {
+    Operand<TFloat32> d = denoise(tf, x, sigma, conditioning, clamp);
     return new Estimate(d, tf.math.div(tf.math.sub(x, d), sigma));
   }
 

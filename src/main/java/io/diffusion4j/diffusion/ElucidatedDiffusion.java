@@ -195,11 +195,12 @@ public final class ElucidatedDiffusion implements Diffusion {
     return config.numSampleSteps();
   }
 
-  /** D(x; sigma) of Eq. 7 for a scalar sigma, clamped to [-1, 1]. */
+  /** D(x; sigma) of Eq. 7 for a scalar sigma, optionally clamped to [-1, 1]. */
   @Override
-  public Operand<TFloat32> denoise(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning c) {
+  public Operand<TFloat32> denoise(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning c,
+      boolean clamp) {
     Operand<org.tensorflow.types.TInt32> batch = tf.slice(tf.shape(x), tf.constant(new int[] {0}),
         tf.constant(new int[] {1}));
-    return denoise(tf, x, tf.fill(batch, sigma), c, true, Forward.inference());
+    return denoise(tf, x, tf.fill(batch, sigma), c, clamp, Forward.inference());
   }
 }

@@ -149,7 +149,7 @@ public final class GaussianDiffusion implements Diffusion {
       case WEIGHTED -> {
         WeightedObjective.Parts p = WeightedObjective.parts(tf, out, network.channels());
         Operand<TFloat32> xStart = p.mix(tf, predictStartFromNoise(tf, x, t, p.noise()));
-        xStart = clipXStart ? clip(tf, xStart) : xStart;
+        xStart = maybeClip(tf, xStart, clipXStart);
         return new Prediction(predictNoiseFromStart(tf, x, t, xStart), xStart);
       }
       default -> { }
@@ -164,12 +164,12 @@ public final class GaussianDiffusion implements Diffusion {
         return new Prediction(rederiveNoise ? predictNoiseFromStart(tf, x, t, xStart) : out, xStart);
       }
       case PRED_X0 -> {
-        Operand<TFloat32> xStart = clipXStart ? clip(tf, out) : out;
+        Operand<TFloat32> xStart = maybeClip(tf, out, clipXStart);
         return new Prediction(predictNoiseFromStart(tf, x, t, xStart), xStart);
       }
       default -> {
         Operand<TFloat32> xStart = predictStartFromV(tf, x, t, out);
-        xStart = clipXStart ? clip(tf, xStart) : xStart;
+        xStart = maybeClip(tf, xStart, clipXStart);
         return new Prediction(predictNoiseFromStart(tf, x, t, xStart), xStart);
       }
     }
@@ -188,6 +188,10 @@ public final class GaussianDiffusion implements Diffusion {
 
   private static Operand<TFloat32> clip(Ops tf, Operand<TFloat32> x) {
     return tf.clipByValue(x, tf.constant(-1f), tf.constant(1f));
+  }
+
+  private static Operand<TFloat32> maybeClip(Ops tf, Operand<TFloat32> x, boolean clamp) {
+    return clamp ? clip(tf, x) : x;
   }
 
   /**
@@ -331,28 +335,30 @@ public final class GaussianDiffusion implements Diffusion {
    * The network's estimate of x0 at noise level sigma: it sees x / sqrt(1 + sigma^2) (the
    * x_t of that sigma) and the timestep of sigma, interpolated in log sigma between the
    * schedule's timesteps (exact at a schedule's own sigma), and its output is converted as
-   * the objective says, then clamped to [-1, 1] as the reference's samplers clamp.
+   * the objective says, then with {@code clamp} clamped to [-1, 1], as the reference's samplers
+   * clamp it.
    */
   @Override
-  public Operand<TFloat32> denoise(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning c) {
-    return estimate(tf, x, sigma, c).denoised();
+  public Operand<TFloat32> denoise(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning c,
+      boolean clamp) {
+    return estimate(tf, x, sigma, c, clamp).denoised();
   }
 
   /**
-   * The denoised estimate, and the noise to re-noise with: the one the clamped estimate implies
+   * The denoised estimate, and the noise to re-noise with: the one the (clamped) estimate implies
    * (as the reference's 2-D DDIM re-derives it; its classifier_free_guidance module does not, see
-   * the README), under CFG++ the clamped unconditional estimate's.
+   * the README), under CFG++ the (clamped) unconditional estimate's.
    */
   @Override
-  public Estimate estimate(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning c) {
+  public Estimate estimate(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning c, boolean clamp) {
     Operand<TFloat32> cIn = tf.math.rsqrt(tf.math.add(tf.constant(1f), tf.math.square(sigma)));
     Operand<TFloat32> xt = tf.math.mul(x, cIn);
     Operand<TInt32> batch = tf.slice(tf.shape(x), tf.constant(new int[] {0}), tf.constant(new int[] {1}));
     Guidance.Outputs out = Guidance.evaluate(tf, network, xt, tf.fill(batch, timeOf(tf, sigma)), c,
         Forward.inference());
-    Operand<TFloat32> denoised = clip(tf, toX0(tf, x, xt, cIn, sigma, out.out()));
+    Operand<TFloat32> denoised = maybeClip(tf, toX0(tf, x, xt, cIn, sigma, out.out()), clamp);
     Operand<TFloat32> renoised = config.useCfgPlusPlus() && out.uncond() != null
-        ? clip(tf, toX0(tf, x, xt, cIn, sigma, out.uncond())) : denoised;
+        ? maybeClip(tf, toX0(tf, x, xt, cIn, sigma, out.uncond()), clamp) : denoised;
     Operand<TFloat32> varianceFrac = config.module() == GaussianDiffusionConfig.Module.LEARNED
         ? LearnedVariance.fraction(tf, out.out(), network.channels()) : null;
     return new Estimate(denoised, tf.math.div(tf.math.sub(x, renoised), sigma), varianceFrac);

@@ -133,12 +133,13 @@ public final class SavedModelExport {
    * How {@code serving_default} samples: a solver of the catalogue (null: the config's), the
    * largest step count it takes (null: 256, or the config's default when larger; a Gaussian
    * diffusion's own schedule has at most its timesteps), the schedule, eta and s_noise (null:
-   * the defaults), and for guided models guidance's fixed settings (null: the reference's
-   * defaults; cond_scale is the signature's input).
+   * the defaults), whether x0 is clamped (null: {@link io.diffusion4j.sampling.ClipDenoised}'s
+   * default), and for guided models guidance's fixed settings (null: the reference's defaults;
+   * cond_scale is the signature's input).
    */
   public record Serving(Solver<?, ?> solver, Integer maxSteps, Schedule schedule, Double eta, Double sNoise,
-      Guidance guidance) {
-    public static final Serving DEFAULT = new Serving(null, null, null, null, null, null);
+      Boolean clipDenoised, Guidance guidance) {
+    public static final Serving DEFAULT = new Serving(null, null, null, null, null, null, null);
     static final int MAX_STEPS = 256;
 
     int maxSteps(Settings settings, Denoiser d) {
@@ -157,7 +158,8 @@ public final class SavedModelExport {
   static Signature servingSignature(DiffusionModel model, Serving serving) {
     Ops tf = model.ops().withSubScope("serving_default");
     Denoiser d = model.sampler().denoiser();
-    Settings settings = Settings.of(d, serving.solver(), null, serving.schedule(), serving.eta(), serving.sNoise(), 0);
+    Settings settings = Settings.of(d, serving.solver(), null, serving.schedule(), serving.eta(), serving.sNoise(), 0)
+        .withClipDenoised(serving.clipDenoised());
     if (settings.guidance() != null && serving.guidance() != null) {
       settings = settings.withGuidance(d, serving.guidance());
     }

@@ -38,6 +38,7 @@ public final class LoopDriver<C extends Record, S extends Record> {
   private final Solver<C, S> solver;
   /** Guidance's fixed settings (its scale is an input of the graph), or null. */
   private final Guidance guidance;
+  private final boolean clamp;
   private final int maxSteps;
   private final int columns;
   /** Every step count's coefficients, one row per step, step counts one after the other. */
@@ -52,7 +53,7 @@ public final class LoopDriver<C extends Record, S extends Record> {
    * @param denoiser the model's denoiser in the outer graph
    * @param rebuild the same denoiser over a network built on the given parameters (the loop
    *     body's), or null for a denoiser without a network
-   * @param settings the solver, schedule, eta, s_noise and churn (its steps and seed are not used)
+   * @param settings the solver, schedule, eta, s_noise, churn and clamping (its steps and seed are not used)
    * @param maxSteps the largest step count the loop takes
    */
   @SuppressWarnings("unchecked")
@@ -61,6 +62,7 @@ public final class LoopDriver<C extends Record, S extends Record> {
     this.rebuild = rebuild;
     this.solver = (Solver<C, S>) settings.solver();
     this.guidance = settings.guidance();
+    this.clamp = settings.clipDenoised();
     this.maxSteps = maxSteps;
     this.columns = Records.names(solver.coefficients()).size();
     List<float[]> rows = new ArrayList<>();
@@ -176,7 +178,7 @@ public final class LoopDriver<C extends Record, S extends Record> {
       }
       Operand<TFloat32> estimate = selfConditioned ? b.ensureShape(cast(ins[estimateAt], TFloat32.class), batch) : null;
       Step step = new Step(b, d, classLabels != null ? cast(ins[labelsAt], TInt64.class) : null, guidance,
-          condScale != null ? cast(ins[scaleAt], TFloat32.class) : null, estimate,
+          condScale != null ? cast(ins[scaleAt], TFloat32.class) : null, clamp, estimate,
           cast(ins[2], TInt64.class), b.dtypes.cast(i, TInt64.class), b.constant(0L), state.get(0));
       List<Value> after = step(b, step, state, b.gather(cast(ins[3], TFloat32.class), i, b.constant(0)), false);
       System.arraycopy(ins, 0, next, 0, ins.length);
@@ -192,7 +194,7 @@ public final class LoopDriver<C extends Record, S extends Record> {
     for (int j = 0; j < start.size(); j++) {
       state.add(outer.ensureShape(cast(out[stateAt + j], TFloat32.class), batch));
     }
-    Step last = new Step(outer, denoiser, classLabels, guidance, condScale,
+    Step last = new Step(outer, denoiser, classLabels, guidance, condScale, clamp,
         selfConditioned ? outer.ensureShape(cast(out[estimateAt], TFloat32.class), batch) : null, seed,
         outer.dtypes.cast(loopSteps, TInt64.class), outer.constant(0L), state.get(0));
     List<Value> end = step(outer, last, state, outer.gather(rows, loopSteps, outer.constant(0)), true);

@@ -103,7 +103,8 @@ public final class RePaint implements DiffusionSampler {
     first = tf.placeholder(TInt64.class, Placeholder.shape(Shape.scalar()));
     labels = d.numClasses() > 0 ? tf.placeholder(TInt64.class, Placeholder.shape(Shape.of(-1))) : null;
     condScale = scalar("cond_scale");
-    Step jump = step(null);
+    // the jump draws noise and evaluates nothing
+    Step jump = step(null, true);
     jumped = Value.of(tf, x).plus(jump.noise().times(Value.of(tf, jumpStd))).operand();
     // the kept pixels in data space as given, not through the round trip to the model's space
     finished = tf.math.add(tf.math.mul(mask, data), tf.math.mul(tf.math.sub(tf.constant(1f), mask), d.images(tf, x)));
@@ -113,14 +114,15 @@ public final class RePaint implements DiffusionSampler {
     return tf.withName(name).placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
   }
 
-  private Step step(Guidance guidance) {
-    return new Step(tf, denoiser, labels, guidance, guidance == null ? null : condScale, null, seed, index, first, x);
+  private Step step(Guidance guidance, boolean clamp) {
+    return new Step(tf, denoiser, labels, guidance, guidance == null ? null : condScale, clamp, null, seed, index,
+        first, x);
   }
 
   /** The step graph: the known part noised to sigma put in, then a DDPM step. */
-  private Operand<TFloat32> steppedFor(Guidance guidance) {
-    return stepped.computeIfAbsent(guidance == null ? "" : guidance.graphKey(), k -> {
-      Step step = step(guidance);
+  private Operand<TFloat32> steppedFor(Guidance guidance, boolean clamp) {
+    return stepped.computeIfAbsent((clamp ? "" : "unclamped/") + (guidance == null ? "" : guidance.graphKey()), k -> {
+      Step step = step(guidance, clamp);
       Value knownPart = Value.of(tf, denoiser.normalize(tf, data)).plus(step.noise().times(Value.of(tf, sigma)));
       Value merged = Value.of(tf, mask).times(knownPart)
           .plus(Value.of(tf, tf.math.sub(tf.constant(1f), mask)).times(Value.of(tf, x)));
@@ -145,10 +147,10 @@ public final class RePaint implements DiffusionSampler {
     SessionDriver.checkBatch(denoiser, "noise", noise, classLabels);
     int n = Math.toIntExact(noise.shape()[0]);
     Guidance guidance = settings.stepGuidance();
-    Operand<TFloat32> stepOut = steppedFor(guidance);
+    Operand<TFloat32> stepOut = steppedFor(guidance, settings.clipDenoised());
     double[] sigmas = Schedule.OWN.sigmas(denoiser, DDPM.steps(denoiser, settings.steps()));
     List<Ddpm.Coefficients> plan = DDPM.plan(sigmas, new Settings(DDPM, sigmas.length - 1, Schedule.OWN, 1,
-        settings.sNoise(), Settings.Churn.NONE, null, settings.seed()));
+        settings.sNoise(), Settings.Churn.NONE, settings.clipDenoised(), null, settings.seed()));
     List<Tensor> owned = new ArrayList<>();
     try {
       TFloat32 data0 = own(owned, Tensors.of(known.images(firstImage, n)));

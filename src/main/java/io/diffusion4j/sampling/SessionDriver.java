@@ -85,7 +85,8 @@ public final class SessionDriver implements DiffusionSampler {
     double[] sigmas = settings.schedule().sigmas(denoiser, solver.steps(denoiser, settings.steps()));
     List<? extends Record> plan = solver.plan(sigmas, settings);
     Guidance guidance = settings.stepGuidance();
-    String graphKey = solver.name() + (guidance == null ? "" : "/guided/" + guidance.graphKey());
+    String graphKey = solver.name() + (settings.clipDenoised() ? "" : "/unclamped")
+        + (guidance == null ? "" : "/guided/" + guidance.graphKey());
     List<Tensor> owned = new ArrayList<>();
     Result carried = null;
     try {
@@ -103,7 +104,8 @@ public final class SessionDriver implements DiffusionSampler {
       Tensor estimate = null;
       for (int i = 0; i < plan.size(); i++) {
         boolean last = i == plan.size() - 1;
-        StepGraph g = steps.computeIfAbsent(graphKey + (last ? "/last" : ""), k -> buildStep(solver, last, guidance));
+        StepGraph g = steps.computeIfAbsent(graphKey + (last ? "/last" : ""), k -> buildStep(solver, last, guidance,
+            settings.clipDenoised()));
         List<Tensor> scalars = new ArrayList<>();
         try (TInt64 step = TInt64.scalarOf(i)) {
           StepRun run = StepRun.of(session, denoiser.network()).feed(seed, seedTensor).feed(index, step)
@@ -175,8 +177,10 @@ public final class SessionDriver implements DiffusionSampler {
     return new StartGraph(x, outputs(s, Records.values(state)));
   }
 
-  private <C extends Record, S extends Record> StepGraph buildStep(Solver<C, S> solver, boolean last, Guidance guidance) {
-    Ops s = tf.withSubScope(solver.name() + (guidance == null ? "" : "_guided") + (last ? "_last" : "_step"));
+  private <C extends Record, S extends Record> StepGraph buildStep(Solver<C, S> solver, boolean last, Guidance guidance,
+      boolean clamp) {
+    Ops s = tf.withSubScope(solver.name() + (clamp ? "" : "_unclamped") + (guidance == null ? "" : "_guided")
+        + (last ? "_last" : "_step"));
     List<Placeholder<TFloat32>> coefficients = new ArrayList<>();
     List<Value> c = new ArrayList<>();
     for (String name : Records.names(solver.coefficients())) {
@@ -194,8 +198,8 @@ public final class SessionDriver implements DiffusionSampler {
     Operand<TFloat32> x = stateIn.get(0);
     Operand<TFloat32> estimateIn = denoiser.selfConditioned()
         ? s.placeholderWithDefault(s.zerosLike(x), batchShape) : null;
-    Step step = new Step(s, denoiser, labels, guidance, guidance == null ? null : condScale, estimateIn, seed, index,
-        first, x);
+    Step step = new Step(s, denoiser, labels, guidance, guidance == null ? null : condScale, clamp, estimateIn, seed,
+        index, first, x);
     S next = solver.step(step, Records.of(solver.state(), state), Records.of(solver.coefficients(), c), last);
     List<Value> out = new ArrayList<>(Records.values(next));
     if (estimateIn != null) {

@@ -8,11 +8,11 @@ import io.diffusion4j.io.Check;
 
 /**
  * How a run samples: the solver, its steps and schedule, the noise it adds (eta, s_noise and,
- * for the solvers that take it, Karras et al.'s churn), classifier-free guidance (null: none),
- * and the seed.
+ * for the solvers that take it, Karras et al.'s churn), whether D's estimate of x0 is clamped to
+ * [-1, 1] (the reference's clip_denoised), classifier-free guidance (null: none), and the seed.
  */
 public record Settings(Solver<?, ?> solver, int steps, Schedule schedule, double eta, double sNoise, Churn churn,
-    Guidance guidance, long seed) {
+    boolean clipDenoised, Guidance guidance, long seed) {
 
   /** Algorithm 2's churn: gamma_i = min(S_churn / N, sqrt(2) - 1) for S_tmin <= sigma_i <= S_tmax. */
   public record Churn(double sChurn, double sTmin, double sTmax) {
@@ -36,8 +36,8 @@ public record Settings(Solver<?, ?> solver, int steps, Schedule schedule, double
   /**
    * Settings for {@code d}, with each null taken from the model's config (solver, steps, EDM's
    * churn and S_noise, DDIM's eta) or the solver's own default (eta 1 for the ancestral and SDE
-   * solvers, s_noise 1); a model with a null class is guided as the reference's sample() guides
-   * ({@link Guidance#DEFAULT}).
+   * solvers, s_noise 1), x0 clamped as {@link ClipDenoised#byDefault} says; a model with a null
+   * class is guided as the reference's sample() guides ({@link Guidance#DEFAULT}).
    */
   public static Settings of(Denoiser d, Solver<?, ?> solver, Integer steps, Schedule schedule, Double eta,
       Double sNoise, long seed) {
@@ -46,7 +46,7 @@ public record Settings(Solver<?, ?> solver, int steps, Schedule schedule, double
     Churn churn = edm != null && s.churns() ? new Churn(edm.sChurn(), edm.sTmin(), edm.sTmax()) : Churn.NONE;
     double noise = sNoise != null ? sNoise : edm != null && s.churns() ? edm.sNoise() : 1;
     Settings settings = new Settings(s, steps != null ? steps : d.defaultSteps(), schedule != null ? schedule : Schedule.OWN,
-        eta != null ? eta : s.defaultEta(d), noise, churn, null, seed);
+        eta != null ? eta : s.defaultEta(d), noise, churn, ClipDenoised.byDefault(d, s), null, seed);
     return d.network() != null && d.network().nullClass() ? settings.withGuidance(d, Guidance.DEFAULT) : settings;
   }
 
@@ -64,7 +64,12 @@ public record Settings(Solver<?, ?> solver, int steps, Schedule schedule, double
             + " sample it with ddim or ddpm, or set use_cfg_plus_plus false");
       }
     }
-    return new Settings(solver, steps, schedule, eta, sNoise, churn, g, seed);
+    return new Settings(solver, steps, schedule, eta, sNoise, churn, clipDenoised, g, seed);
+  }
+
+  /** The same settings with x0 clamped to [-1, 1] or not; null keeps them as they are. */
+  public Settings withClipDenoised(Boolean clamp) {
+    return clamp == null ? this : new Settings(solver, steps, schedule, eta, sNoise, churn, clamp, guidance, seed);
   }
 
   /** The model's defaults, seeded. */
@@ -78,6 +83,6 @@ public record Settings(Solver<?, ?> solver, int steps, Schedule schedule, double
   }
 
   public Settings withSeed(long value) {
-    return new Settings(solver, steps, schedule, eta, sNoise, churn, guidance, value);
+    return new Settings(solver, steps, schedule, eta, sNoise, churn, clipDenoised, guidance, value);
   }
 }

@@ -11,7 +11,8 @@ import org.tensorflow.types.TInt64;
 /**
  * What a solver's step works with, handed over by the driver that runs it: the denoiser
  * D(x; sigma) with the run's conditioning (the class labels; for a self-conditioned network the
- * previous estimate, which each evaluation updates), and the step's own seeded noise.
+ * previous estimate, which each evaluation updates), whether D clamps its estimate to the data's
+ * range, and the step's own seeded noise.
  */
 public final class Step {
   /** Noise draws a step may make: each has a stream of its own. */
@@ -22,6 +23,7 @@ public final class Step {
   private final Operand<TInt64> classLabels;
   private final Guidance guidance;
   private final Operand<TFloat32> condScale;
+  private final boolean clamp;
   private final Operand<TInt64> seed;
   private final Operand<TInt64> index;
   private final Operand<TInt64> first;
@@ -32,19 +34,21 @@ public final class Step {
   /**
    * @param guidance classifier-free guidance's settings, or null to evaluate plainly
    * @param condScale float32 scalar, its scale (with guidance only)
+   * @param clamp whether D's estimate is clamped to [-1, 1] ({@link Settings#clipDenoised})
    * @param estimate the last x0 estimate (self-conditioned networks), else null
    * @param index int64 scalar, the step's index in the run
    * @param first int64 scalar, the index in the run of the batch's first image
    * @param like a tensor of the sample's shape
    */
   Step(Ops tf, Denoiser denoiser, Operand<TInt64> classLabels, Guidance guidance, Operand<TFloat32> condScale,
-      Operand<TFloat32> estimate, Operand<TInt64> seed, Operand<TInt64> index, Operand<TInt64> first,
+      boolean clamp, Operand<TFloat32> estimate, Operand<TInt64> seed, Operand<TInt64> index, Operand<TInt64> first,
       Operand<TFloat32> like) {
     this.tf = tf;
     this.denoiser = denoiser;
     this.classLabels = classLabels;
     this.guidance = guidance;
     this.condScale = condScale;
+    this.clamp = clamp;
     this.estimate = estimate;
     this.seed = seed;
     this.index = index;
@@ -60,13 +64,13 @@ public final class Step {
 
   /** D(x; sigma), the estimate of x0 at noise level sigma (a scalar). */
   public Value denoise(Value x, Value sigma) {
-    Operand<TFloat32> d = denoiser.denoise(tf, x.operand(), sigma.operand(), conditioning());
+    Operand<TFloat32> d = denoiser.denoise(tf, x.operand(), sigma.operand(), conditioning(), clamp);
     return Value.of(tf, keep(d));
   }
 
   /** Both estimates of one evaluation at (x, sigma). */
   public Estimate estimate(Value x, Value sigma) {
-    Denoiser.Estimate e = denoiser.estimate(tf, x.operand(), sigma.operand(), conditioning());
+    Denoiser.Estimate e = denoiser.estimate(tf, x.operand(), sigma.operand(), conditioning(), clamp);
     return new Estimate(Value.of(tf, keep(e.denoised())), Value.of(tf, e.noise()),
         e.varianceFrac() == null ? null : Value.of(tf, e.varianceFrac()));
   }

@@ -86,7 +86,7 @@ class SigmaViewTest {
         FloatArray xt = TinyModels.normal(3, 1.5, 2, 4, 4, 1);
         Operand<TFloat32> x = TinyModels.constant(tf, xt);
         Operand<TFloat32> sigmaView = d.denoise(tf, tf.math.mul(x, tf.constant((float) Math.sqrt(1.0 + sigma * sigma))),
-            tf.constant(sigma), Conditioning.NONE);
+            tf.constant(sigma), Conditioning.NONE, true);
         Operand<TFloat32> reference = d.predictions(tf, x, tf.constant(new int[] {t, t}), null, true, true,
             Forward.inference()).xStart();
         FloatArray[] r = TinyModels.run(m.session(), sigmaView, reference);

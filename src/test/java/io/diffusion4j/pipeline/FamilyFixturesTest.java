@@ -94,7 +94,8 @@ class FamilyFixturesTest {
       double sigma = Math.exp(-0.5 * v.get("denoise_log_snr").getAsDouble());
       Operand<TFloat32> x = tf.math.mul(constant(tf, Npy.read(dir.resolve("x_t.npy"))),
           tf.constant((float) Math.sqrt(1 + sigma * sigma)));
-      Operand<TFloat32> denoised = d.denoise(tf, x, tf.constant((float) sigma), new Conditioning(null, null));
+      Operand<TFloat32> denoised = d.denoise(tf, x, tf.constant((float) sigma), new Conditioning(null, null),
+          d.config().clipSampleDenoised());
       Close.assertClose(Npy.read(dir.resolve("x_start.npy")).data(), run(m, denoised), 2e-4);
       // the own ancestral sampler with its step noise off (s_noise 0): the reference's p_sample_loop
       // with zero noise, which stops at t = 0 where this one goes on to sigma 0
@@ -140,7 +141,7 @@ class FamilyFixturesTest {
       int t = times[i];
       double sigma = sigmas[t];
       Operand<TFloat32> x = tf.math.mul(example(tf, constant(tf, xt), i), tf.constant((float) Math.sqrt(1 + sigma * sigma)));
-      Denoiser.Estimate e = d.estimate(tf, x, tf.constant((float) sigma), new Conditioning(null, null));
+      Denoiser.Estimate e = d.estimate(tf, x, tf.constant((float) sigma), new Conditioning(null, null), true);
       float[] x0 = run(m, e.denoised());
       float[] frac = e.varianceFrac() == null ? null : run(m, e.varianceFrac());
       for (int j = 0; j < perExample; j++) {

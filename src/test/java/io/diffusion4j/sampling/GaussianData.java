@@ -24,7 +24,8 @@ record GaussianData(double mu, double s, long length, double sigmaMin, double si
   }
 
   @Override
-  public Operand<TFloat32> denoise(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning c) {
+  public Operand<TFloat32> denoise(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning c,
+      boolean clamp) {
     Operand<TFloat32> s2 = tf.constant((float) (s * s));
     Operand<TFloat32> shrink = tf.math.div(s2, tf.math.add(s2, tf.math.square(sigma)));
     return tf.math.add(tf.constant((float) mu), tf.math.mul(shrink, tf.math.sub(x, tf.constant((float) mu))));

@@ -33,7 +33,8 @@ class RePaintTest {
     }
 
     @Override
-    public Operand<TFloat32> denoise(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning c) {
+    public Operand<TFloat32> denoise(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning c,
+        boolean clamp) {
       // C (C + s I)^-1 with C = [[1, r], [r, 1]], s = sigma^2: [[1 + s - r^2 ... ]] / det, written out
       Operand<TFloat32> s = tf.math.square(sigma);
       Operand<TFloat32> one = tf.constant(1f);

@@ -14,7 +14,7 @@ import org.tensorflow.exceptions.TFResourceExhaustedException;
 
 class SampleRunTest {
   private static final Settings SETTINGS = new Settings(Solvers.named("ddim"), 1, Schedule.OWN, 0, 1,
-      Settings.Churn.NONE, null, 3);
+      Settings.Churn.NONE, true, null, 3);
 
   /** A sampler that returns its noise as the images, or runs out of memory above a batch size. */
   private static final class Echo implements DiffusionSampler {

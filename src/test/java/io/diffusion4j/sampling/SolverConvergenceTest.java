@@ -99,7 +99,7 @@ class SolverConvergenceTest {
       int steps = solver.order() == 1 ? 256 : 64;
       Settings base = Settings.of(d, solver, steps, Schedule.KARRAS, solver.stochastic() ? 1.0 : 0.0, null, 11);
       Settings settings = solver.churns() ? new Settings(solver, steps, Schedule.KARRAS, 0, 1,
-          new Settings.Churn(10, 0.05, 50), null, 11) : base;
+          new Settings.Churn(10, 0.05, 50), true, null, 11) : base;
       float[] out = driver.sample(settings, driver.initialNoise(1, 11), null).data();
       Statistical.assertMeanWithin(toDouble(out), d.mu(), 0, solver.name() + " mean");
       Statistical.assertStdWithin(toDouble(out), d.s(), 0.03, solver.name() + " spread");
