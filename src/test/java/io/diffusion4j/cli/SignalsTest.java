@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.io.Npy;
+import io.diffusion4j.pipeline.DiffusionModel;
+import io.diffusion4j.pipeline.ModelConfig;
 import io.diffusion4j.train.Checkpoints;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -190,6 +192,38 @@ class SignalsTest {
       assertArrayEquals(Files.readAllBytes(whole.resolve(file)), Files.readAllBytes(split.resolve(file)), file);
     }
     assertEquals(losses(whole), losses(split));
+  }
+
+  /** SIGTERM while sample writes its .npy: the JVM ends as it would (143) and no partial file is left. */
+  @Test
+  void sigtermDuringSampleLeavesNoPartialFile() throws Exception {
+    Path model = dir.resolve("model");
+    try (DiffusionModel m = DiffusionModel.create(ModelConfig.read(dir.resolve("tiny.json")), 5)) {
+      m.save(model);
+    }
+    Path outs = Files.createDirectories(dir.resolve("outs"));
+    Running run = start("sample", "--model", model.toString(), "--num", "10000000", "--batch-size", "64", "--seed", "1",
+        "--out", outs.resolve("s.npy").toString());
+    await("the first batch is written: " + run.errSoFar(), () -> {
+      try (Stream<Path> files = Files.list(outs)) {
+        return files.anyMatch(f -> {
+          try {
+            return Files.size(f) > 64 * 8 * 8 * 4;
+          } catch (IOException e) {
+            return false;
+          }
+        });
+      } catch (IOException e) {
+        return false;
+      }
+    });
+    signal(run.process, "TERM");
+    assertTrue(run.process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS), "SIGTERM ends it");
+    String err = run.errAtEnd();
+    assertEquals(143, run.process.exitValue(), err);
+    try (Stream<Path> left = Files.list(outs)) {
+      assertEquals(List.of(), left.toList(), err);
+    }
   }
 
   static List<String> losses(Path folder) throws IOException {
