@@ -63,7 +63,8 @@ import org.tensorflow.types.TFloat32;
  * logged and shown under that network's name.
  * A run is a pure function of its seed: the batches, every random draw and the EMA schedule
  * depend only on (seed, step), so a run stopped and resumed ends bit for bit where an
- * uninterrupted one does.
+ * uninterrupted one does. A signal caught by {@link io.diffusion4j.runtime.StopRequest} ends the
+ * run at the next step boundary with a checkpoint of that step ({@link TrainingStopped}).
  */
 public final class Trainer implements AutoCloseable {
   public static final String METRICS = "metrics.jsonl";
