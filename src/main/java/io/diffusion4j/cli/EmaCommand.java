@@ -1,6 +1,7 @@
 package io.diffusion4j.cli;
 
 import io.diffusion4j.io.AtomicFiles;
+import io.diffusion4j.io.OutputSpace;
 import io.diffusion4j.io.Safetensors;
 import io.diffusion4j.pipeline.DiffusionModel;
 import io.diffusion4j.train.posthoc.PowerFunction;
@@ -62,8 +63,12 @@ final class EmaCommand implements Callable<Integer> {
     }
     Path target = out != null ? out : model.resolve(DiffusionModel.EMA_WEIGHTS);
     String kept = "";
-    if (out == null && Files.isRegularFile(target)
-        && !Safetensors.readMetadata(target).containsKey(Reconstruction.SIGMA_REL)) {
+    boolean keepTrainers = out == null && Files.isRegularFile(target)
+        && !Safetensors.readMetadata(target).containsKey(Reconstruction.SIGMA_REL);
+    // the weights take what one snapshot takes (the same tensors), the kept copy what the trainer's EMA does
+    OutputSpace.check(out != null ? "--out " + out : "--model " + model, target,
+        Files.size(snapshots.get(0).file()) + (keepTrainers ? Files.size(target) : 0));
+    if (keepTrainers) {
       // the trainer's EMA cannot be made again from the snapshots: keep it
       Path trainer = model.resolve(TRAINER_EMA);
       AtomicFiles.write(trainer, o -> Files.copy(target, o));

@@ -1,6 +1,9 @@
 package io.diffusion4j.cli;
 
 import io.diffusion4j.export.SavedModelExport;
+import io.diffusion4j.io.OutputSpace;
+import io.diffusion4j.pipeline.DiffusionModel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -75,8 +78,18 @@ final class ExportCommand implements Callable<Integer> {
       String flagged = SamplingOptions.asFlag(e.getMessage());
       throw new ParameterException(spec.commandLine(), flagged != null ? flagged : e.getMessage());
     }
+    checkSpace();
     Path written = SavedModelExport.export(model, out, version, serving);
     spec.commandLine().getOut().println("wrote " + written);
     return 0;
+  }
+
+  /** The SavedModel's variables take at least what the weights it exports do: refused at once when even they cannot fit. */
+  private void checkSpace() throws java.io.IOException {
+    Path ema = model.resolve(DiffusionModel.EMA_WEIGHTS);
+    Path weights = Files.isRegularFile(ema) ? ema : model.resolve(DiffusionModel.MODEL_WEIGHTS);
+    if (Files.isRegularFile(weights)) {
+      OutputSpace.check("--out " + out, out.resolve("saved_model.pb"), Files.size(weights));
+    }
   }
 }

@@ -15,7 +15,14 @@ public final class Main implements Runnable {
   /** Set (to anything) to have failures print their stack trace after the one-line message. */
   static final String DEBUG = "DIFFUSION4J_DEBUG";
 
+  /**
+   * True when the command line is the process's own ({@link #main}), not a call inside a larger
+   * program: only then do its commands take over what signals do.
+   */
+  static volatile boolean ownsProcess;
+
   public static void main(String[] args) {
+    ownsProcess = true;
     System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
   }
 

@@ -7,6 +7,7 @@ import io.diffusion4j.distribute.TfConfig;
 import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.io.ImageGrid;
 import io.diffusion4j.io.Npy;
+import io.diffusion4j.io.OutputSpace;
 import io.diffusion4j.io.ProgressLine;
 import io.diffusion4j.nn.Tensors;
 import io.diffusion4j.pipeline.DiffusionModel;
@@ -137,6 +138,9 @@ final class SampleCommand implements Callable<Integer> {
             + " --noise must give as many");
       }
       checkGridSize(ext, count);
+      if (cluster == null || cluster.isChief()) {
+        checkSpace(ext, count, perExample);
+      }
       long drawn = seed != null ? seed : ThreadLocalRandom.current().nextLong();
       // every worker draws the chief's images
       long runSeed = cluster == null ? drawn : Long.parseLong(Handshake.share(cluster, Long.toString(drawn)));
@@ -184,6 +188,16 @@ final class SampleCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /**
+   * Refuses an output larger than the free space where it goes, before sampling: .npy holds
+   * float32 values after a header, a PNG grid at most a byte per value (compression makes it less).
+   */
+  private void checkSpace(String ext, long count, long[] perExample) throws IOException {
+    long values = OutputSpace.bytes(count, Arrays.stream(perExample).reduce(1, (a, b) -> OutputSpace.bytes(a, b, 0)), 0);
+    long bytes = ext.equals("npy") ? OutputSpace.bytes(values, Float.BYTES, 128) : values;
+    OutputSpace.check((num != null ? "--num " + num + " " : "") + "--out " + out, out, bytes);
   }
 
   private void checkGridSize(String ext, Long count) {

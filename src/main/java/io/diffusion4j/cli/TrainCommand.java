@@ -10,6 +10,8 @@ import io.diffusion4j.pipeline.ModelConfig;
 import io.diffusion4j.train.Checkpoints;
 import io.diffusion4j.train.Trainer;
 import io.diffusion4j.train.TrainerOptions;
+import io.diffusion4j.train.TrainingStopped;
+import io.diffusion4j.runtime.StopRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,6 +42,8 @@ import picocli.CommandLine.Spec;
         "steps. Every run starts with one line listing the options that differ from the",
         "reference's defaults. A run that diverges goes on from its last checkpoint with",
         "--resume and a lower --lr (see --nonfinite).",
+        "SIGTERM or Ctrl-C stops a run at the end of its step: it saves a checkpoint of that",
+        "step and says how to go on (--resume); a second one stops it at once.",
         "With TF_CONFIG set, train runs as one worker of a TensorFlow cluster: start every",
         "worker with the same command; worker 0 writes the results, --batch-size is the",
         "global batch. TensorFlow's gRPC runtime has no authentication: anyone who reaches",
@@ -129,11 +133,25 @@ final class TrainCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     java.util.Optional<TfConfig> tfConfig = TfConfig.fromEnvironment();
     if (tfConfig.isEmpty()) {
-      return train(null);
+      if (Main.ownsProcess) {
+        StopRequest.catchTermAndInt();
+      }
+      try {
+        return train(null);
+      } catch (TrainingStopped e) {
+        spec.commandLine().getErr().println("diffusion4j: " + e.getMessage() + (e.folder() == null ? ""
+            : "; go on with: tools/diffusion4j train --out " + shellWord(e.folder().toString()) + " --resume"));
+        return StopRequest.exitStatus();
+      }
     }
     try (Cluster cluster = Cluster.join(tfConfig.get(), System.err)) {
       return cluster.isChief() ? train(cluster) : follow(cluster);
     }
+  }
+
+  /** {@code word} as a shell reads it back: quoted when it holds anything but letters, digits and {@code _./-}. */
+  static String shellWord(String word) {
+    return word.matches("[A-Za-z0-9_./-]+") ? word : "'" + word.replace("'", "'\\''") + "'";
   }
 
   /** A worker other than the chief: the run is the chief's; this worker's copy of the data is --data, or the chief's path. */

@@ -76,7 +76,7 @@ public final class SavedModelExport {
     }
     try (DiffusionModel model = DiffusionModel.load(modelFolder, DiffusionModel.Weights.PREFER_EMA)) {
       createDirectories(root);
-      Path tmp = Files.createTempDirectory(root, "." + v + ".tmp-");
+      Path tmp = AtomicFiles.createTempDirectory(root, "." + v + ".tmp-");
       try {
         SavedModelBundle.Exporter exporter = SavedModelBundle.exporter(tmp.toString()).withTags(TAG)
             .withSession(model.session()).withSignature(denoiseSignature(model));
@@ -90,6 +90,8 @@ public final class SavedModelExport {
       } catch (IOException | RuntimeException e) {
         AtomicFiles.deleteTree(tmp);
         throw e;
+      } finally {
+        AtomicFiles.settled(tmp);
       }
     }
     return target;

@@ -22,6 +22,45 @@ public final class AtomicFiles {
   private AtomicFiles() {}
 
   /**
+   * Temporary files and folders being written. When the JVM ends before they are renamed into
+   * place (SIGTERM, Ctrl-C, System.exit), a shutdown hook removes them: nothing partial is left.
+   */
+  private static final java.util.Set<Path> PENDING = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(AtomicFiles::removePending, "diffusion4j-remove-temporaries"));
+  }
+
+  private static void removePending() {
+    // the writing thread may still add files to a folder while it is removed: a few passes
+    for (int pass = 0; pass < 3 && !PENDING.isEmpty(); pass++) {
+      for (Path p : PENDING) {
+        try {
+          deleteTree(p);
+          PENDING.remove(p);
+        } catch (IOException | RuntimeException e) {
+          // tried again in the next pass
+        }
+      }
+    }
+  }
+
+  /**
+   * Creates a temporary folder in {@code dir} that is removed if the JVM ends while it exists;
+   * rename it into place or delete it, then {@link #settled} it.
+   */
+  public static Path createTempDirectory(Path dir, String prefix) throws IOException {
+    Path tmp = Files.createTempDirectory(dir, prefix);
+    PENDING.add(tmp);
+    return tmp;
+  }
+
+  /** {@code tmp} (from {@link #createTempDirectory}) has been renamed or deleted: the shutdown hook leaves it alone. */
+  public static void settled(Path tmp) {
+    PENDING.remove(tmp);
+  }
+
+  /**
    * Writes {@code target} through {@code writer}: the bytes go to a hidden temporary file in the
    * same directory, which is synced and then renamed over the target. On any failure the
    * temporary file is removed and an existing target is left untouched. Missing parent
@@ -39,9 +78,11 @@ public final class AtomicFiles {
     Path tmp = dir.resolve("." + abs.getFileName() + ".tmp-"
         + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36));
     FileChannel channel;
+    PENDING.add(tmp);
     try {
       channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     } catch (IOException e) {
+      PENDING.remove(tmp);
       throw new IOException("cannot write " + target + ": cannot create a file in " + dir + " (" + reason(e) + ")", e);
     }
     try {
@@ -58,6 +99,8 @@ public final class AtomicFiles {
         t.addSuppressed(e);
       }
       throw t;
+    } finally {
+      PENDING.remove(tmp);
     }
     syncDirectory(dir);
   }

@@ -88,7 +88,7 @@ public final class Checkpoints {
   /** Checkpoint {@code name}: variables, trainer.json (with {@code extra}) and {@code files}, renamed into place. */
   private static void write(Path folder, String name, Session session, long step, TrainerOptions options,
       JsonObject extra, IOConsumer<Path> files) throws IOException {
-    Path tmp = Files.createTempDirectory(folder, "." + name + ".tmp-");
+    Path tmp = AtomicFiles.createTempDirectory(folder, "." + name + ".tmp-");
     try {
       session.save(tmp.resolve(STATE).toString());
       JsonObject info = new JsonObject();
@@ -106,6 +106,8 @@ public final class Checkpoints {
     } catch (IOException | RuntimeException e) {
       AtomicFiles.deleteTree(tmp);
       throw e;
+    } finally {
+      AtomicFiles.settled(tmp);
     }
   }
 

@@ -156,7 +156,7 @@ public final class ClassifierTraining {
     }
     Path parent = target.toAbsolutePath().getParent();
     Files.createDirectories(parent);
-    Path tmp = Files.createTempDirectory(parent, "." + target.getFileName() + ".tmp-");
+    Path tmp = AtomicFiles.createTempDirectory(parent, "." + target.getFileName() + ".tmp-");
     try (Graph g = new Graph(); Session session = new Session(g)) {
       Ops tf = Ops.create(g);
       FashionMnistClassifier net = new FashionMnistClassifier(tf);
@@ -176,6 +176,8 @@ public final class ClassifierTraining {
     } catch (IOException | RuntimeException e) {
       AtomicFiles.deleteTree(tmp);
       throw e;
+    } finally {
+      AtomicFiles.settled(tmp);
     }
   }
 

@@ -18,6 +18,7 @@ import io.diffusion4j.io.ImageGrid;
 import io.diffusion4j.io.ProgressLine;
 import io.diffusion4j.pipeline.DiffusionModel;
 import io.diffusion4j.runtime.Execution;
+import io.diffusion4j.runtime.StopRequest;
 import io.diffusion4j.pipeline.ModelConfig;
 import io.diffusion4j.sampling.DiffusionSampler;
 import io.diffusion4j.train.posthoc.PowerFunctionEma;
@@ -62,7 +63,8 @@ import org.tensorflow.types.TFloat32;
  * logged and shown under that network's name.
  * A run is a pure function of its seed: the batches, every random draw and the EMA schedule
  * depend only on (seed, step), so a run stopped and resumed ends bit for bit where an
- * uninterrupted one does.
+ * uninterrupted one does. A signal caught by {@link io.diffusion4j.runtime.StopRequest} ends the
+ * run at the next step boundary with a checkpoint of that step ({@link TrainingStopped}).
  */
 public final class Trainer implements AutoCloseable {
   public static final String METRICS = "metrics.jsonl";
@@ -400,6 +402,11 @@ public final class Trainer implements AutoCloseable {
       }
       loader.start(startStep * k);
       for (long s = startStep; s < total; s++) {
+        if (StopRequest.received().isPresent()) {
+          TrainingStopped stop = stopAt(s, StopRequest.received().get(), progress);
+          saved |= stop.folder() != null;
+          throw stop;
+        }
         List<FloatArray> micro = new ArrayList<>(k);
         List<long[]> labels = conditional ? new ArrayList<>(k) : null;
         for (int j = 0; j < k; j++) {
@@ -478,6 +485,25 @@ public final class Trainer implements AutoCloseable {
       log.println("nothing to do: the run is already at step " + startStep + " of " + total);
     }
     return new Result(folder, lastGrid, total, lastLoss);
+  }
+
+  /**
+   * Ends the run at the boundary before step {@code s} for a signal: the model folder and a
+   * checkpoint of step {@code s} are saved (unless this step's save just did, or no step was
+   * trained), the sample grid and the FD are left for the resumed run's saves.
+   */
+  private TrainingStopped stopAt(long s, String signal, ProgressLine progress) throws IOException {
+    if (folder == null || s == 0) {
+      return new TrainingStopped(s, signal, null);
+    }
+    if (s > startStep && s % options.saveAndSampleEvery() != 0) {
+      progress.note(signal + ": saving the checkpoint of step " + s);
+      Files.createDirectories(folder);
+      model.save(folder);
+      Checkpoints.save(folder, model.session(), s, options);
+      tensorBoard.flush();
+    }
+    return new TrainingStopped(s, signal, folder);
   }
 
   /**

@@ -35,6 +35,22 @@ class SampleCommandTest {
     }
   }
 
+  /** An output larger than the disk's free space is refused at once, in one line, and nothing is written. */
+  @Test
+  void anOutputThatCannotFitIsRefusedBeforeSampling() throws IOException {
+    Path folder = dir.resolve("huge");
+    Path out = folder.resolve("s.npy");
+    long started = System.nanoTime();
+    // 2e12 images of 8x8x3 float32: 1.5 PB
+    CliRun run = CliRun.of("sample", "--model", model.toString(), "--num", "2000000000000", "--out", out.toString());
+    run.assertOneClearLine(1, "--num 2000000000000 --out " + out + " would write 1.54 PB, more than the");
+    assertTrue(run.err().contains(" free in " + dir), run.err());
+    assertTrue((System.nanoTime() - started) / 1e9 < 60, "refused at once");
+    assertFalse(Files.exists(folder), "nothing written");
+    CliRun grid = CliRun.of("sample", "--model", model.toString(), "--num", "4", "--out", out.toString());
+    assertEquals(0, grid.code(), grid.err());
+  }
+
   @Test
   void ddimWithEtaZeroFromNoiseIsReproducible() throws IOException {
     Path noise = dir.resolve("n.npy");
