@@ -7,13 +7,13 @@ import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.types.TFloat32;
-import org.tensorflow.types.TInt64;
 
 /**
  * The training graph's record of steps skipped for a non-finite loss or gradient: whether the last
- * step was applied (the EMAs read it, so a skipped step moves none of them), how many were skipped
- * in all and in a row, and the step that began the current row. The record is written by the step's
- * own run, and the trainer reads it only with the losses it logs: no run or fetch of its own.
+ * step was applied (the EMAs read it, so a skipped step moves none of them) and how many were
+ * skipped in all and in a row (the row ends at the last step, so it also says where it began). The
+ * record is written by the step's own run, and the trainer reads it only with the losses it logs:
+ * no run or fetch of its own. Float counters: the cluster replicates every variable as float32.
  */
 final class NonFiniteSteps {
   /** Skipped steps in a row after which even {@link NonFinite#SKIP} gives up. */
@@ -22,12 +22,11 @@ final class NonFiniteSteps {
   private final Variable<TFloat32> applied;
   private final Variable<TFloat32> skipped;
   private final Variable<TFloat32> inARow;
-  private final Variable<TInt64> rowStart;
   private final Op initializer;
 
-  /** The counts as one step left them. */
-  record Counts(long skipped, long inARow, long rowStart) {
-    static final Counts NONE = new Counts(0, 0, -1);
+  /** The counts as one step left them: skipped steps in all, and in a row up to that step. */
+  record Counts(long skipped, long inARow) {
+    static final Counts NONE = new Counts(0, 0);
   }
 
   NonFiniteSteps(Ops root) {
@@ -35,10 +34,8 @@ final class NonFiniteSteps {
     applied = tf.withName("applied").variable(Shape.scalar(), TFloat32.class);
     skipped = tf.withName("skipped").variable(Shape.scalar(), TFloat32.class);
     inARow = tf.withName("in_a_row").variable(Shape.scalar(), TFloat32.class);
-    rowStart = tf.withName("row_start").variable(Shape.scalar(), TInt64.class);
     initializer = tf.withControlDependencies(List.of(tf.assign(applied, tf.constant(1f)),
-        tf.assign(skipped, tf.constant(0f)), tf.assign(inARow, tf.constant(0f)), tf.assign(rowStart, tf.constant(-1L))))
-        .noOp();
+        tf.assign(skipped, tf.constant(0f)), tf.assign(inARow, tf.constant(0f)))).noOp();
   }
 
   Op initializer() {
@@ -56,22 +53,18 @@ final class NonFiniteSteps {
   }
 
   /**
-   * Records step {@code step}, applied when {@code finite} is 1: the new counts as the run computes
-   * them (for the trainer to fetch with the loss) and the op that stores them.
+   * Records a step, applied when {@code finite} is 1: the new counts as the run computes them (for
+   * the trainer to fetch with the loss) and the op that stores them.
    */
-  Recorded record(Ops tf, Operand<TFloat32> finite, Operand<TInt64> step) {
-    Operand<TFloat32> one = tf.constant(1f);
-    Operand<TFloat32> bad = tf.math.sub(one, finite);
+  Recorded record(Ops tf, Operand<TFloat32> finite) {
+    Operand<TFloat32> bad = tf.math.sub(tf.constant(1f), finite);
     Operand<TFloat32> total = tf.math.add(skipped, bad);
     Operand<TFloat32> row = tf.math.mul(tf.math.add(inARow, bad), bad);
-    Operand<TInt64> start = tf.select(tf.math.equal(row, one), step, tf.select(tf.math.equal(row, tf.constant(0f)),
-        tf.constant(-1L), rowStart));
     Op store = tf.withControlDependencies(List.of(tf.assign(applied, finite), tf.assign(skipped, total),
-        tf.assign(inARow, row), tf.assign(rowStart, start))).noOp();
-    return new Recorded(finite, total, row, start, store);
+        tf.assign(inARow, row))).noOp();
+    return new Recorded(finite, total, row, store);
   }
 
   /** One step's record: whether it is applied (1 or 0), the new counts, and the op that stores them. */
-  record Recorded(Operand<TFloat32> applied, Operand<TFloat32> skipped, Operand<TFloat32> inARow,
-      Operand<TInt64> rowStart, Op store) {}
+  record Recorded(Operand<TFloat32> applied, Operand<TFloat32> skipped, Operand<TFloat32> inARow, Op store) {}
 }

@@ -209,8 +209,7 @@ public final class TrainStep {
     if (lossScale == null && loss != null) {
       healthy = tf.math.mul(healthy, NonFiniteSteps.finite(tf, norm));
     }
-    Operand<TInt64> step = tf.gather(seed, tf.constant(1), tf.constant(0));
-    return nonFinite.record(tf, healthy, step);
+    return nonFinite.record(tf, healthy);
   }
 
   /**
@@ -331,7 +330,7 @@ public final class TrainStep {
         }
       }
       if (accumulate > 1) {
-        Session.Runner r = model.session().runner().feed(lr, l).feed(this.seed, s).addTarget(applyAccumulated);
+        Session.Runner r = model.session().runner().feed(lr, l).addTarget(applyAccumulated);
         if (fetchLoss) {
           r.fetch(accumulatedNorm);
           fetchCounts(r, accumulatedRecord);
@@ -348,12 +347,12 @@ public final class TrainStep {
   }
 
   private static void fetchCounts(Session.Runner r, NonFiniteSteps.Recorded record) {
-    r.fetch(record.skipped()).fetch(record.inARow()).fetch(record.rowStart());
+    r.fetch(record.skipped()).fetch(record.inARow());
   }
 
   private static NonFiniteSteps.Counts counts(Result res, int from) {
     return new NonFiniteSteps.Counts((long) ((TFloat32) res.get(from)).getFloat(),
-        (long) ((TFloat32) res.get(from + 1)).getFloat(), ((TInt64) res.get(from + 2)).getLong());
+        (long) ((TFloat32) res.get(from + 1)).getFloat());
   }
 
   /** The global norm of the gradients (before clipping) of the last step that fetched its loss, else NaN. */

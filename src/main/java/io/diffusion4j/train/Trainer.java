@@ -427,7 +427,7 @@ public final class Trainer implements AutoCloseable {
               + ": lower --train-batch-size (--gradient-accumulate-every keeps the effective batch)", e);
         }
         if (logged) {
-          checkFinite(step.nonFiniteCounts());
+          checkFinite(step.nonFiniteCounts(), s);
         }
         ema.step(model.session(), s);
         if (postHoc != null) {
@@ -570,18 +570,20 @@ public final class Trainer implements AutoCloseable {
   }
 
   /**
-   * Ends the run when the last logged step was skipped as not finite and the options say stop, or
-   * when {@link NonFiniteSteps#MAX_IN_A_ROW} steps in a row were; names the step and the last
-   * checkpoint, which predates it (a skipped step changes nothing, and none is saved).
+   * Ends the run when step {@code s} (0-based) was skipped as not finite and the options say stop,
+   * or when {@link NonFiniteSteps#MAX_IN_A_ROW} steps in a row up to it were; names the row's first
+   * step and the last checkpoint, which predates it (a skipped step changes nothing, and none is
+   * saved).
    */
-  private void checkFinite(NonFiniteSteps.Counts counts) throws IOException {
+  private void checkFinite(NonFiniteSteps.Counts counts, long s) throws IOException {
     boolean stop = options.nonfinite() == NonFinite.STOP;
     if (counts.inARow() == 0 || !stop && counts.inARow() < NonFiniteSteps.MAX_IN_A_ROW) {
       return;
     }
-    String what = stop ? "step " + (counts.rowStart() + 1) + " had a non-finite loss or gradient (NaN or infinite),"
+    long first = s - counts.inARow() + 2;
+    String what = stop ? "step " + first + " had a non-finite loss or gradient (NaN or infinite),"
         + " so the run stopped (--nonfinite stop)"
-        : counts.inARow() + " steps in a row from step " + (counts.rowStart() + 1) + " had a non-finite loss or"
+        : counts.inARow() + " steps in a row from step " + first + " had a non-finite loss or"
             + " gradient and were skipped, so the run stopped";
     Checkpoints.Info checkpoint = folder != null && Checkpoints.exists(folder) ? Checkpoints.read(folder) : null;
     String last = checkpoint != null ? "; its last good checkpoint is " + checkpoint.directory() + " (step "
