@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import io.diffusion4j.io.FloatArray;
-import io.diffusion4j.io.Npy;
 import io.diffusion4j.io.Safetensors;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -30,16 +28,9 @@ class NonFiniteTrainingTest {
 
   @BeforeAll
   static void data() throws IOException {
-    npy = dir.resolve("data.npy");
-    float[] v = new float[16 * 8 * 8];
-    for (int i = 0; i < v.length; i++) {
-      v[i] = (i * 37 % 11) / 10f;
-    }
-    Npy.write(npy, new FloatArray(new long[] {16, 8, 8, 1}, v));
-    config = Files.writeString(dir.resolve("tiny.json"), "{\"model\": {\"type\": \"Unet\", \"dim\": 4,"
-        + " \"dim_mults\": [1, 2], \"channels\": 1, \"attn_heads\": 1, \"attn_dim_head\": 4},"
-        + " \"diffusion\": {\"type\": \"GaussianDiffusion\", \"image_size\": 8, \"timesteps\": 10,"
-        + " \"sampling_timesteps\": 2}}");
+    TinyRun tiny = TinyRun.in(dir, 16);
+    npy = tiny.data();
+    config = tiny.config();
   }
 
   private static CliRun train(Path out, String... more) {

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.diffusion4j.io.FloatArray;
-import io.diffusion4j.io.Npy;
 import io.diffusion4j.pipeline.DiffusionModel;
 import io.diffusion4j.pipeline.ModelConfig;
 import io.diffusion4j.train.Checkpoints;
@@ -46,16 +44,9 @@ class SignalsTest {
   /** A tiny Unet on 8 images of 8x8: steps of milliseconds, no save but the last. */
   @BeforeEach
   void tinyRun() throws IOException {
-    Path npy = dir.resolve("data.npy");
-    float[] v = new float[8 * 8 * 8];
-    for (int i = 0; i < v.length; i++) {
-      v[i] = (i * 37 % 11) / 10f;
-    }
-    Npy.write(npy, new FloatArray(new long[] {8, 8, 8, 1}, v));
-    Path config = Files.writeString(dir.resolve("tiny.json"), "{\"model\": {\"type\": \"Unet\", \"dim\": 4,"
-        + " \"dim_mults\": [1, 2], \"channels\": 1, \"attn_heads\": 1, \"attn_dim_head\": 4},"
-        + " \"diffusion\": {\"type\": \"GaussianDiffusion\", \"image_size\": 8, \"timesteps\": 10,"
-        + " \"sampling_timesteps\": 2}}");
+    TinyRun tiny = TinyRun.in(dir, 8);
+    Path npy = tiny.data();
+    Path config = tiny.config();
     common = new String[] {"train", "--data", npy.toString(), "--config", config.toString(), "--seed", "3",
         "--batch-size", "2", "--save-and-sample-every", "100000", "--num-samples", "1", "--log-every", "1"};
   }

@@ -92,16 +92,9 @@ class TrainCommandTest {
    */
   @Test
   void resumeAcceptsTheSameCommandAndRefusesConflicts() throws IOException {
-    Path npy = dir.resolve("data.npy");
-    float[] v = new float[8 * 8 * 8];
-    for (int i = 0; i < v.length; i++) {
-      v[i] = (i * 37 % 11) / 10f;
-    }
-    Npy.write(npy, new FloatArray(new long[] {8, 8, 8, 1}, v));
-    Path config = Files.writeString(dir.resolve("tiny.json"), "{\"model\": {\"type\": \"Unet\", \"dim\": 4,"
-        + " \"dim_mults\": [1, 2], \"channels\": 1, \"attn_heads\": 1, \"attn_dim_head\": 4},"
-        + " \"diffusion\": {\"type\": \"GaussianDiffusion\", \"image_size\": 8, \"timesteps\": 10,"
-        + " \"sampling_timesteps\": 2}}");
+    TinyRun tiny = TinyRun.in(dir, 8);
+    Path npy = tiny.data();
+    Path config = tiny.config();
     Path out = dir.resolve("run");
     String[] common = {"train", "--data", npy.toString(), "--config", config.toString(), "--out", out.toString(),
         "--seed", "7", "--batch-size", "2", "--save-and-sample-every", "2", "--num-samples", "1", "--log-every", "1"};
