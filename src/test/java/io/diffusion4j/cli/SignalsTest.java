@@ -107,6 +107,15 @@ class SignalsTest {
   }
 
   /** Sends SIGNAL with kill(1): Process.destroy() would also close the streams we still read. */
+  /** Sends SIGTERM, waits for the end, checks the exit status 128 + 15 and returns standard error. */
+  private static String terminate(Running run) throws Exception {
+    signal(run.process, "TERM");
+    assertTrue(run.process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS), "SIGTERM ends it");
+    String err = run.errAtEnd();
+    assertEquals(143, run.process.exitValue(), err);
+    return err;
+  }
+
   private static void signal(Process p, String name) throws Exception {
     Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(p.pid())).inheritIO().start();
     assertTrue(kill.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS) && kill.exitValue() == 0, "kill -" + name);
@@ -162,10 +171,7 @@ class SignalsTest {
         return false;
       }
     });
-    signal(run.process, "TERM");
-    assertTrue(run.process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS), "SIGTERM ends it");
-    String err = run.errAtEnd();
-    assertEquals(143, run.process.exitValue(), err);
+    String err = terminate(run);
     List<String> lines = err.strip().lines().toList();
     Matcher m = Pattern.compile("diffusion4j: stopped at step (\\d+) by SIGTERM: the checkpoint of step \\1 is in "
         + Pattern.quote(split.toString()) + "; go on with: tools/diffusion4j train --out "
@@ -208,10 +214,7 @@ class SignalsTest {
         return false;
       }
     });
-    signal(run.process, "TERM");
-    assertTrue(run.process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS), "SIGTERM ends it");
-    String err = run.errAtEnd();
-    assertEquals(143, run.process.exitValue(), err);
+    String err = terminate(run);
     try (Stream<Path> left = Files.list(outs)) {
       assertEquals(List.of(), left.toList(), err);
     }
