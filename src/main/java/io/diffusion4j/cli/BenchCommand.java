@@ -91,7 +91,13 @@ final class BenchCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--peak measures the machine only: give no cases and no --config with it");
       }
       out.println(Peak.float32(Peak.N).toJson());
-      out.println(Peak.bfloat16(Peak.N).toJson());
+      if (Precision.cpuHasBf16()) {
+        out.println(Peak.bfloat16(Peak.N).toJson());
+      } else {
+        // oneDNN would abort the process on a bfloat16 product it has no kernel for
+        System.err.println("bench: no bfloat16 peak: this CPU has neither AVX-512 BF16 nor AMX (or ONEDNN_MAX_CPU_ISA"
+            + " leaves oneDNN without them)");
+      }
       return 0;
     }
     List<BenchCase> todo = new ArrayList<>();
