@@ -35,19 +35,19 @@ import picocli.CommandLine.Spec;
         "the jar; it trains in under ten minutes on 2 cores. Trainer options take the",
         "Python reference's names in kebab case. Watch a run with:",
         "  tensorboard --logdir results/",
-        "On the embedded dataset (no --data), even with --config, the options start from",
-        "the embedded default's recipe, not the reference's defaults: batch 32, lr 2e-3",
-        "with 100 warm-up steps and a cosine decay to 0 at --steps, an EMA of sigma_rel",
-        "0.05 updated every step, post-hoc EMA snapshots, no horizontal flips, 1,900",
-        "steps. Every run starts with one line listing the options that differ from the",
-        "reference's defaults. A run that diverges goes on from its last checkpoint with",
-        "--resume and a lower --lr (see --nonfinite).",
-        "SIGTERM or Ctrl-C stops a run at the end of its step: it saves a checkpoint of that",
-        "step and says how to go on (--resume); a second one stops it at once.",
-        "With TF_CONFIG set, train runs as one worker of a TensorFlow cluster: start every",
-        "worker with the same command; worker 0 writes the results, --batch-size is the",
-        "global batch. TensorFlow's gRPC runtime has no authentication: anyone who reaches",
-        "a worker's port can run any graph there, so run clusters on trusted networks only."})
+        "On the embedded dataset (no --data), even with --config, the options start",
+        "from the embedded default's recipe, not the reference's defaults (a cosine",
+        "decay with warm-up, a power-function EMA, post-hoc EMA snapshots, no flips):",
+        "every run starts with one line listing the options that differ from the",
+        "reference's defaults. A run that diverges goes on from its last checkpoint",
+        "with --resume and a lower --lr (see --nonfinite).",
+        "SIGTERM or Ctrl-C stops a run at the end of its step: it saves a checkpoint of",
+        "that step and says how to go on (--resume); a second one stops it at once.",
+        "With TF_CONFIG set, train runs as one worker of a TensorFlow cluster: start",
+        "every worker with the same command; worker 0 writes the results, --batch-size",
+        "is the global batch. TensorFlow's gRPC runtime has no authentication: anyone",
+        "who reaches a worker's port can run any graph there, so run clusters on",
+        "trusted networks only."})
 final class TrainCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;

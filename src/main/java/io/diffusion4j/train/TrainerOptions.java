@@ -275,7 +275,7 @@ public record TrainerOptions(
     private String folder;
     @Doc("L|RGB|RGBA: the mode images are read in (default: as the config's channels say)")
     private String convertImageTo;
-    @Doc("stop|skip: what a step with a non-finite loss or gradient does; it changes no weight, optimiser state or"
+    @Doc("what a step with a non-finite loss or gradient does; it changes no weight, optimiser state or"
         + " EMA either way: stop ends the run naming the step and the last good checkpoint, skip goes on (counting"
         + " skipped steps) and ends after " + NonFiniteSteps.MAX_IN_A_ROW + " in a row")
     private NonFinite nonfinite = NonFinite.STOP;
