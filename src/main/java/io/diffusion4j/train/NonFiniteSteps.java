@@ -1,6 +1,7 @@
 package io.diffusion4j.train;
 
 import java.util.List;
+import java.util.Optional;
 import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;
@@ -27,6 +28,35 @@ final class NonFiniteSteps {
   /** The counts as one step left them: skipped steps in all, and in a row up to that step. */
   record Counts(long skipped, long inARow) {
     static final Counts NONE = new Counts(0, 0);
+
+    /**
+     * The line that ends the run after step {@code s} (0-based), or empty to go on: under
+     * {@code policy} stop, when that step was skipped; under skip, after {@link #MAX_IN_A_ROW} in
+     * a row. It names the row's first step and {@code last}, the run's last checkpoint (null:
+     * none), which predates the row: a skipped step changes nothing, and none is saved.
+     */
+    Optional<String> verdict(NonFinite policy, long s, Checkpoints.Info last) {
+      boolean stop = policy == NonFinite.STOP;
+      if (inARow == 0 || !stop && inARow < MAX_IN_A_ROW) {
+        return Optional.empty();
+      }
+      long first = s - inARow + 2;
+      String what = stop ? "step " + first + " had a non-finite loss or gradient (NaN or infinite), so the run"
+          + " stopped (--nonfinite stop)"
+          : inARow + " steps in a row from step " + first + " had a non-finite loss or gradient and were skipped, so"
+              + " the run stopped";
+      String from = last != null ? "; its last good checkpoint is " + last.directory() + " (step " + last.step()
+          + "): go on from it with --resume and a lower --lr"
+          : "; no checkpoint was saved before it: start again with a lower --lr";
+      return Optional.of(what + from + (stop ? ", or skip such steps with --nonfinite skip" : ""));
+    }
+  }
+
+  /** A run ended by non-finite losses; the message is the one line to show. */
+  static final class Diverged extends IllegalStateException {
+    Diverged(String message) {
+      super(message);
+    }
   }
 
   NonFiniteSteps(Ops root) {

@@ -25,16 +25,12 @@ import io.diffusion4j.train.posthoc.PowerFunctionEma;
 import io.diffusion4j.train.posthoc.Snapshots;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.math.BigDecimal;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -86,9 +82,10 @@ public final class Trainer implements AutoCloseable {
   private final FeatureNetwork fidNetwork;
   private FeatureStatistics dataStatistics;
   private double bestFd = Double.POSITIVE_INFINITY;
-  private LearningRateSchedule schedule;
+  private final LearningRateSchedule schedule;
   private PrintStream log = System.err;
-  private TensorBoardLog tensorBoard;
+  /** metrics.jsonl and the TensorBoard events; null when this trainer writes nothing (a worker). */
+  private final RunRecord record;
   private String score = "";
   /** What a resume changed in the learning rate, said when training starts; empty when nothing. */
   private String resumeNotice = "";
@@ -116,6 +113,7 @@ public final class Trainer implements AutoCloseable {
     this.createdFolder = createdFolder;
     this.startStep = startStep;
     this.schedule = options.learningRateSchedule();
+    this.record = folder == null ? null : new RunRecord(folder);
     Ops replicaOps = model.ops().withSubScope("replicas");
     Collectives replicas = cluster == null ? null : new Collectives(replicaOps, cluster.config());
     this.step = new TrainStep(model, options.stepOptions(), replicas);
@@ -274,7 +272,7 @@ public final class Trainer implements AutoCloseable {
     try {
       Checkpoints.restore(info, t.model.session());
       t.replicate();
-      t.truncateMetrics(info.step());
+      t.record.truncate(info.step());
       Snapshots.removeAfter(resultsFolder, info.step());
       Optional<Checkpoints.Best> best = Checkpoints.best(resultsFolder);
       if (best.isPresent()) {
@@ -336,11 +334,6 @@ public final class Trainer implements AutoCloseable {
     }
   }
 
-  public Trainer learningRateSchedule(LearningRateSchedule schedule) {
-    this.schedule = schedule;
-    return this;
-  }
-
   /** Where progress and notices go (standard error by default). */
   public Trainer log(PrintStream log) {
     this.log = log;
@@ -398,7 +391,7 @@ public final class Trainer implements AutoCloseable {
     try (BatchLoader loader = new BatchLoader(data, options.trainBatchSize(), share, shares, options.seed(),
         options.augmentHorizontalFlip() && model.network().spatialRank() == 2, options.loaderThreads(), 2 * k + 2)) {
       if (startStep < total && writes) {
-        openTensorBoard();
+        record.open(startStep);
       }
       loader.start(startStep * k);
       for (long s = startStep; s < total; s++) {
@@ -427,7 +420,11 @@ public final class Trainer implements AutoCloseable {
               + ": lower --train-batch-size (--gradient-accumulate-every keeps the effective batch)", e);
         }
         if (logged) {
-          checkFinite(step.nonFiniteCounts(), s);
+          Optional<String> verdict = step.nonFiniteCounts().verdict(options.nonfinite(), s,
+              folder != null && Checkpoints.exists(folder) ? Checkpoints.read(folder) : null);
+          if (verdict.isPresent()) {
+            throw new NonFiniteSteps.Diverged(verdict.get());
+          }
         }
         ema.step(model.session(), s);
         if (postHoc != null) {
@@ -442,14 +439,8 @@ public final class Trainer implements AutoCloseable {
         long skipped = step.nonFiniteCounts().skipped();
         if (logged && writes) {
           long now = System.nanoTime();
-          appendMetrics(s + 1, loss, lr, skipped, (now - started) / 1e9);
-          Map<String, Double> scalars = new LinkedHashMap<>();
-          scalars.put("loss", (double) loss);
-          scalars.put("lr", lr);
-          scalars.put("grad_norm", (double) step.lastGradNorm());
-          scalars.put("steps_per_s", (s + 1 - lastLogStep) / ((now - lastLogNanos) / 1e9));
-          scalars.put("skipped_steps", (double) skipped);
-          tensorBoard.scalars(s + 1, scalars);
+          record.step(s + 1, loss, lr, step.lastGradNorm(), (s + 1 - lastLogStep) / ((now - lastLogNanos) / 1e9),
+              skipped, (now - started) / 1e9);
           lastLogNanos = now;
           lastLogStep = s + 1;
         }
@@ -466,7 +457,7 @@ public final class Trainer implements AutoCloseable {
         Handshake.barrier(cluster);
       }
     } catch (IOException | RuntimeException e) {
-      closeTensorBoard();
+      closeRecord();
       if (!saved && createdFolder) {
         AtomicFiles.deleteTree(folder);
       }
@@ -480,7 +471,7 @@ public final class Trainer implements AutoCloseable {
       }
       throw e;
     }
-    closeTensorBoard();
+    closeRecord();
     if (lastGrid == null && writes) {
       log.println("nothing to do: the run is already at step " + startStep + " of " + total);
     }
@@ -501,7 +492,7 @@ public final class Trainer implements AutoCloseable {
       Files.createDirectories(folder);
       model.save(folder);
       Checkpoints.save(folder, model.session(), s, options);
-      tensorBoard.flush();
+      record.flush();
     }
     return new TrainingStopped(s, signal, folder);
   }
@@ -526,7 +517,7 @@ public final class Trainer implements AutoCloseable {
       BufferedImage picture = ImageGrid.grid(samples, (int) Math.round(Math.sqrt(options.numSamples())),
           ImageGrid.DEFAULT_PADDING);
       ImageGrid.writePng(grid, picture);
-      tensorBoard.image(stepsDone, "samples", picture);
+      record.samples(stepsDone, picture);
     } else {
       grid = folder.resolve(String.format(Locale.ROOT, "sample-%d.npy", stepsDone));
       io.diffusion4j.io.Npy.write(grid, samples);
@@ -539,7 +530,7 @@ public final class Trainer implements AutoCloseable {
       }
     }
     Checkpoints.save(folder, model.session(), stepsDone, options);
-    tensorBoard.flush();
+    record.flush();
     return grid;
   }
 
@@ -557,108 +548,20 @@ public final class Trainer implements AutoCloseable {
         options.trainBatchSize());
     samples.conditionWarning("samples").ifPresent(w -> progress.note("warning: " + w));
     double fd = FrechetDistance.between(samples, dataStatistics);
-    JsonObject line = new JsonObject();
-    line.addProperty("step", stepsDone);
-    line.addProperty("fd", fd);
-    line.addProperty("network", fidNetwork.name());
-    line.addProperty("num_samples", samples.count());
-    line.addProperty("num_data", dataStatistics.count());
-    appendMetrics(line);
-    tensorBoard.scalars(stepsDone, Map.of("fd", fd));
+    record.fd(stepsDone, fd, fidNetwork.name(), samples.count(), dataStatistics.count());
     score = String.format(Locale.ROOT, "  fd[%s] %.4g", fidNetwork.name(), fd);
     return fd;
   }
 
-  /**
-   * Ends the run when step {@code s} (0-based) was skipped as not finite and the options say stop,
-   * or when {@link NonFiniteSteps#MAX_IN_A_ROW} steps in a row up to it were; names the row's first
-   * step and the last checkpoint, which predates it (a skipped step changes nothing, and none is
-   * saved).
-   */
-  private void checkFinite(NonFiniteSteps.Counts counts, long s) throws IOException {
-    boolean stop = options.nonfinite() == NonFinite.STOP;
-    if (counts.inARow() == 0 || !stop && counts.inARow() < NonFiniteSteps.MAX_IN_A_ROW) {
-      return;
-    }
-    long first = s - counts.inARow() + 2;
-    String what = stop ? "step " + first + " had a non-finite loss or gradient (NaN or infinite),"
-        + " so the run stopped (--nonfinite stop)"
-        : counts.inARow() + " steps in a row from step " + first + " had a non-finite loss or"
-            + " gradient and were skipped, so the run stopped";
-    Checkpoints.Info checkpoint = folder != null && Checkpoints.exists(folder) ? Checkpoints.read(folder) : null;
-    String last = checkpoint != null ? "; its last good checkpoint is " + checkpoint.directory() + " (step "
-        + checkpoint.step() + "): go on from it with --resume and a lower --lr"
-        : "; no checkpoint was saved before it: start again with a lower --lr";
-    throw new NonFiniteLossException(what + last + (stop ? ", or skip such steps with --nonfinite skip" : ""));
-  }
-
-  /** A run ended by non-finite losses; the message is the one line to show. */
-  public static final class NonFiniteLossException extends IllegalStateException {
-    NonFiniteLossException(String message) {
-      super(message);
-    }
-  }
-
-  private void appendMetrics(long stepsDone, float loss, double lr, long skipped, double elapsed) throws IOException {
-    JsonObject line = new JsonObject();
-    line.addProperty("step", stepsDone);
-    // JSON has no NaN: a loss not fetched or not finite is null
-    if (Float.isFinite(loss)) {
-      line.addProperty("loss", loss);
-    } else {
-      line.add("loss", com.google.gson.JsonNull.INSTANCE);
-    }
-    line.addProperty("lr", lr);
-    line.addProperty("skipped_steps", skipped);
-    // plain decimals: Gson would print large doubles in scientific notation
-    line.addProperty("time", BigDecimal.valueOf(System.currentTimeMillis(), 3));
-    line.addProperty("elapsed", BigDecimal.valueOf(Math.round(elapsed * 1000), 3));
-    appendMetrics(line);
-  }
-
-  private void appendMetrics(JsonObject line) throws IOException {
-    Files.createDirectories(folder);
-    Files.writeString(folder.resolve(METRICS), line + "\n", StandardCharsets.UTF_8,
-        StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-  }
-
-  /** Drops metrics logged after the checkpoint a resumed run restarts from. */
-  private void truncateMetrics(long step) throws IOException {
-    Path file = folder.resolve(METRICS);
-    if (!Files.exists(file)) {
-      return;
-    }
-    StringBuilder kept = new StringBuilder();
-    for (String line : Files.readAllLines(file)) {
-      try {
-        if (!line.isBlank() && JsonParser.parseString(line).getAsJsonObject().get("step").getAsLong() <= step) {
-          kept.append(line).append('\n');
-        }
-      } catch (RuntimeException e) {
-        throw new UncheckedIOException(new IOException(file + " has a damaged line: " + line, e));
-      }
-    }
-    AtomicFiles.writeString(file, kept.toString());
-  }
-
-  /** Opens {@code <folder>/logs}; a resumed run first tells TensorBoard to drop what followed its checkpoint. */
-  private void openTensorBoard() throws IOException {
-    tensorBoard = new TensorBoardLog(folder.resolve(LOGS));
-    if (startStep > 0) {
-      tensorBoard.restart(startStep);
-    }
-  }
-
-  private void closeTensorBoard() {
-    if (tensorBoard != null) {
-      tensorBoard.close();
-      tensorBoard = null;
+  private void closeRecord() {
+    if (record != null) {
+      record.close();
     }
   }
 
   @Override
   public void close() {
-    closeTensorBoard();
+    closeRecord();
     model.close();
     if (fidNetwork != null) {
       fidNetwork.close();
