@@ -1,6 +1,5 @@
 package io.diffusion4j.cli;
 
-import com.google.gson.JsonObject;
 import io.diffusion4j.data.Dataset;
 import io.diffusion4j.distribute.Cluster;
 import io.diffusion4j.distribute.TfConfig;
@@ -215,11 +214,11 @@ final class TrainCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--resume: the run's data " + given.folder() + " is no longer there;"
           + " give its new place with --data");
     }
-    java.util.Optional<String> key = stored.conflictOnResume(given);
-    if (key.isPresent()) {
-      JsonObject was = stored.toJson();
-      throw conflict("--" + key.get().replace('_', '-') + " " + given.toJson().get(key.get()),
-          key.get() + " = " + (was.has(key.get()) ? was.get(key.get()) : "(not set)"), info);
+    try {
+      // before the data is opened: a conflict is said at once
+      stored.checkResume(given, info.directory());
+    } catch (IllegalArgumentException e) {
+      throw underOptionNames(e);
     }
     Path storedConfig = folder.resolve(io.diffusion4j.pipeline.DiffusionModel.CONFIG);
     ModelConfig modelConfig = ModelConfig.read(storedConfig);
@@ -247,11 +246,16 @@ final class TrainCommand implements Callable<Integer> {
     try {
       return apply(b).build();
     } catch (IllegalArgumentException e) {
-      // the options check themselves under the reference's names: train_lr = -1.0 ... is --train-lr -1.0 ...
-      java.util.regex.Matcher m = java.util.regex.Pattern.compile("^([a-z0-9_]+) = (.*)$").matcher(e.getMessage());
-      throw new ParameterException(spec.commandLine(), m.matches()
-          ? "--" + m.group(1).replace('_', '-') + " " + m.group(2) : e.getMessage());
+      throw underOptionNames(e);
     }
+  }
+
+  /** The options check themselves under the reference's names: train_lr = -1.0 ... is --train-lr -1.0 ... */
+  private ParameterException underOptionNames(IllegalArgumentException e) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("^([a-z0-9_]+) = (.*)$", java.util.regex.Pattern.DOTALL)
+        .matcher(e.getMessage());
+    return new ParameterException(spec.commandLine(), m.matches()
+        ? "--" + m.group(1).replace('_', '-') + " " + m.group(2) : e.getMessage());
   }
 
   private int report(Trainer.Result result, Trainer trainer, Cluster cluster) {

@@ -259,12 +259,7 @@ public final class Trainer implements AutoCloseable {
       throws IOException {
     Checkpoints.Info info = Checkpoints.read(resultsFolder);
     ModelConfig config = ModelConfig.read(resultsFolder.resolve(DiffusionModel.CONFIG));
-    java.util.Optional<String> conflict = info.options().conflictOnResume(options);
-    if (conflict.isPresent()) {
-      throw new IllegalArgumentException("the run in " + resultsFolder + " cannot go on with another "
-          + conflict.get() + " (" + info.options().toJson().get(conflict.get()) + " there, "
-          + options.toJson().get(conflict.get()) + " here)");
-    }
+    info.options().checkResume(options, info.directory());
     checkData(config, data, options, cluster);
     announce(cluster, config, options, info.step());
     Trainer t = start(config, cluster, data, options, resultsFolder, false, info.step());

@@ -10,6 +10,7 @@ import io.diffusion4j.runtime.Device;
 import io.diffusion4j.runtime.Execution;
 import io.diffusion4j.runtime.Precision;
 import io.diffusion4j.train.posthoc.PowerFunction;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -156,16 +157,21 @@ public record TrainerOptions(
       "nonfinite");
 
   /**
-   * The first option (by its config.json name) in which {@code other} differs from these options,
-   * leaving out {@link #FREE_ON_RESUME}; empty when a run with these options may go on with
-   * {@code other}.
+   * Refuses to go on with {@code given} a run of these options (whose checkpoint is {@code run})
+   * when they differ in an option outside {@link #FREE_ON_RESUME}: the error names the first such
+   * option by its config.json name, the given value and the run's.
    */
-  public Optional<String> conflictOnResume(TrainerOptions other) {
-    JsonObject a = toJson();
-    JsonObject b = other.toJson();
-    TreeSet<String> keys = new TreeSet<>(a.keySet());
-    keys.addAll(b.keySet());
-    return keys.stream().filter(k -> !FREE_ON_RESUME.contains(k) && !Objects.equals(a.get(k), b.get(k))).findFirst();
+  public void checkResume(TrainerOptions given, Path run) {
+    JsonObject was = toJson();
+    JsonObject now = given.toJson();
+    TreeSet<String> keys = new TreeSet<>(was.keySet());
+    keys.addAll(now.keySet());
+    keys.stream().filter(k -> !FREE_ON_RESUME.contains(k) && !Objects.equals(was.get(k), now.get(k))).findFirst()
+        .ifPresent(k -> {
+          throw new IllegalArgumentException(k + " = " + (now.has(k) ? now.get(k) : "(not set)") + " conflicts with"
+              + " the run's " + k + " = " + (was.has(k) ? was.get(k) : "(not set)") + " (from " + run + "): leave it"
+              + " out or give the same value");
+        });
   }
 
   /**
