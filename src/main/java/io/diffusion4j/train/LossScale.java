@@ -48,14 +48,6 @@ final class LossScale {
     return tf.math.div(grad, scale);
   }
 
-  /**
-   * 1 when a step may be applied, 0 when it is skipped: the gradients' global norm is finite
-   * exactly when every gradient is (or a square overflowed float32, which is as bad).
-   */
-  static Operand<TFloat32> finite(Ops tf, Operand<TFloat32> globalNorm) {
-    return tf.dtypes.cast(tf.math.isFinite(globalNorm), TFloat32.class);
-  }
-
   /** Halves the scale after a skipped step; doubles it after {@link #GROWTH_INTERVAL} finite ones in a row. */
   Op update(Ops root, Operand<TFloat32> finite) {
     Ops tf = root.withSubScope("loss_scale_update");

@@ -2,6 +2,7 @@ package io.diffusion4j.train;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;
@@ -32,14 +33,16 @@ final class NonFiniteSteps {
     /**
      * The line that ends the run after step {@code s} (0-based), or empty to go on: under
      * {@code policy} stop, when that step was skipped; under skip, after {@link #MAX_IN_A_ROW} in
-     * a row. It names the row's first step and {@code last}, the run's last checkpoint (null:
-     * none), which predates the row: a skipped step changes nothing, and none is saved.
+     * a row. It names the row's first step and the run's last checkpoint ({@code lastCheckpoint},
+     * read only then; null: none), which predates the row: a skipped step changes nothing, and
+     * none is saved.
      */
-    Optional<String> verdict(NonFinite policy, long s, Checkpoints.Info last) {
+    Optional<String> verdict(NonFinite policy, long s, Supplier<Checkpoints.Info> lastCheckpoint) {
       boolean stop = policy == NonFinite.STOP;
       if (inARow == 0 || !stop && inARow < MAX_IN_A_ROW) {
         return Optional.empty();
       }
+      Checkpoints.Info last = lastCheckpoint.get();
       long first = s - inARow + 2;
       String what = stop ? "step " + first + " had a non-finite loss or gradient (NaN or infinite), so the run"
           + " stopped (--nonfinite stop)"
@@ -77,9 +80,9 @@ final class NonFiniteSteps {
     return applied;
   }
 
-  /** 1 when every value of {@code x} is finite, else 0. */
+  /** 1 when the scalar {@code x} is finite, else 0. */
   static Operand<TFloat32> finite(Ops tf, Operand<TFloat32> x) {
-    return tf.dtypes.cast(tf.reduceAll(tf.math.isFinite(x), tf.constant(new int[0])), TFloat32.class);
+    return tf.dtypes.cast(tf.math.isFinite(x), TFloat32.class);
   }
 
   /**

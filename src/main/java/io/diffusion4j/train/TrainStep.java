@@ -73,6 +73,8 @@ public final class TrainStep {
   /** Present in float16 training. */
   private final LossScale lossScale;
   private final List<Variable<TFloat32>> accumulators = new ArrayList<>();
+  /** With accumulation, the step's loss, summed over its micro-batches as the gradients are. */
+  private final Variable<TFloat32> lossAccumulator;
   private final Variant plain;
   private final Variant selfConditioned;
   private final Op applyAccumulated;
@@ -126,16 +128,22 @@ public final class TrainStep {
         accumulators.add(a);
         accumulated.add(a);
       }
+      lossAccumulator = tf.withName("loss.acc").variable(Shape.scalar(), TFloat32.class);
+      accumulators.add(lossAccumulator);
+      // averaged over the workers with the gradients: every replica then takes the same decision
+      accumulated.add(lossAccumulator);
+    } else {
+      lossAccumulator = null;
     }
     plain = variant(tf, diffusion, params, false, options.maxGradNorm());
     selfConditioned = diffusion.network().selfCondition()
         ? variant(tf, diffusion, params, true, options.maxGradNorm()) : null;
     if (accumulate > 1 && replicas != null) {
-      accumulated = replicas.mean(accumulated);
+      accumulated = new ArrayList<>(replicas.mean(accumulated));
     }
+    Operand<TFloat32> accumulatedLoss = accumulate > 1 ? accumulated.remove(accumulated.size() - 1) : null;
     accumulatedNorm = accumulate > 1 ? GradientClipping.globalNorm(tf, accumulated) : null;
-    // with accumulation a non-finite loss shows in the accumulated gradients
-    accumulatedRecord = accumulate > 1 ? recordStep(tf, accumulatedNorm, null) : null;
+    accumulatedRecord = accumulate > 1 ? recordStep(tf, accumulatedNorm, accumulatedLoss) : null;
     applyAccumulated = accumulate > 1 ? clipAndApply(tf, accumulated, accumulatedNorm, accumulatedRecord,
         options.maxGradNorm()) : null;
     model.session().run(adam.initializer());
@@ -190,8 +198,10 @@ public final class TrainStep {
     List<Op> first = new ArrayList<>();
     List<Op> next = new ArrayList<>();
     Operand<TFloat32> scale = tf.constant(1f / accumulate);
-    for (int i = 0; i < grads.size(); i++) {
-      Operand<TFloat32> g = tf.math.mul(grads.get(i), scale);
+    List<Operand<TFloat32>> summed = new ArrayList<>(grads);
+    summed.add(localLoss);
+    for (int i = 0; i < summed.size(); i++) {
+      Operand<TFloat32> g = tf.math.mul(summed.get(i), scale);
       first.add(tf.assign(accumulators.get(i), g));
       next.add(tf.assignAdd(accumulators.get(i), g));
     }
@@ -200,16 +210,14 @@ public final class TrainStep {
   }
 
   /**
-   * The step's record: applied when its loss (null: not seen) and gradients are finite. In float16
+   * The step's record: applied when its loss and gradients are finite (the global norm is finite
+   * exactly when every gradient is, or a square overflowed float32, which is as bad). In float16
    * training gradients that overflow are the loss scale's to skip (it then shrinks), so only a
    * non-finite loss counts there.
    */
   private NonFiniteSteps.Recorded recordStep(Ops tf, Operand<TFloat32> norm, Operand<TFloat32> loss) {
-    Operand<TFloat32> healthy = loss == null ? NonFiniteSteps.finite(tf, norm) : NonFiniteSteps.finite(tf, loss);
-    if (lossScale == null && loss != null) {
-      healthy = tf.math.mul(healthy, NonFiniteSteps.finite(tf, norm));
-    }
-    return nonFinite.record(tf, healthy);
+    Operand<TFloat32> healthy = NonFiniteSteps.finite(tf, loss);
+    return nonFinite.record(tf, lossScale != null ? healthy : tf.math.mul(healthy, NonFiniteSteps.finite(tf, norm)));
   }
 
   /**
@@ -223,7 +231,7 @@ public final class TrainStep {
       grads = GradientClipping.clipByGlobalNorm(tf, grads, norm, maxGradNorm);
     }
     Operand<TFloat32> gate = record.applied();
-    Operand<TFloat32> finite = lossScale == null ? null : LossScale.finite(tf, norm);
+    Operand<TFloat32> finite = lossScale == null ? null : NonFiniteSteps.finite(tf, norm);
     Op update = adam.apply(tf, grads, lr, finite == null ? gate : tf.math.mul(gate, finite));
     if (lossScale != null) {
       // the scale changes only after every gradient computed with it has been read

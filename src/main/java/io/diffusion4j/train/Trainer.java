@@ -415,8 +415,7 @@ public final class Trainer implements AutoCloseable {
               + ": lower --train-batch-size (--gradient-accumulate-every keeps the effective batch)", e);
         }
         if (logged) {
-          Optional<String> verdict = step.nonFiniteCounts().verdict(options.nonfinite(), s,
-              folder != null && Checkpoints.exists(folder) ? Checkpoints.read(folder) : null);
+          Optional<String> verdict = step.nonFiniteCounts().verdict(options.nonfinite(), s, this::lastCheckpoint);
           if (verdict.isPresent()) {
             throw new NonFiniteSteps.Diverged(verdict.get());
           }
@@ -546,6 +545,15 @@ public final class Trainer implements AutoCloseable {
     record.fd(stepsDone, fd, fidNetwork.name(), samples.count(), dataStatistics.count());
     score = String.format(Locale.ROOT, "  fd[%s] %.4g", fidNetwork.name(), fd);
     return fd;
+  }
+
+  /** The run's latest checkpoint, or null when it has none (or this trainer writes none). */
+  private Checkpoints.Info lastCheckpoint() {
+    try {
+      return folder != null && Checkpoints.exists(folder) ? Checkpoints.read(folder) : null;
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   private void closeRecord() {
