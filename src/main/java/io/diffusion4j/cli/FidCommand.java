@@ -13,6 +13,7 @@ import io.diffusion4j.eval.FrechetDistance;
 import io.diffusion4j.eval.GeneratedImages;
 import io.diffusion4j.eval.KernelDistance;
 import io.diffusion4j.eval.StatisticsCache;
+import io.diffusion4j.export.ModelLoader;
 import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.io.ProgressLine;
 import io.diffusion4j.pipeline.DiffusionModel;
@@ -23,6 +24,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 import java.util.stream.IntStream;
@@ -138,10 +140,10 @@ final class FidCommand implements Callable<Integer> {
               count, batchSize != null ? batchSize : 500));
     }
     Execution execution = executionOptions.resolve(System.err);
-    java.util.Optional<TfConfig> tfConfig = TfConfig.fromEnvironment();
+    Optional<TfConfig> tfConfig = TfConfig.fromEnvironment();
     try (Cluster cluster = tfConfig.isEmpty() ? null : Cluster.join(tfConfig.get(), System.err);
         Gather gather = cluster == null ? null : new Gather(cluster);
-        DiffusionModel model = DiffusionModel.load(source.model, DiffusionModel.Weights.PREFER_EMA, execution)) {
+        DiffusionModel model = ModelLoader.load(source.model, DiffusionModel.Weights.PREFER_EMA, execution)) {
       if (model.network().spatialRank() != 2) {
         throw new IllegalArgumentException("--model " + source.model + " makes sequences, not images: FD and KID score images");
       }

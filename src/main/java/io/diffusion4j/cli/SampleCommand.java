@@ -4,6 +4,7 @@ import io.diffusion4j.distribute.Cluster;
 import io.diffusion4j.distribute.Gather;
 import io.diffusion4j.distribute.Handshake;
 import io.diffusion4j.distribute.TfConfig;
+import io.diffusion4j.export.ModelLoader;
 import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.io.ImageGrid;
 import io.diffusion4j.io.Npy;
@@ -12,13 +13,16 @@ import io.diffusion4j.io.ProgressLine;
 import io.diffusion4j.nn.Tensors;
 import io.diffusion4j.pipeline.DiffusionModel;
 import io.diffusion4j.sampling.DiffusionSampler;
+import io.diffusion4j.sampling.RePaint;
 import io.diffusion4j.sampling.SampleRun;
 import io.diffusion4j.sampling.Settings;
 import io.diffusion4j.sampling.Solver;
+import io.diffusion4j.sampling.Solvers;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
@@ -106,13 +110,13 @@ final class SampleCommand implements Callable<Integer> {
     }
     checkGridSize(ext, num);
     Execution execution = executionOptions.resolve(System.err);
-    java.util.Optional<TfConfig> tfConfig = TfConfig.fromEnvironment();
+    Optional<TfConfig> tfConfig = TfConfig.fromEnvironment();
     if (inpaint.given() && tfConfig.isPresent()) {
       throw new IllegalArgumentException("--inpaint runs in one process: unset TF_CONFIG");
     }
     try (Cluster cluster = tfConfig.isEmpty() ? null : Cluster.join(tfConfig.get(), System.err);
         Gather gather = cluster == null ? null : new Gather(cluster);
-        DiffusionModel m = DiffusionModel.load(model, which, execution);
+        DiffusionModel m = ModelLoader.load(model, which, execution);
         Npy.Rows rows = noise == null ? null : Npy.Rows.open(noise)) {
       long[] perExample = m.config().sampleShape();
       if (ext.equals("png") && (perExample.length != 3 || !Set.of(1L, 3L, 4L).contains(perExample[2]))) {
@@ -130,7 +134,7 @@ final class SampleCommand implements Callable<Integer> {
         known = inpaint.open(perExample);
       }
       DiffusionSampler s = known == null ? m.sampler()
-          : new io.diffusion4j.sampling.RePaint(m.ops(), m.session(), m.sampler(), known, inpaint.options());
+          : new RePaint(m.ops(), m.session(), m.sampler(), known, inpaint.options());
       long count = rows != null ? checkNoise(rows, perExample) : known != null ? known.count()
           : num != null ? num : DEFAULT_NUM;
       if (known != null && (count != known.count() || (num != null && num != count))) {
@@ -145,7 +149,7 @@ final class SampleCommand implements Callable<Integer> {
       // every worker draws the chief's images
       long runSeed = cluster == null ? drawn : Long.parseLong(Handshake.share(cluster, Long.toString(drawn)));
       Settings settings = sampling.settings(s.denoiser(), runSeed,
-          known != null ? io.diffusion4j.sampling.Solvers.named("ddpm") : sampling.solver());
+          known != null ? Solvers.named("ddpm") : sampling.solver());
       if (seed == null && noise == null && (cluster == null || cluster.isChief())) {
         spec.commandLine().getErr().println("diffusion4j: using --seed " + runSeed);
       }

@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -45,6 +46,8 @@ public final class SavedModelExport {
   public static final String TAG = "serve";
   public static final String METHOD = "tensorflow/serving/predict";
   public static final String DENOISE = "denoise";
+  /** Where the model's config.json goes, for {@link SavedModelImport} and other clients. */
+  static final String ASSETS_EXTRA = "assets.extra";
   private static final Pattern VERSION = Pattern.compile("\\d+");
 
   private SavedModelExport() {}
@@ -61,7 +64,7 @@ public final class SavedModelExport {
 
   /** As {@link #export(Path, Path, Long)}, with {@code serving_default} sampling as {@code serving} says. */
   public static Path export(Path modelFolder, Path root, Long version, Serving serving) throws IOException {
-    if (Files.exists(modelFolder.resolve("saved_model.pb"))) {
+    if (SavedModelImport.isSavedModel(modelFolder)) {
       throw new IllegalArgumentException(modelFolder + " is a SavedModel already: export takes a model folder"
           + " (config.json and model.safetensors)");
     }
@@ -84,7 +87,7 @@ public final class SavedModelExport {
           exporter.withSignature(servingSignature(model, serving));
         }
         exporter.export();
-        Path extra = Files.createDirectories(tmp.resolve("assets.extra"));
+        Path extra = Files.createDirectories(tmp.resolve(ASSETS_EXTRA));
         Files.copy(modelFolder.resolve(DiffusionModel.CONFIG), extra.resolve(DiffusionModel.CONFIG));
         publish(tmp, target);
       } catch (IOException | RuntimeException e) {
@@ -199,7 +202,7 @@ public final class SavedModelExport {
 
   private static void createDirectories(Path root) throws IOException {
     if (Files.exists(root) && !Files.isDirectory(root)) {
-      throw new java.nio.file.NotDirectoryException(root.toString());
+      throw new NotDirectoryException(root.toString());
     }
     try {
       Files.createDirectories(root);

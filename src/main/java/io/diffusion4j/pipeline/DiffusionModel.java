@@ -7,11 +7,13 @@ import io.diffusion4j.io.Safetensors;
 import io.diffusion4j.models.DeferredNetwork;
 import io.diffusion4j.models.Network;
 import io.diffusion4j.nn.Forward;
+import io.diffusion4j.nn.Parameters;
 import io.diffusion4j.nn.Tensors;
 import io.diffusion4j.runtime.Execution;
 import io.diffusion4j.sampling.DiffusionSampler;
 import io.diffusion4j.sampling.SessionDriver;
 import io.diffusion4j.sampling.StepRun;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +22,7 @@ import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
@@ -73,11 +76,11 @@ public final class DiffusionModel implements AutoCloseable {
 
   /**
    * @param networkFactory builds the network in this model's graph
-   * @param owned closed with this model (the SavedModel a deferred network evaluates in), or null
+   * @param owned closed with this model (what a deferred network evaluates in), or null
    * @param sessions opens the session for the graph (in this process, or on a cluster's server)
    */
-  private DiffusionModel(ModelConfig config, boolean withEma, java.util.function.Function<Ops, Network> networkFactory,
-      AutoCloseable owned, Execution execution, java.util.function.Function<Graph, Session> sessions) {
+  private DiffusionModel(ModelConfig config, boolean withEma, Function<Ops, Network> networkFactory,
+      AutoCloseable owned, Execution execution, Function<Graph, Session> sessions) {
     this.config = config;
     this.owned = owned;
     this.execution = execution;
@@ -122,7 +125,7 @@ public final class DiffusionModel implements AutoCloseable {
 
   /** As {@link #create(ModelConfig, long, boolean, Execution)}, its session made by {@code sessions} (on a cluster's server). */
   public static DiffusionModel create(ModelConfig config, long seed, boolean withEma, Execution execution,
-      java.util.function.Function<Graph, Session> sessions) {
+      Function<Graph, Session> sessions) {
     DiffusionModel m = new DiffusionModel(config, withEma, tf -> config.network().create(tf), null, execution,
         sessions);
     m.network.parameters().initialize(m.session, seed);
@@ -132,10 +135,7 @@ public final class DiffusionModel implements AutoCloseable {
     return m;
   }
 
-  /**
-   * Loads a model folder (config.json and the weights asked for), or a SavedModel version folder
-   * written by {@code export} (its config in assets.extra, its weights in variables/).
-   */
+  /** Loads a model folder: config.json and the weights asked for. */
   public static DiffusionModel load(Path folder, Weights weights) throws IOException {
     return load(folder, weights, Execution.CPU);
   }
@@ -143,11 +143,13 @@ public final class DiffusionModel implements AutoCloseable {
   /** As {@link #load(Path, Weights)}, run as {@code execution} says. */
   public static DiffusionModel load(Path folder, Weights weights, Execution execution) throws IOException {
     if (!Files.isDirectory(folder)) {
-      throw new java.io.FileNotFoundException(Files.exists(folder) ? folder + " is a file, not a model folder"
-          + " (config.json and weights) or SavedModel folder" : "model folder " + folder + " does not exist");
+      throw new FileNotFoundException(Files.exists(folder) ? folder + " is a file, not a model folder"
+          + " (config.json and weights)" : "model folder " + folder + " does not exist");
     }
     if (Files.exists(folder.resolve("saved_model.pb"))) {
-      return loadSavedModel(folder, execution);
+      // SavedModels are read by the export package, which sits above this one
+      throw new IllegalArgumentException(folder + " is a SavedModel, not a model folder: load it with"
+          + " SavedModelImport.load, or ModelLoader.load, which takes either");
     }
     ModelConfig config = ModelConfig.read(folder.resolve(CONFIG));
     Path file = weightsFile(folder, weights);
@@ -163,74 +165,15 @@ public final class DiffusionModel implements AutoCloseable {
     return m;
   }
 
-  /** A SavedModel written by {@code export}, described by the config.json it carries in assets.extra. */
-  private static DiffusionModel loadSavedModel(Path folder, Execution execution) throws IOException {
-    Path config = folder.resolve("assets.extra").resolve(CONFIG);
-    if (!Files.isRegularFile(config)) {
-      throw new java.io.FileNotFoundException("SavedModel " + folder + " has no assets.extra/config.json: give the"
-          + " config of its network and diffusion (DiffusionModel.loadSavedModel(folder, config))");
-    }
-    return loadSavedModel(folder, ModelConfig.read(config), execution);
-  }
-
   /**
-   * Any SavedModel with a {@code denoise} signature as the contract describes (inputs x, time,
-   * and x_self_cond / class_labels where the network takes them; output out), sampled through
-   * that signature: the samplers' step maths run in this model's graph and every network
-   * evaluation is a call of the signature in the SavedModel's own session. {@code config} tells
-   * what the network takes and which diffusion to run around it; no weights are needed here.
+   * A model whose network is evaluated outside its graph by {@code evaluator}, as a SavedModel's
+   * {@code denoise} signature is: {@code config} tells what the network takes and which diffusion
+   * to run around it. {@code owned}, what the evaluator runs in, is closed with the model.
    */
-  public static DiffusionModel loadSavedModel(Path folder, ModelConfig config) throws IOException {
-    return loadSavedModel(folder, config, Execution.CPU);
-  }
-
-  /** As {@link #loadSavedModel(Path, ModelConfig)}, the SavedModel's session and this model's run as {@code execution} says. */
-  public static DiffusionModel loadSavedModel(Path folder, ModelConfig config, Execution execution) throws IOException {
-    if (!Files.isRegularFile(folder.resolve("saved_model.pb"))) {
-      throw new java.io.FileNotFoundException(folder + " is not a SavedModel folder (it has no saved_model.pb)");
-    }
-    org.tensorflow.SavedModelBundle bundle = org.tensorflow.SavedModelBundle.loader(folder.toString())
-        .withTags("serve").withConfigProto(execution.configure(org.tensorflow.proto.ConfigProto.getDefaultInstance())).load();
-    org.tensorflow.Signature signature;
-    DiffusionModel m;
-    try {
-      signature = bundle.signatures().stream().filter(s -> s.key().equals("denoise")).findFirst()
-          .orElseThrow(() -> new IllegalArgumentException("SavedModel " + folder + " has no 'denoise' signature; it has "
-              + bundle.signatures().stream().map(org.tensorflow.Signature::key).toList()));
-      DeferredNetwork.Evaluator evaluator = denoiseEvaluator(bundle.function("denoise"));
-      m = new DiffusionModel(config, false, tf -> new DeferredNetwork(config.network(), tf, evaluator), bundle, execution,
-          execution::session);
-    } catch (RuntimeException e) {
-      bundle.close();
-      throw e;
-    }
-    // from here the model owns the bundle
-    java.util.Set<String> expected = new java.util.TreeSet<>(java.util.List.of("x", "time"));
-    if (m.network.selfCondition()) {
-      expected.add("x_self_cond");
-    }
-    if (m.network.numClasses() > 0) {
-      expected.add("class_labels");
-    }
-    if (!expected.equals(new java.util.TreeSet<>(signature.inputNames()))) {
-      m.close();
-      throw new IllegalArgumentException("SavedModel " + folder + ": its 'denoise' signature takes "
-          + new java.util.TreeSet<>(signature.inputNames()) + ", the config's network takes " + expected);
-    }
-    return m;
-  }
-
-  private static DeferredNetwork.Evaluator denoiseEvaluator(org.tensorflow.SessionFunction denoise) {
-    return (x, time, selfCond, labels) -> {
-      Map<String, org.tensorflow.Tensor> in = new HashMap<>(Map.of("x", x, "time", time));
-      if (selfCond != null) {
-        in.put("x_self_cond", selfCond);
-      }
-      if (labels != null) {
-        in.put("class_labels", labels);
-      }
-      return denoise.call(in);
-    };
+  public static DiffusionModel deferred(ModelConfig config, DeferredNetwork.Evaluator evaluator, AutoCloseable owned,
+      Execution execution) {
+    return new DiffusionModel(config, false, tf -> new DeferredNetwork(config.network(), tf, evaluator), owned,
+        execution, execution::session);
   }
 
   static Path weightsFile(Path folder, Weights weights) throws IOException {
@@ -242,7 +185,7 @@ public final class DiffusionModel implements AutoCloseable {
       case PREFER_EMA -> Files.exists(ema) ? ema : model;
     };
     if (!Files.isRegularFile(file)) {
-      throw new java.io.FileNotFoundException("model folder " + folder + " has no " + file.getFileName());
+      throw new FileNotFoundException("model folder " + folder + " has no " + file.getFileName());
     }
     return file;
   }
@@ -285,7 +228,7 @@ public final class DiffusionModel implements AutoCloseable {
     requireWeights().write(session, arrays);
   }
 
-  private io.diffusion4j.nn.Parameters requireWeights() {
+  private Parameters requireWeights() {
     if (network instanceof DeferredNetwork) {
       throw new IllegalStateException("this model samples through a SavedModel's signature: its weights stay in the"
           + " SavedModel and cannot be read or written here");
