@@ -64,10 +64,10 @@ final class TrainCommand implements Callable<Integer> {
       + " a schedule that depends on it (cosine), and the resume says the learning rate before and after")
   boolean resume;
 
-  /** The Trainer's options, one per field of TrainerOptions.Builder: their names, types and help come from there. */
+  /** The Trainer's options, one per option of TrainerOptions: their names, types and help come from there. */
   static void declareTrainerOptions(CommandSpec spec) {
-    TrainerOptions.Builder defaults = TrainerOptions.builder();
-    for (ConfigRecords.Declared d : ConfigRecords.options(TrainerOptions.Builder.class)) {
+    TrainerOptions defaults = TrainerOptions.builder().build();
+    for (ConfigRecords.Declared d : ConfigRecords.options(TrainerOptions.class)) {
       List<String> names = new ArrayList<>(d.aliases());
       names.add(d.cliName());
       Object dflt = d.get(defaults);
@@ -102,7 +102,7 @@ final class TrainCommand implements Callable<Integer> {
   /** The trainer options given on the command line, applied to {@code b}; paths made absolute so that --resume finds them. */
   private TrainerOptions.Builder apply(TrainerOptions.Builder b) {
     ParseResult given = spec.commandLine().getParseResult();
-    for (ConfigRecords.Declared d : ConfigRecords.options(TrainerOptions.Builder.class)) {
+    for (ConfigRecords.Declared d : ConfigRecords.options(TrainerOptions.class)) {
       if (!given.hasMatchedOption(d.cliName())) {
         continue;
       }
@@ -203,7 +203,7 @@ final class TrainCommand implements Callable<Integer> {
     }
     Checkpoints.Info info = Checkpoints.read(folder);
     TrainerOptions stored = info.options();
-    TrainerOptions given = build(stored.toBuilder());
+    TrainerOptions given = build(TrainerOptions.builder().from(stored));
     boolean dataMoved = stored.folder() != null && given.folder() != null && !given.folder().equals(stored.folder())
         && !Files.exists(Path.of(stored.folder()));
     if (!dataMoved && !Objects.equals(stored.folder(), given.folder())) {
