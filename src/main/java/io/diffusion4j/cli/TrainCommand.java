@@ -26,6 +26,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
 
 /** {@code train}: trains a model into a results folder that is also its model folder. */
 @Command(name = "train", mixinStandardHelpOptions = true,
@@ -77,11 +78,14 @@ final class TrainCommand implements Callable<Integer> {
                   : ConfigRecords.json(dflt).getAsString())
               + ")"));
       Class<?> t = d.type();
-      if (ConfigRecords.Choice.class.isAssignableFrom(t)) {
-        o.type(t).paramLabel(choices(t).collect(Collectors.joining("|"))).converters(name -> Arrays.stream(
-            t.getEnumConstants()).filter(c -> ((ConfigRecords.Choice) c).configName().equals(name)).findFirst()
-            .orElseThrow(() -> new picocli.CommandLine.TypeConversionException("\"" + name + "\" is not allowed: expected "
-                + choices(t).collect(Collectors.joining(" or ")))));
+      if (t.isEnum()) {
+        o.type(t).paramLabel(ConfigRecords.choices(t).replaceAll(", | or ", "|")).converters(name -> {
+          try {
+            return ConfigRecords.choice(t, d.key(), name);
+          } catch (IllegalArgumentException e) {
+            throw new TypeConversionException("\"" + name + "\" is not allowed: expected " + ConfigRecords.choices(t));
+          }
+        });
       } else if (t == boolean.class || t == Boolean.class) {
         o.type(Boolean.class).arity("0..1").fallbackValue("true").paramLabel("true|false");
       } else if (t == List.class) {
@@ -92,11 +96,6 @@ final class TrainCommand implements Callable<Integer> {
       }
       spec.addOption(o.build());
     }
-  }
-
-  /** The config names of an enum of choices. */
-  private static java.util.stream.Stream<String> choices(Class<?> type) {
-    return Arrays.stream(type.getEnumConstants()).map(c -> ((ConfigRecords.Choice) c).configName());
   }
 
   /** The trainer options given on the command line, applied to {@code b}; paths made absolute so that --resume finds them. */

@@ -10,7 +10,6 @@ import io.diffusion4j.models.Network;
 import io.diffusion4j.nn.ParamScope;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import org.immutables.value.Value;
 
 /**
@@ -27,8 +26,6 @@ import org.immutables.value.Value;
 public interface ContinuousTimeConfig extends DiffusionConfig {
   @Internal
   Kind kind();
-  @Internal
-  List<Integer> shape();
   @Value.Default default int channels() { return 3; }
   @Value.Default default Schedule noiseSchedule() { return Schedule.LINEAR; }
   @Value.Default default int learnedScheduleNetHiddenDim() { return 1024; }
@@ -76,23 +73,13 @@ public interface ContinuousTimeConfig extends DiffusionConfig {
   }
 
   /** ContinuousTimeGaussianDiffusion's noise_schedule. */
-  public enum Schedule implements ConfigRecords.Choice {
+  public enum Schedule {
     LINEAR, COSINE, LEARNED;
-
-    @Override
-    public String configName() {
-      return name().toLowerCase(Locale.ROOT);
-    }
   }
 
   /** simple diffusion's pred_objective: v (Salimans and Ho 2022) or eps. */
-  public enum PredObjective implements ConfigRecords.Choice {
+  public enum PredObjective {
     V, EPS;
-
-    @Override
-    public String configName() {
-      return name().toLowerCase(Locale.ROOT);
-    }
   }
 
   /** The builder, starting from the defaults above. */
@@ -128,18 +115,8 @@ public interface ContinuousTimeConfig extends DiffusionConfig {
   }
 
   @Override
-  default int spatialRank() {
-    return shape().size();
-  }
-
-  @Override
   default String type() {
     return kind().type();
-  }
-
-  @Override
-  default int[] size() {
-    return shape().stream().mapToInt(Integer::intValue).toArray();
   }
 
   /** What the network predicts. */

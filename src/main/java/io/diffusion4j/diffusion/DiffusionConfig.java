@@ -2,9 +2,9 @@ package io.diffusion4j.diffusion;
 
 import com.google.gson.JsonObject;
 import io.diffusion4j.io.ConfigRecords;
+import io.diffusion4j.io.ConfigRecords.Internal;
 import io.diffusion4j.io.JsonOptions;
 import io.diffusion4j.models.Network;
-import java.util.Arrays;
 import java.util.List;
 
 /** The options of one diffusion type: its config.json section, and the diffusion it builds. */
@@ -13,10 +13,18 @@ public interface DiffusionConfig {
   /** The config.json type name, as the reference's class name. */
   String type();
 
-  int spatialRank();
+  /** Spatial size of one example: [h, w], [l] or [frames, h, w]; not an option of its own. */
+  @Internal
+  List<Integer> shape();
 
-  /** Spatial size of one example: [h, w], [l] or [frames, h, w]. */
-  int[] size();
+  default int spatialRank() {
+    return shape().size();
+  }
+
+  /** {@link #shape} as an array. */
+  default int[] size() {
+    return shape().stream().mapToInt(Integer::intValue).toArray();
+  }
 
   /** Shape of one example with {@code channels} channels, channels-last. */
   default long[] sampleShape(int channels) {
@@ -32,7 +40,7 @@ public interface DiffusionConfig {
   /** The config.json section: its type, size and options (those of its kind: {@link #notTaken}). */
   default JsonObject toJson() {
     JsonObject head = ConfigRecords.typed(type());
-    writeSize(head, Arrays.stream(size()).boxed().toList());
+    writeSize(head, shape());
     JsonObject j = ConfigRecords.write(this, head);
     notTaken().forEach(j::remove);
     return j;

@@ -3,7 +3,6 @@ package io.diffusion4j.diffusion;
 import io.diffusion4j.io.Check;
 import io.diffusion4j.io.ConfigRecords;
 import io.diffusion4j.io.ConfigRecords.Config;
-import io.diffusion4j.io.ConfigRecords.Internal;
 import io.diffusion4j.io.ConfigRecords.Key;
 import io.diffusion4j.io.ConfigRecords.Nullable;
 import io.diffusion4j.io.JsonOptions;
@@ -25,8 +24,6 @@ import org.immutables.value.Value;
 public interface ElucidatedDiffusionConfig extends DiffusionConfig {
   String TYPE = "ElucidatedDiffusion";
 
-  @Internal
-  List<Integer> shape();
   @Value.Default default int channels() { return 3; }
   @Value.Default default int numSampleSteps() { return 32; }
   @Value.Default default double sigmaMin() { return 0.002; }
@@ -69,16 +66,6 @@ public interface ElucidatedDiffusionConfig extends DiffusionConfig {
   @Override
   default String type() {
     return TYPE;
-  }
-
-  @Override
-  default int spatialRank() {
-    return shape().size();
-  }
-
-  @Override
-  default int[] size() {
-    return shape().stream().mapToInt(Integer::intValue).toArray();
   }
 
   @Override

@@ -31,8 +31,6 @@ public interface GaussianDiffusionConfig extends DiffusionConfig {
   @Internal
   Module module();
   @Internal
-  List<Integer> shape();
-  @Internal
   Map<String, Double> scheduleFnKwargs();
   @Value.Default default int timesteps() { return 1000; }
   /** timesteps unless given; DDIM is used when fewer. */
@@ -143,7 +141,7 @@ public interface GaussianDiffusionConfig extends DiffusionConfig {
     Check.positive("min_snr_gamma", minSnrGamma());
     boolean guided = module == Module.GUIDED;
     if (guided && betaSchedule != BetaSchedule.LINEAR && betaSchedule != BetaSchedule.COSINE) {
-      throw new IllegalArgumentException("beta_schedule = \"" + betaSchedule.configName() + "\" is not allowed for "
+      throw new IllegalArgumentException("beta_schedule = \"" + ConfigRecords.configName(betaSchedule) + "\" is not allowed for "
           + GUIDED_TYPE + ": expected linear or cosine");
     }
     if (useCfgPlusPlus() && !guided) {
@@ -153,7 +151,7 @@ public interface GaussianDiffusionConfig extends DiffusionConfig {
     Check.nonNegative("pred_noise_loss_weight", predNoiseLossWeight());
     Check.nonNegative("pred_x_start_loss_weight", predXStartLossWeight());
     if (module == Module.LEARNED && objective != Objective.PRED_NOISE) {
-      throw new IllegalArgumentException("objective = \"" + objective.configName() + "\" is not allowed for "
+      throw new IllegalArgumentException("objective = \"" + ConfigRecords.configName(objective) + "\" is not allowed for "
           + module.type() + ": its variational bound and its simple loss read the network's first half as noise"
           + " (as the reference's p_mean_variance and p_losses do, whatever the objective): set objective pred_noise");
     }
@@ -169,16 +167,6 @@ public interface GaussianDiffusionConfig extends DiffusionConfig {
   @Override
   default String type() {
     return module().type() != null ? module().type() : spatialRank() == 1 ? "GaussianDiffusion1D" : "GaussianDiffusion";
-  }
-
-  @Override
-  default int spatialRank() {
-    return shape().size();
-  }
-
-  @Override
-  default int[] size() {
-    return shape().stream().mapToInt(Integer::intValue).toArray();
   }
 
   @Override

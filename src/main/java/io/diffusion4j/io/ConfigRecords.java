@@ -71,9 +71,29 @@ public final class ConfigRecords {
   @Target({ElementType.METHOD, ElementType.FIELD, ElementType.PARAMETER})
   public @interface Nullable {}
 
-  /** An enum of choices known in config.json by its configName(). */
-  public interface Choice {
-    String configName();
+  /** An enum option's name in config.json and on the command line: its constant's, in lower case. */
+  public static String configName(Enum<?> choice) {
+    return choice.name().toLowerCase(Locale.ROOT);
+  }
+
+  /** The names of {@code type}'s constants, joined as "a, b or c". */
+  public static String choices(Class<?> type) {
+    List<String> names = Arrays.stream(type.getEnumConstants()).map(c -> configName((Enum<?>) c)).toList();
+    return names.size() == 1 ? names.get(0)
+        : String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.get(names.size() - 1);
+  }
+
+  /**
+   * The constant of the enum {@code type} named {@code name} in config.json; else an error naming
+   * {@code key}, the value and what is allowed.
+   */
+  public static <E> E choice(Class<E> type, String key, String name) {
+    for (E c : type.getEnumConstants()) {
+      if (configName((Enum<?>) c).equals(name)) {
+        return c;
+      }
+    }
+    throw new IllegalArgumentException(key + " = \"" + name + "\" is not allowed: expected " + choices(type));
   }
 
   /** An option as its config type declares it. */
@@ -222,8 +242,13 @@ public final class ConfigRecords {
     if (t == String.class) {
       return o.getString(key, null);
     }
-    if (Choice.class.isAssignableFrom(t)) {
-      return choice(t, o.getString(key, null), o, key);
+    if (t.isEnum()) {
+      String name = o.getString(key, null);
+      try {
+        return choice(t, key, name);
+      } catch (IllegalArgumentException e) {
+        throw o.bad(key, "\"" + name + "\"", choices(t));
+      }
     }
     if (t == List.class) {
       Class<?> e = d.elementType();
@@ -246,19 +271,6 @@ public final class ConfigRecords {
       }
     }
     throw new IllegalStateException("no JSON reading for " + d.accessor() + " of type " + t);
-  }
-
-  /** The constant of an enum of choices named {@code name} in config.json. */
-  public static Object choice(Class<?> type, String name, JsonOptions o, String key) {
-    List<String> names = new ArrayList<>();
-    for (Object c : type.getEnumConstants()) {
-      String n = ((Choice) c).configName();
-      if (n.equals(name)) {
-        return c;
-      }
-      names.add(n);
-    }
-    throw o.bad(key, "\"" + name + "\"", String.join(", ", names));
   }
 
   /** A config.json section's start: its type. */
@@ -291,8 +303,8 @@ public final class ConfigRecords {
     if (v instanceof String s) {
       return new JsonPrimitive(s);
     }
-    if (v instanceof Choice c) {
-      return new JsonPrimitive(c.configName());
+    if (v instanceof Enum<?> c) {
+      return new JsonPrimitive(configName(c));
     }
     if (v instanceof List<?> list) {
       JsonArray a = new JsonArray();

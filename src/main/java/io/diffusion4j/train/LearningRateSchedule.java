@@ -1,8 +1,5 @@
 package io.diffusion4j.train;
 
-import io.diffusion4j.io.ConfigRecords;
-import java.util.Locale;
-
 /** The learning rate at each step, from the configured train_lr: a hook for schedules. */
 @FunctionalInterface
 public interface LearningRateSchedule {
@@ -11,13 +8,8 @@ public interface LearningRateSchedule {
   double lr(double trainLr, long step);
 
   /** The schedules config.json names (lr_schedule). */
-  enum Decay implements ConfigRecords.Choice {
+  enum Decay {
     CONSTANT, INV_SQRT, COSINE;
-
-    @Override
-    public String configName() {
-      return name().toLowerCase(Locale.ROOT);
-    }
   }
 
   /** The reference's behaviour: train_lr throughout. */
