@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.util.List;
 
 /** The README's Java example, at toy size: it compiles and runs as written there. */
 class ReadmeExampleTest {
@@ -36,7 +37,7 @@ class ReadmeExampleTest {
     Path results = dir.resolve("results/mine");
 
     ModelConfig config = new ModelConfig(
-        UnetConfig.builder(8).dimMults(1, 2).channels(3).attnDimHead(8).attnHeads(1).build(),
+        UnetConfig.builder(8).dimMults(List.of(1, 2)).channels(3).attnDimHead(List.of(8)).attnHeads(List.of(1)).build(),
         GaussianDiffusionConfig.builder(8, 8).timesteps(20).samplingTimesteps(4).build());
     Dataset images = ImageFolderDataset.open(folder, 8, 8, 3, null);
     TrainerOptions options = TrainerOptions.builder().trainBatchSize(4).trainNumSteps(3).numSamples(4).build();

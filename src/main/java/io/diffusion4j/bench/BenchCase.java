@@ -33,15 +33,15 @@ public record BenchCase(String name, ModelConfig config, Kind kind, int batch, S
   }
 
   private static final ModelConfig UNET2D = new ModelConfig(
-      UnetConfig.builder(32).dimMults(1, 2, 4).channels(3).build(), GaussianDiffusionConfig.builder(32, 32).build());
+      UnetConfig.builder(32).dimMults(List.of(1, 2, 4)).channels(3).build(), GaussianDiffusionConfig.builder(32, 32).build());
   private static final ModelConfig UNET1D = new ModelConfig(
-      UnetConfig.builder1d(32).dimMults(1, 2, 4).channels(2).build(), GaussianDiffusionConfig.builder1d(128).build());
+      UnetConfig.builder1d(32).dimMults(List.of(1, 2, 4)).channels(2).build(), GaussianDiffusionConfig.builder1d(128).build());
   private static final ModelConfig EDM = new ModelConfig(
-      UnetConfig.builder(32).dimMults(1, 2, 4).learnedSinusoidalCond(true).build(),
+      UnetConfig.builder(32).dimMults(List.of(1, 2, 4)).learnedSinusoidalCond(true).build(),
       ElucidatedDiffusionConfig.builder(32, 32).build());
   private static final ModelConfig KARRAS = new ModelConfig(
-      KarrasUnetConfig.builder(32).dim(64).dimMax(256).channels(3).numDownsamples(2).numBlocksPerStage(2)
-          .attnRes(8).build(), null);
+      KarrasUnetConfig.builder(32).dim(64).dimMax(256).channels(3).numDownsamples(2).numBlocksPerStage(List.of(2))
+          .attnRes(List.of(8)).build(), null);
 
   /**
    * The cases of the reference's benchmark, with the same architectures and batch sizes, so that

@@ -5,12 +5,14 @@ import io.diffusion4j.diffusion.BetaSchedule;
 import io.diffusion4j.diffusion.GaussianDiffusionConfig;
 import io.diffusion4j.models.UnetConfig;
 import io.diffusion4j.pipeline.ModelConfig;
+import io.diffusion4j.train.LearningRateSchedule;
 import io.diffusion4j.train.TrainerOptions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.List;
 
 /**
  * What {@code train} with no arguments trains: 6,000 Fashion-MNIST images shipped in the jar
@@ -33,7 +35,7 @@ final class EmbeddedDefault {
    */
   static ModelConfig config() {
     return new ModelConfig(
-        UnetConfig.builder(16).dimMults(1, 2, 2).channels(1).attnDimHead(16, 16, 32).attnHeads(2, 2, 4).build(),
+        UnetConfig.builder(16).dimMults(List.of(1, 2, 2)).channels(1).attnDimHead(List.of(16, 16, 32)).attnHeads(List.of(2, 2, 4)).build(),
         GaussianDiffusionConfig.builder(28, 28).betaSchedule(BetaSchedule.COSINE).minSnrLossWeight(true)
             .samplingTimesteps(50).sampler("unipc").build());
   }
@@ -58,7 +60,7 @@ final class EmbeddedDefault {
         .postHocEma(true)
         .trainBatchSize(32)
         .trainLr(2e-3)
-        .lrSchedule("cosine")
+        .lrSchedule(LearningRateSchedule.Decay.COSINE)
         .lrWarmupSteps(100)
         .trainNumSteps(1900)
         .saveAndSampleEvery(1000)

@@ -26,6 +26,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
 
 /** {@code train}: trains a model into a results folder that is also its model folder. */
 @Command(name = "train", mixinStandardHelpOptions = true,
@@ -64,10 +65,10 @@ final class TrainCommand implements Callable<Integer> {
       + " a schedule that depends on it (cosine), and the resume says the learning rate before and after")
   boolean resume;
 
-  /** The Trainer's options, one per field of TrainerOptions.Builder: their names, types and help come from there. */
+  /** The Trainer's options, one per option of TrainerOptions: their names, types and help come from there. */
   static void declareTrainerOptions(CommandSpec spec) {
-    TrainerOptions.Builder defaults = TrainerOptions.builder();
-    for (ConfigRecords.Declared d : ConfigRecords.options(TrainerOptions.Builder.class)) {
+    TrainerOptions defaults = TrainerOptions.builder().build();
+    for (ConfigRecords.Declared d : ConfigRecords.options(TrainerOptions.class)) {
       List<String> names = new ArrayList<>(d.aliases());
       names.add(d.cliName());
       Object dflt = d.get(defaults);
@@ -77,11 +78,14 @@ final class TrainCommand implements Callable<Integer> {
                   : ConfigRecords.json(dflt).getAsString())
               + ")"));
       Class<?> t = d.type();
-      if (ConfigRecords.Choice.class.isAssignableFrom(t)) {
-        o.type(t).paramLabel(choices(t).collect(Collectors.joining("|"))).converters(name -> Arrays.stream(
-            t.getEnumConstants()).filter(c -> ((ConfigRecords.Choice) c).configName().equals(name)).findFirst()
-            .orElseThrow(() -> new picocli.CommandLine.TypeConversionException("\"" + name + "\" is not allowed: expected "
-                + choices(t).collect(Collectors.joining(" or ")))));
+      if (t.isEnum()) {
+        o.type(t).paramLabel(ConfigRecords.choices(t).replaceAll(", | or ", "|")).converters(name -> {
+          try {
+            return ConfigRecords.choice(t, d.key(), name);
+          } catch (IllegalArgumentException e) {
+            throw new TypeConversionException("\"" + name + "\" is not allowed: expected " + ConfigRecords.choices(t));
+          }
+        });
       } else if (t == boolean.class || t == Boolean.class) {
         o.type(Boolean.class).arity("0..1").fallbackValue("true").paramLabel("true|false");
       } else if (t == List.class) {
@@ -94,15 +98,10 @@ final class TrainCommand implements Callable<Integer> {
     }
   }
 
-  /** The config names of an enum of choices. */
-  private static java.util.stream.Stream<String> choices(Class<?> type) {
-    return Arrays.stream(type.getEnumConstants()).map(c -> ((ConfigRecords.Choice) c).configName());
-  }
-
   /** The trainer options given on the command line, applied to {@code b}; paths made absolute so that --resume finds them. */
   private TrainerOptions.Builder apply(TrainerOptions.Builder b) {
     ParseResult given = spec.commandLine().getParseResult();
-    for (ConfigRecords.Declared d : ConfigRecords.options(TrainerOptions.Builder.class)) {
+    for (ConfigRecords.Declared d : ConfigRecords.options(TrainerOptions.class)) {
       if (!given.hasMatchedOption(d.cliName())) {
         continue;
       }
@@ -203,7 +202,7 @@ final class TrainCommand implements Callable<Integer> {
     }
     Checkpoints.Info info = Checkpoints.read(folder);
     TrainerOptions stored = info.options();
-    TrainerOptions given = build(stored.toBuilder());
+    TrainerOptions given = build(TrainerOptions.builder().from(stored));
     boolean dataMoved = stored.folder() != null && given.folder() != null && !given.folder().equals(stored.folder())
         && !Files.exists(Path.of(stored.folder()));
     if (!dataMoved && !Objects.equals(stored.folder(), given.folder())) {

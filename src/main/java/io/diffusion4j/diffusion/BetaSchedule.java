@@ -1,10 +1,10 @@
 package io.diffusion4j.diffusion;
 
-import java.util.Locale;
+import io.diffusion4j.io.ConfigRecords;
 import java.util.Map;
 
 /** The reference's beta schedules, computed in double precision as it computes them. */
-public enum BetaSchedule implements io.diffusion4j.io.ConfigRecords.Choice {
+public enum BetaSchedule {
   /** Ho et al. 2020, rescaled so that other step counts cover the same range. */
   LINEAR,
   /** Nichol and Dhariwal 2021; option {@code s} (0.008). */
@@ -12,19 +12,6 @@ public enum BetaSchedule implements io.diffusion4j.io.ConfigRecords.Choice {
   /** Jabri et al. 2022 (arXiv 2212.11972, Fig. 8); options start (-3), end (3), tau (1), clamp_min. */
   SIGMOID;
 
-  public static BetaSchedule parse(String name) {
-    for (BetaSchedule s : values()) {
-      if (s.configName().equals(name)) {
-        return s;
-      }
-    }
-    throw new IllegalArgumentException("beta_schedule = \"" + name + "\" is not allowed: expected linear, cosine or sigmoid");
-  }
-
-  @Override
-  public String configName() {
-    return name().toLowerCase(Locale.ROOT);
-  }
 
   /** @param kwargs the reference's schedule_fn_kwargs */
   public double[] betas(int timesteps, Map<String, Double> kwargs) {
@@ -36,7 +23,7 @@ public enum BetaSchedule implements io.diffusion4j.io.ConfigRecords.Choice {
       };
       if (!known) {
         throw new IllegalArgumentException("schedule_fn_kwargs." + key + " is not an option of the "
-            + configName() + " schedule (" + switch (this) {
+            + ConfigRecords.configName(this) + " schedule (" + switch (this) {
               case LINEAR -> "it takes none";
               case COSINE -> "it takes s";
               case SIGMOID -> "it takes start, end, tau, clamp_min";

@@ -23,6 +23,11 @@ public final class JsonOptions {
     this.json = json;
   }
 
+  /** The section's name in the document ("model", "diffusion", "trainer"). */
+  public String section() {
+    return section;
+  }
+
   public boolean has(String key) {
     read.add(key);
     JsonElement e = json.get(key);

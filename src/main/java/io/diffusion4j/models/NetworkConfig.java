@@ -1,6 +1,7 @@
 package io.diffusion4j.models;
 
 import com.google.gson.JsonObject;
+import io.diffusion4j.io.ConfigRecords;
 import io.diffusion4j.io.JsonOptions;
 import io.diffusion4j.nn.Parameters;
 import org.tensorflow.op.Ops;
@@ -29,7 +30,10 @@ public interface NetworkConfig {
     return null;
   }
 
-  JsonObject toJson();
+  /** The config.json section: its type, then its options. */
+  default JsonObject toJson() {
+    return ConfigRecords.write(this, ConfigRecords.typed(type()));
+  }
 
   /** Creates the network's variables in {@code tf}'s graph. */
   default Network create(Ops tf) {

@@ -7,6 +7,11 @@ public interface LearningRateSchedule {
   /** @param step 0-based index of the step about to run */
   double lr(double trainLr, long step);
 
+  /** The schedules config.json names (lr_schedule). */
+  enum Decay {
+    CONSTANT, INV_SQRT, COSINE;
+  }
+
   /** The reference's behaviour: train_lr throughout. */
   LearningRateSchedule CONSTANT = (trainLr, step) -> trainLr;
 

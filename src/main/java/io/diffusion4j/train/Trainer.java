@@ -182,7 +182,7 @@ public final class Trainer implements AutoCloseable {
   public static Trainer resume(Path resultsFolder, Dataset data, Long trainNumSteps) throws IOException {
     TrainerOptions options = Checkpoints.read(resultsFolder).options();
     return resume(resultsFolder, data, trainNumSteps == null ? options
-        : options.toBuilder().trainNumSteps(trainNumSteps).build());
+        : TrainerOptions.builder().from(options).trainNumSteps(trainNumSteps).build());
   }
 
   /**

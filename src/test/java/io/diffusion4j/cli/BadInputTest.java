@@ -34,13 +34,13 @@ class BadInputTest {
   @BeforeAll
   static void files() throws IOException {
     ModelConfig config = new ModelConfig(
-        UnetConfig.builder(4).dimMults(1, 2).channels(1).attnHeads(1).attnDimHead(4).build(),
+        UnetConfig.builder(4).dimMults(List.of(1, 2)).channels(1).attnHeads(List.of(1)).attnDimHead(List.of(4)).build(),
         GaussianDiffusionConfig.builder(8, 8).timesteps(10).samplingTimesteps(2).build());
     try (DiffusionModel m = DiffusionModel.create(config, 1)) {
       m.save(dir.resolve("model"));
     }
     ModelConfig guided = new ModelConfig(
-        io.diffusion4j.models.GuidedUnetConfig.builder(4, 2).dimMults(1, 2).channels(1).attnHeads(1).attnDimHead(4).build(),
+        io.diffusion4j.models.GuidedUnetConfig.builder(4, 2).dimMults(List.of(1, 2)).channels(1).attnHeads(1).attnDimHead(4).build(),
         GaussianDiffusionConfig.guidedBuilder(8, 8).timesteps(10).samplingTimesteps(2).useCfgPlusPlus(true).build());
     try (DiffusionModel m = DiffusionModel.create(guided, 1)) {
       m.save(dir.resolve("guided"));

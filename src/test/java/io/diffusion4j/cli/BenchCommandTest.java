@@ -26,7 +26,7 @@ class BenchCommandTest {
    */
   @Test
   void configCasesPrintOneJsonLineEach() throws IOException {
-    ModelConfig config = new ModelConfig(UnetConfig.builder(8).dimMults(1, 2).channels(1).attnHeads(1).attnDimHead(8)
+    ModelConfig config = new ModelConfig(UnetConfig.builder(8).dimMults(List.of(1, 2)).channels(1).attnHeads(List.of(1)).attnDimHead(List.of(8))
         .build(), GaussianDiffusionConfig.builder(8, 8).timesteps(10).samplingTimesteps(3).build());
     Path file = Files.writeString(dir.resolve("tiny.json"), config.toJsonString());
     CliRun run = CliRun.of("bench", "--config", file.toString(), "--batch", "2", "--warmup", "0", "--repeats", "2");

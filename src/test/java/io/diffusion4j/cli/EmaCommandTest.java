@@ -40,7 +40,7 @@ class EmaCommandTest {
   @BeforeAll
   static void folders() throws IOException {
     ModelConfig config = new ModelConfig(
-        UnetConfig.builder(4).dimMults(1, 2).channels(1).attnHeads(1).attnDimHead(4).build(),
+        UnetConfig.builder(4).dimMults(List.of(1, 2)).channels(1).attnHeads(List.of(1)).attnDimHead(List.of(4)).build(),
         GaussianDiffusionConfig.builder(8, 8).timesteps(10).samplingTimesteps(2).build());
     for (String name : List.of("run", "plain")) {
       try (DiffusionModel m = DiffusionModel.create(config, 1, true)) {

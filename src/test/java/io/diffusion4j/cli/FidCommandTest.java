@@ -91,7 +91,7 @@ class FidCommandTest {
   void drawsSamplesFromAModelFolder() throws IOException {
     Path model = dir.resolve("model");
     ModelConfig config = new ModelConfig(
-        UnetConfig.builder(4).dimMults(1, 2).channels(1).attnHeads(1).attnDimHead(4).build(),
+        UnetConfig.builder(4).dimMults(List.of(1, 2)).channels(1).attnHeads(List.of(1)).attnDimHead(List.of(4)).build(),
         GaussianDiffusionConfig.builder(28, 28).timesteps(10).samplingTimesteps(2).build());
     try (DiffusionModel m = DiffusionModel.create(config, 3)) {
       m.save(model);

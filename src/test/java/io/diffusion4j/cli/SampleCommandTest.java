@@ -18,6 +18,7 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.util.List;
 
 class SampleCommandTest {
   @TempDir
@@ -28,7 +29,7 @@ class SampleCommandTest {
   static void saveModel() throws IOException {
     model = dir.resolve("model");
     ModelConfig config = new ModelConfig(
-        UnetConfig.builder(8).dimMults(1, 2).channels(3).attnHeads(1).attnDimHead(8).build(),
+        UnetConfig.builder(8).dimMults(List.of(1, 2)).channels(3).attnHeads(List.of(1)).attnDimHead(List.of(8)).build(),
         GaussianDiffusionConfig.builder(8, 8).timesteps(20).samplingTimesteps(5).build());
     try (DiffusionModel m = DiffusionModel.create(config, 9)) {
       m.save(model);

@@ -1,5 +1,6 @@
 package io.diffusion4j.diffusion;
 
+import io.diffusion4j.io.ConfigRecords;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -156,8 +157,8 @@ class BetaScheduleTest {
     assertThrows(IllegalArgumentException.class, () -> BetaSchedule.COSINE.betas(10, Map.of("tau", 1.0)));
     assertThrows(IllegalArgumentException.class, () -> BetaSchedule.SIGMOID.betas(10, Map.of("s", 0.008)));
     assertThrows(IllegalArgumentException.class, () -> BetaSchedule.COSINE.betas(0, Map.of()));
-    assertEquals(BetaSchedule.SIGMOID, BetaSchedule.parse("sigmoid"));
-    assertThrows(IllegalArgumentException.class, () -> BetaSchedule.parse("quadratic"));
+    assertEquals(BetaSchedule.SIGMOID, ConfigRecords.choice(BetaSchedule.class, "beta_schedule", "sigmoid"));
+    assertThrows(IllegalArgumentException.class, () -> ConfigRecords.choice(BetaSchedule.class, "beta_schedule", "quadratic"));
   }
 
   // ---- against the reference's own float64 betas ---------------------------------------------

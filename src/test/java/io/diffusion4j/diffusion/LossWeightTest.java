@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.diffusion4j.io.ConfigRecords;
 import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.models.UnetConfig;
 import io.diffusion4j.nn.Forward;
@@ -66,7 +67,7 @@ class LossWeightTest {
     for (ReferenceSchedules.Buffers ref : ReferenceSchedules.buffers()) {
       double[] expected = ref.get("loss_weight");
       // from the reference's float64 betas, so that only the weight formula is under test
-      NoiseSchedule s = new NoiseSchedule(ReferenceSchedules.betas(ref.betaSchedule().configName()));
+      NoiseSchedule s = new NoiseSchedule(ReferenceSchedules.betas(ConfigRecords.configName(ref.betaSchedule())));
       double[] w = s.lossWeight(ref.objective(), ref.minSnrGamma());
       // and through the config path (GaussianDiffusion.lossWeight), which recomputes the betas
       GaussianDiffusionConfig.Builder b = GaussianDiffusionConfig.builder(8, 8).timesteps(ref.timesteps())

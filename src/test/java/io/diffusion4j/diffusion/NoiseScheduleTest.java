@@ -1,5 +1,6 @@
 package io.diffusion4j.diffusion;
 
+import io.diffusion4j.io.ConfigRecords;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -104,7 +105,7 @@ class NoiseScheduleTest {
 
   private static String fixtureBetaKey(ReferenceSchedules.Buffers ref) {
     // the fixture's diffusion configs use each schedule's defaults
-    return ref.betaSchedule().configName();
+    return ConfigRecords.configName(ref.betaSchedule());
   }
 
   private static void compareBuffers(ReferenceSchedules.Buffers ref, NoiseSchedule s) {

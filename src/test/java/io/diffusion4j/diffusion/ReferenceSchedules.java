@@ -4,6 +4,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.diffusion4j.io.ConfigRecords;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -26,11 +27,11 @@ final class ReferenceSchedules {
     }
 
     Objective objective() {
-      return Objective.parse(config.get("objective").getAsString());
+      return ConfigRecords.choice(Objective.class, "objective", config.get("objective").getAsString());
     }
 
     BetaSchedule betaSchedule() {
-      return BetaSchedule.parse(config.get("beta_schedule").getAsString());
+      return ConfigRecords.choice(BetaSchedule.class, "beta_schedule", config.get("beta_schedule").getAsString());
     }
 
     int timesteps() {

@@ -3,6 +3,7 @@ package io.diffusion4j.diffusion;
 import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.models.UnetConfig;
 import io.diffusion4j.nn.Tensors;
+import java.util.List;
 import java.util.Random;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
@@ -16,14 +17,14 @@ public final class TinyModels {
 
   /** The smallest 2-D Unet the sinusoidal embedding allows: 2 stages, 1 head of 4; inputs 4x4 (or any even size). */
   public static UnetConfig unet2d(int channels, boolean selfCondition) {
-    return UnetConfig.builder(4).dimMults(1, 2).channels(channels).selfCondition(selfCondition)
-        .attnHeads(1).attnDimHead(4).build();
+    return UnetConfig.builder(4).dimMults(List.of(1, 2)).channels(channels).selfCondition(selfCondition)
+        .attnHeads(List.of(1)).attnDimHead(List.of(4)).build();
   }
 
   /** A small Unet1D: 2 stages (its stage attention is fixed at 4 heads of 32); sequences of even length. */
   public static UnetConfig unet1d(int channels, boolean selfCondition) {
-    return UnetConfig.builder1d(4).dimMults(1, 2).channels(channels).selfCondition(selfCondition)
-        .attnHeads(1).attnDimHead(4).build();
+    return UnetConfig.builder1d(4).dimMults(List.of(1, 2)).channels(channels).selfCondition(selfCondition)
+        .attnHeads(List.of(1)).attnDimHead(List.of(4)).build();
   }
 
   /** Standard-normal values (times scale), reproducible from seed. */

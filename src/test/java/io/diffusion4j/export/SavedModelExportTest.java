@@ -51,13 +51,13 @@ class SavedModelExportTest {
   }
 
   static final ModelConfig UNET = new ModelConfig(
-      UnetConfig.builder(8).dimMults(1, 2).channels(3).attnHeads(1).attnDimHead(8).build(),
+      UnetConfig.builder(8).dimMults(List.of(1, 2)).channels(3).attnHeads(List.of(1)).attnDimHead(List.of(8)).build(),
       GaussianDiffusionConfig.builder(8, 12).timesteps(100).build());
 
   static final ModelConfig BARE_UNET = new ModelConfig(
-      UnetConfig.builder(8).dimMults(1, 2, 2).channels(3).attnHeads(1).attnDimHead(8).build(), null);
+      UnetConfig.builder(8).dimMults(List.of(1, 2, 2)).channels(3).attnHeads(List.of(1)).attnDimHead(List.of(8)).build(), null);
   static final ModelConfig BARE_UNET1D = new ModelConfig(
-      UnetConfig.builder1d(8).dimMults(1, 2).channels(2).build(), null);
+      UnetConfig.builder1d(8).dimMults(List.of(1, 2)).channels(2).build(), null);
 
   /**
    * A fresh JVM with only TensorFlow Java on the job gives the model folder's outputs; the Unets,
@@ -121,11 +121,11 @@ class SavedModelExportTest {
    */
   @Test
   void savedModelSamplesThroughDenoiseLikeItsModelFolder() throws IOException {
-    ModelConfig selfCond = new ModelConfig(UnetConfig.builder(8).dimMults(1, 2).channels(1).selfCondition(true)
-        .learnedSinusoidalCond(true).attnHeads(1).attnDimHead(8).build(),
+    ModelConfig selfCond = new ModelConfig(UnetConfig.builder(8).dimMults(List.of(1, 2)).channels(1).selfCondition(true)
+        .learnedSinusoidalCond(true).attnHeads(List.of(1)).attnDimHead(List.of(8)).build(),
         ElucidatedDiffusionConfig.builder(8, 8).channels(1).numSampleSteps(3).build());
     ModelConfig classes = new ModelConfig(KarrasUnetConfig.builder(8).dim(8).dimMax(16).channels(1).numClasses(3)
-        .numDownsamples(1).numBlocksPerStage(1).attnRes(4).build(),
+        .numDownsamples(1).numBlocksPerStage(List.of(1)).attnRes(List.of(4)).build(),
         ElucidatedDiffusionConfig.builder(8, 8).channels(1).numSampleSteps(3).build());
     record Case(String name, ModelConfig config, String sampler, long[] labels) {}
     List<Case> cases = List.of(new Case("unet", UNET, "ddpm", null),
@@ -211,7 +211,7 @@ class SavedModelExportTest {
   @Test
   void servingDefaultOfAGuidedModelTakesClassesAndAScale() throws IOException {
     ModelConfig guided = new ModelConfig(
-        io.diffusion4j.models.GuidedUnetConfig.builder(8, 3).dimMults(1, 2).channels(1).attnHeads(1).attnDimHead(8)
+        io.diffusion4j.models.GuidedUnetConfig.builder(8, 3).dimMults(List.of(1, 2)).channels(1).attnHeads(1).attnDimHead(8)
             .build(),
         GaussianDiffusionConfig.guidedBuilder(8, 8).timesteps(20).samplingTimesteps(4).build());
     Path folder = modelFolder(guided);
@@ -311,12 +311,12 @@ class SavedModelExportTest {
   @Test
   void everyNetworkTypeExports() throws IOException {
     KarrasUnetConfig karras2d = KarrasUnetConfig.builder(8).dim(8).dimMax(16).channels(1).numClasses(3)
-        .numDownsamples(1).numBlocksPerStage(1).attnRes(4).build();
+        .numDownsamples(1).numBlocksPerStage(List.of(1)).attnRes(List.of(4)).build();
     KarrasUnetConfig karras1d = KarrasUnetConfig.builder1d(16).dim(8).dimMax(16).channels(2).numDownsamples(1)
-        .numBlocksPerStage(1).attnRes(8).build();
+        .numBlocksPerStage(List.of(1)).attnRes(List.of(8)).build();
     KarrasUnetConfig karras3d = KarrasUnetConfig.builder3d(2, 8).dim(8).dimMax(16).channels(3).numDownsamples(1)
-        .numBlocksPerStage(1).attnRes(4).build();
-    UnetConfig unet1d = UnetConfig.builder1d(8).dimMults(1, 2).channels(2).selfCondition(true).build();
+        .numBlocksPerStage(List.of(1)).attnRes(List.of(4)).build();
+    UnetConfig unet1d = UnetConfig.builder1d(8).dimMults(List.of(1, 2)).channels(2).selfCondition(true).build();
     Map<String, ModelConfig> configs = new java.util.TreeMap<>(Map.of(
         "unet", UNET, "unet-bare", BARE_UNET,
         "unet1d", new ModelConfig(unet1d, GaussianDiffusionConfig.builder1d(16).timesteps(10).build()),

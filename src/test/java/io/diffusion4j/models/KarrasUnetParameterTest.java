@@ -29,7 +29,7 @@ class KarrasUnetParameterTest {
   @Test
   void karrasUnet2dCountsAsStated() {
     KarrasUnetConfig c = KarrasUnetConfig.builder(32).dim(64).dimMax(256).channels(3).numDownsamples(2)
-        .numBlocksPerStage(2).attnRes(8).build();
+        .numBlocksPerStage(List.of(2)).attnRes(List.of(8)).build();
     try (Graph g = new Graph()) {
       Parameters p = KarrasUnet.create(Ops.create(g), c).parameters();
       assertEquals(18_022_366L, p.count());

@@ -40,14 +40,14 @@ class KarrasUnetTest {
 
   /** frames 2, 4x4, dim 4 -> 8; attention at 2x2 with attn_dim_head 3: 3 heads of 3 = 9 != 8 channels. */
   static KarrasUnetConfig tiny3d(boolean factorized) {
-    return KarrasUnetConfig.builder3d(2, 4).dim(4).dimMax(8).channels(1).numDownsamples(1).numBlocksPerStage(1)
-        .attnRes(2).attnDimHead(3).fourierDim(8).factorizeSpaceTimeAttn(factorized).build();
+    return KarrasUnetConfig.builder3d(2, 4).dim(4).dimMax(8).channels(1).numDownsamples(1).numBlocksPerStage(List.of(1))
+        .attnRes(List.of(2)).attnDimHead(3).fourierDim(8).factorizeSpaceTimeAttn(factorized).build();
   }
 
   @Test
   void weightConstraintsRenormaliseEveryMpWeight() {
     KarrasUnetConfig c = KarrasUnetConfig.builder(8).dim(8).dimMax(16).channels(2).numDownsamples(1)
-        .numBlocksPerStage(1).attnRes(4).attnDimHead(8).fourierDim(8).numClasses(3).build();
+        .numBlocksPerStage(List.of(1)).attnRes(List.of(4)).attnDimHead(8).fourierDim(8).numClasses(3).build();
     try (Graph g = new Graph(); Session s = new Session(g)) {
       Ops tf = Ops.create(g);
       KarrasUnet net = KarrasUnet.create(tf, c);
@@ -126,10 +126,10 @@ class KarrasUnetTest {
   @Test
   void trainingGraphsHaveGradientsForEveryParameter() {
     List<KarrasUnetConfig> configs = List.of(
-        KarrasUnetConfig.builder1d(8).dim(4).dimMax(8).channels(2).numDownsamples(1).numBlocksPerStage(1)
-            .attnRes(4).attnDimHead(4).fourierDim(8).selfCondition(true).build(),
-        KarrasUnetConfig.builder(4).dim(4).dimMax(8).channels(1).numDownsamples(1).numBlocksPerStage(1)
-            .attnRes(2).attnDimHead(4).fourierDim(8).numClasses(2).build(),
+        KarrasUnetConfig.builder1d(8).dim(4).dimMax(8).channels(2).numDownsamples(1).numBlocksPerStage(List.of(1))
+            .attnRes(List.of(4)).attnDimHead(4).fourierDim(8).selfCondition(true).build(),
+        KarrasUnetConfig.builder(4).dim(4).dimMax(8).channels(1).numDownsamples(1).numBlocksPerStage(List.of(1))
+            .attnRes(List.of(2)).attnDimHead(4).fourierDim(8).numClasses(2).build(),
         tiny3d(true));
     for (KarrasUnetConfig c : configs) {
       try (Graph g = new Graph(); Session s = new Session(g)) {
@@ -253,7 +253,7 @@ class KarrasUnetTest {
     double[] ts = {0.3, 0.3, 0.6};
     for (int k = 0; k < 3; k++) {
       KarrasUnetConfig.Builder b = KarrasUnetConfig.builder1d(8).dim(4).dimMax(8).channels(1).numDownsamples(1)
-          .numBlocksPerStage(1).attnRes(4).attnDimHead(4).fourierDim(8);
+          .numBlocksPerStage(List.of(1)).attnRes(List.of(4)).attnDimHead(4).fourierDim(8);
       KarrasUnetConfig c = k == 0 ? b.build() : b.resnetMpAddT(ts[k]).build();
       try (Graph g = new Graph(); Session s = new Session(g)) {
         Ops tf = Ops.create(g);
@@ -273,9 +273,9 @@ class KarrasUnetTest {
   void configJsonRoundTripsForEveryType() {
     List<KarrasUnetConfig> configs = List.of(
         KarrasUnetConfig.builder(32).build(),
-        KarrasUnetConfig.builder1d(64).numClasses(10).selfCondition(true).attnRes(16).mpCatT(0.4).build(),
-        KarrasUnetConfig.builder3d(8, 16).numDownsamples(2).numBlocksPerStage(2, 1).downsampleTypes("image", "all")
-            .factorizeSpaceTimeAttn(true).attnRes(8).build());
+        KarrasUnetConfig.builder1d(64).numClasses(10).selfCondition(true).attnRes(List.of(16)).mpCatT(0.4).build(),
+        KarrasUnetConfig.builder3d(8, 16).numDownsamples(2).numBlocksPerStage(List.of(2, 1)).downsampleTypes(List.of("image", "all"))
+            .factorizeSpaceTimeAttn(true).attnRes(List.of(8)).build());
     for (KarrasUnetConfig c : configs) {
       JsonObject json = c.toJson();
       NetworkConfig back = NetworkConfig.fromJson(JsonParser.parseString(json.toString()).getAsJsonObject());

@@ -80,7 +80,7 @@ class UViTFixturesTest {
 
   @Test
   void unsupportedSizeIsRefused() {
-    UViTConfig c = UViTConfig.builder(4).dimMults(1, 2).downsampleFactor(3, 1).channels(3).patchSize(2).build();
+    UViTConfig c = UViTConfig.builder(4).dimMults(List.of(1, 2)).downsampleFactor(List.of(3, 1)).channels(3).patchSize(2).build();
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
       Network net = c.create(tf);
@@ -133,7 +133,7 @@ class UViTFixturesTest {
    */
   @Test
   void initialisationIsTheReferences() {
-    UViTConfig c = UViTConfig.builder(4).dimMults(1, 2).downsampleFactor(3, 2).channels(1).vitDepth(1).build();
+    UViTConfig c = UViTConfig.builder(4).dimMults(List.of(1, 2)).downsampleFactor(List.of(3, 2)).channels(1).vitDepth(1).build();
     try (Graph g = new Graph(); Session s = new Session(g)) {
       Parameters p = c.create(Ops.create(g)).parameters();
       p.initialize(s, 5);
@@ -171,7 +171,7 @@ class UViTFixturesTest {
   /** A training graph (dropout in attention and feed-forward) differentiates to finite gradients, and dropout acts. */
   @Test
   void trainingGradientsAreFinite() {
-    UViTConfig c = UViTConfig.builder(4).dimMults(1, 2).downsampleFactor(3, 1).channels(3).vitDepth(2)
+    UViTConfig c = UViTConfig.builder(4).dimMults(List.of(1, 2)).downsampleFactor(List.of(3, 1)).channels(3).vitDepth(2)
         .attnHeads(2).attnDimHead(4).ffMult(2).learnedSinusoidalDim(4).patchSize(2).dualPatchnorm(true)
         .vitDropout(0.3).build();
     try (Graph g = new Graph(); Session s = new Session(g)) {

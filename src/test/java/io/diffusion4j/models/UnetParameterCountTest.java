@@ -21,12 +21,12 @@ class UnetParameterCountTest {
 
   @Test
   void unet2dMatchesReference() throws IOException {
-    check(UnetConfig.builder(32).dimMults(1, 2, 4).channels(3).build(), 193, 2_610_883L, "param_names_unet2d.txt");
+    check(UnetConfig.builder(32).dimMults(List.of(1, 2, 4)).channels(3).build(), 193, 2_610_883L, "param_names_unet2d.txt");
   }
 
   @Test
   void unet1dMatchesReference() throws IOException {
-    check(UnetConfig.builder1d(32).dimMults(1, 2, 4).channels(2).build(), 188, 1_272_514L, "param_names_unet1d.txt");
+    check(UnetConfig.builder1d(32).dimMults(List.of(1, 2, 4)).channels(2).build(), 188, 1_272_514L, "param_names_unet1d.txt");
   }
 
   private static void check(UnetConfig config, int tensors, long count, String namesFile) throws IOException {

@@ -105,7 +105,7 @@ class NotebooksTest {
     Path javaModel = tmp.resolve("java-model");
     Path fromTorch = tmp.resolve("from-pytorch");
     ModelConfig config = new ModelConfig(
-        UnetConfig.builder(8).dimMults(1, 2).channels(1).attnHeads(1).attnDimHead(8).build(),
+        UnetConfig.builder(8).dimMults(List.of(1, 2)).channels(1).attnHeads(List.of(1)).attnDimHead(List.of(8)).build(),
         GaussianDiffusionConfig.builder(8, 8).timesteps(10).build());
     try (DiffusionModel model = DiffusionModel.create(config, 1)) {
       model.save(javaModel);

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 /** The device and XLA switches: what they refuse, and that XLA compiles and agrees with plain TensorFlow. */
 class ExecutionTest {
   private static final ModelConfig TINY = new ModelConfig(
-      UnetConfig.builder(8).dimMults(1, 2).channels(1).attnHeads(1).attnDimHead(8).build(),
+      UnetConfig.builder(8).dimMults(List.of(1, 2)).channels(1).attnHeads(List.of(1)).attnDimHead(List.of(8)).build(),
       GaussianDiffusionConfig.builder(8, 8).timesteps(20).samplingTimesteps(4).build());
 
   @Test

@@ -13,6 +13,7 @@ import io.diffusion4j.models.UnetConfig;
 import io.diffusion4j.nn.Tensors;
 import io.diffusion4j.pipeline.DiffusionModel;
 import io.diffusion4j.pipeline.ModelConfig;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -32,17 +33,17 @@ class DriversAgreeTest {
   private static final long SEED = 11;
 
   private static final ModelConfig GAUSSIAN = new ModelConfig(
-      UnetConfig.builder(8).dimMults(1, 2).channels(2).selfCondition(true).attnHeads(1).attnDimHead(8).build(),
+      UnetConfig.builder(8).dimMults(List.of(1, 2)).channels(2).selfCondition(true).attnHeads(List.of(1)).attnDimHead(List.of(8)).build(),
       GaussianDiffusionConfig.builder(8, 8).timesteps(12).samplingTimesteps(4).ddimSamplingEta(0.5).build());
 
   private static final ModelConfig KARRAS = new ModelConfig(
       KarrasUnetConfig.builder(8).dim(8).dimMax(16).channels(1).numClasses(3).numDownsamples(1)
-          .numBlocksPerStage(1).attnRes(4).build(),
+          .numBlocksPerStage(List.of(1)).attnRes(List.of(4)).build(),
       ElucidatedDiffusionConfig.builder(8, 8).channels(1).numSampleSteps(4).sChurn(10).sTmin(0).sTmax(1000).build());
 
   /** Guided with the default guidance (cond_scale 6, rescaled_phi 0.7, the parallel component removed). */
   private static final ModelConfig GUIDED = new ModelConfig(
-      io.diffusion4j.models.GuidedUnetConfig.builder(8, 3).dimMults(1, 2).channels(1).attnHeads(1).attnDimHead(8).build(),
+      io.diffusion4j.models.GuidedUnetConfig.builder(8, 3).dimMults(List.of(1, 2)).channels(1).attnHeads(1).attnDimHead(8).build(),
       GaussianDiffusionConfig.guidedBuilder(8, 8).timesteps(12).samplingTimesteps(4).build());
 
   static Stream<Solver<?, ?>> solvers() {

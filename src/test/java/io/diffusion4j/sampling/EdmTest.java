@@ -16,6 +16,7 @@ import io.diffusion4j.pipeline.ModelConfig;
 import org.junit.jupiter.api.Test;
 import org.tensorflow.Graph;
 import org.tensorflow.op.Ops;
+import java.util.List;
 
 /** ElucidatedDiffusion against the formulas of Karras et al. 2022 and an analytic denoiser. */
 class EdmTest {
@@ -23,7 +24,7 @@ class EdmTest {
 
   static ElucidatedDiffusion edm(Ops tf, ElucidatedDiffusionConfig c) {
     return new ElucidatedDiffusion(
-        Unet.create(tf, UnetConfig.builder1d(8).dimMults(1, 2).channels(1).learnedSinusoidalCond(true).build()), c);
+        Unet.create(tf, UnetConfig.builder1d(8).dimMults(List.of(1, 2)).channels(1).learnedSinusoidalCond(true).build()), c);
   }
 
   /** EDM Table 1 with sigma_data = 0.5, at several sigmas. */
@@ -100,7 +101,7 @@ class EdmTest {
   }
 
   static ModelConfig config(ElucidatedDiffusionConfig c) {
-    return new ModelConfig(UnetConfig.builder1d(8).dimMults(1, 2).channels(1).learnedSinusoidalCond(true).build(), c);
+    return new ModelConfig(UnetConfig.builder1d(8).dimMults(List.of(1, 2)).channels(1).learnedSinusoidalCond(true).build(), c);
   }
 
   /** Samples from fixed start noise with the given step seed. */
@@ -116,7 +117,7 @@ class EdmTest {
   void refusesAUnetWithoutContinuousTime() {
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
-      Network plain = Unet.create(tf, UnetConfig.builder1d(8).dimMults(1, 2).channels(1).build());
+      Network plain = Unet.create(tf, UnetConfig.builder1d(8).dimMults(List.of(1, 2)).channels(1).build());
       var e = assertThrows(IllegalArgumentException.class, () -> new ElucidatedDiffusion(plain, SEQ));
       assertTrue(e.getMessage().contains("learned_sinusoidal_cond or random_fourier_features"), e.getMessage());
     }

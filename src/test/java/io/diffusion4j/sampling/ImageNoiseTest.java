@@ -12,6 +12,7 @@ import io.diffusion4j.nn.Tensors;
 import io.diffusion4j.pipeline.DiffusionModel;
 import io.diffusion4j.pipeline.ModelConfig;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
@@ -105,9 +106,9 @@ class ImageNoiseTest {
   /** Whole runs with per-step noise (DDPM, Euler with churn) give each image the same result in any batch. */
   @Test
   void samplesDoNotDependOnTheBatchSize() {
-    UnetConfig unet = UnetConfig.builder(4).dimMults(1, 2).channels(1).attnHeads(1).attnDimHead(4).build();
+    UnetConfig unet = UnetConfig.builder(4).dimMults(List.of(1, 2)).channels(1).attnHeads(List.of(1)).attnDimHead(List.of(4)).build();
     ModelConfig gaussian = new ModelConfig(unet, GaussianDiffusionConfig.builder(8, 8).timesteps(6).build());
-    ModelConfig edm = new ModelConfig(UnetConfig.builder(4).dimMults(1, 2).channels(1).attnHeads(1).attnDimHead(4)
+    ModelConfig edm = new ModelConfig(UnetConfig.builder(4).dimMults(List.of(1, 2)).channels(1).attnHeads(List.of(1)).attnDimHead(List.of(4))
         .learnedSinusoidalCond(true).build(),
         ElucidatedDiffusionConfig.builder(8, 8).channels(1).numSampleSteps(4).sChurn(40).build());
     for (Object[] c : new Object[][] {{gaussian, "ddpm"}, {gaussian, "ddim"}, {edm, "euler"}, {edm, "dpmpp_2m_sde"}}) {

@@ -74,7 +74,7 @@ class SampleRunTest {
   /** The default batch fits the activation budget, from the network's own graph. */
   @Test
   void defaultBatchFitsTheBudget() {
-    UnetConfig net = UnetConfig.builder(8).dimMults(1, 2).channels(1).attnHeads(1).attnDimHead(8).build();
+    UnetConfig net = UnetConfig.builder(8).dimMults(List.of(1, 2)).channels(1).attnHeads(List.of(1)).attnDimHead(List.of(8)).build();
     long small = SampleRun.activationBytes(net, new long[] {8, 8, 1});
     long large = SampleRun.activationBytes(net, new long[] {16, 16, 1});
     // four times the pixels, four times the activations (and a little more: full attention grows as their square)

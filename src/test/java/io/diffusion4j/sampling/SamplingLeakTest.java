@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import java.util.List;
 
 /**
  * Native memory stays flat over a 200-step sampling loop. The batch is sized so that one leaked
@@ -23,7 +24,7 @@ class SamplingLeakTest {
   @Test
   void rssStaysFlatOverLongRuns() {
     ModelConfig config = new ModelConfig(
-        UnetConfig.builder(4).dimMults(1, 2).channels(3).attnHeads(1).attnDimHead(4).selfCondition(true).build(),
+        UnetConfig.builder(4).dimMults(List.of(1, 2)).channels(3).attnHeads(List.of(1)).attnDimHead(List.of(4)).selfCondition(true).build(),
         GaussianDiffusionConfig.builder(32, 32).timesteps(200).build());
     try (DiffusionModel model = DiffusionModel.create(config, 0)) {
       DiffusionSampler sampler = model.sampler();

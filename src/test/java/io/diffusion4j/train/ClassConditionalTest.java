@@ -28,7 +28,7 @@ class ClassConditionalTest {
   void karrasUnetDrawsTheRequestedClass() {
     ModelConfig config = new ModelConfig(
         KarrasUnetConfig.builder(8).dim(16).dimMax(32).channels(1).numClasses(2).numDownsamples(1)
-            .numBlocksPerStage(1).attnRes().dropout(0).build(),
+            .numBlocksPerStage(List.of(1)).attnRes(List.of()).dropout(0).build(),
         ElucidatedDiffusionConfig.builder(8, 8).channels(1).build());
     SplittableRandom rng = new SplittableRandom(3);
     try (DiffusionModel model = DiffusionModel.create(config, 5)) {

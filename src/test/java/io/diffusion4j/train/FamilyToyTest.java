@@ -9,6 +9,7 @@ import io.diffusion4j.diffusion.XmWrapper;
 import io.diffusion4j.models.UnetConfig;
 import io.diffusion4j.pipeline.ModelConfig;
 import org.junit.jupiter.api.Test;
+import java.util.List;
 
 /**
  * The rest of the diffusion family on ToyTrainingTest's two-level mixture of sequences: each
@@ -24,7 +25,7 @@ class FamilyToyTest {
   static final double FAST_LR = 4e-3;
 
   private static UnetConfig.Builder unet() {
-    return UnetConfig.builder1d(16).dimMults(1, 2).channels(1);
+    return UnetConfig.builder1d(16).dimMults(List.of(1, 2)).channels(1);
   }
 
   @Test

@@ -31,12 +31,12 @@ import org.tensorflow.types.TFloat32;
  */
 class GuidedTrainingTest {
   private static final ModelConfig CONFIG = new ModelConfig(
-      GuidedUnetConfig.builder(8, 2).dimMults(1, 2).channels(1).attnHeads(2).attnDimHead(8).condDropProb(0.2).build(),
+      GuidedUnetConfig.builder(8, 2).dimMults(List.of(1, 2)).channels(1).attnHeads(2).attnDimHead(8).condDropProb(0.2).build(),
       GaussianDiffusionConfig.guidedBuilder(8, 8).timesteps(100).samplingTimesteps(10).ddimSamplingEta(0).build());
 
   @Test
   void conditionDropoutUsesTheNullClass() {
-    ModelConfig always = new ModelConfig(GuidedUnetConfig.builder(8, 2).dimMults(1, 2).channels(1).condDropProb(1)
+    ModelConfig always = new ModelConfig(GuidedUnetConfig.builder(8, 2).dimMults(List.of(1, 2)).channels(1).condDropProb(1)
         .build(), null);
     try (DiffusionModel m = DiffusionModel.create(always, 3)) {
       Ops tf = m.ops();

@@ -13,6 +13,7 @@ import io.diffusion4j.pipeline.ModelConfig;
 import io.diffusion4j.runtime.Device;
 import io.diffusion4j.runtime.Execution;
 import io.diffusion4j.runtime.Precision;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -27,7 +28,7 @@ import org.tensorflow.types.TFloat32;
  */
 class MixedPrecisionTest {
   private static final ModelConfig TINY = new ModelConfig(
-      UnetConfig.builder(16).dimMults(1, 2).channels(1).attnHeads(2).attnDimHead(8).build(),
+      UnetConfig.builder(16).dimMults(List.of(1, 2)).channels(1).attnHeads(List.of(2)).attnDimHead(List.of(8)).build(),
       GaussianDiffusionConfig.builder(16, 16).timesteps(50).build());
   private static final TrainStep.Options OPTIONS = TrainerOptions.builder().build().stepOptions();
 

@@ -26,7 +26,7 @@ import org.tensorflow.types.TFloat32;
  */
 class NonFiniteTest {
   static final int LEN = 8;
-  static final ModelConfig TINY = new ModelConfig(UnetConfig.builder1d(8).dimMults(1, 2).channels(1).build(),
+  static final ModelConfig TINY = new ModelConfig(UnetConfig.builder1d(8).dimMults(List.of(1, 2)).channels(1).build(),
       GaussianDiffusionConfig.builder1d(LEN).timesteps(20).build());
 
   /** Sequences in [0, 1], or with one value of 1e30 that makes the squared error infinite in float32. */

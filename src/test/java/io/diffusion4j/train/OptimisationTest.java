@@ -1,5 +1,6 @@
 package io.diffusion4j.train;
 
+import com.google.gson.JsonParser;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -25,7 +26,7 @@ import org.tensorflow.types.TFloat32;
 /** Gradient accumulation, clipping and EMA each do what their formulas say. */
 class OptimisationTest {
   static final ModelConfig CONFIG = new ModelConfig(
-      UnetConfig.builder(8).dimMults(1, 2).channels(1).attnHeads(1).attnDimHead(8).build(),
+      UnetConfig.builder(8).dimMults(List.of(1, 2)).channels(1).attnHeads(List.of(1)).attnDimHead(List.of(8)).build(),
       GaussianDiffusionConfig.builder(8, 8).timesteps(50).offsetNoiseStrength(0.1).build());
 
   static FloatArray batch(SplittableRandom rng, int n) {
@@ -158,24 +159,24 @@ class OptimisationTest {
   /** Karras et al. 2023, Eq. 67 as the reference's LambdaLR applies it: a factor on train_lr. */
   @Test
   void inverseSqrtScheduleFollowsItsFormula() {
-    TrainerOptions options = TrainerOptions.builder().trainLr(2).lrSchedule("inv_sqrt").build();
+    TrainerOptions options = TrainerOptions.builder().trainLr(2).lrSchedule(LearningRateSchedule.Decay.INV_SQRT).build();
     LearningRateSchedule s = options.learningRateSchedule();
     assertEquals(2 * 0.01, s.lr(2, 0), 1e-15);
     assertEquals(2 * 0.01, s.lr(2, 70_000), 1e-15);
     assertEquals(2 * 0.01 / 2, s.lr(2, 280_000), 1e-15);
-    assertEquals(0.5 * 0.01 / Math.sqrt(10), TrainerOptions.builder().lrSchedule("inv_sqrt").lrTRef(100).build()
+    assertEquals(0.5 * 0.01 / Math.sqrt(10), TrainerOptions.builder().lrSchedule(LearningRateSchedule.Decay.INV_SQRT).lrTRef(100).build()
         .learningRateSchedule().lr(0.5, 1000), 1e-15);
     assertEquals(options, TrainerOptions.fromJson(options.toJson()));
     assertEquals(7.0, TrainerOptions.builder().build().learningRateSchedule().lr(7, 1_000_000), 0);
     var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-        () -> TrainerOptions.builder().lrSchedule("step").build());
+        () -> TrainerOptions.fromJson(JsonParser.parseString("{\"lr_schedule\": \"step\"}").getAsJsonObject()));
     assertTrue(e.getMessage().contains("lr_schedule = \"step\""), e.getMessage());
   }
 
   /** Linear warm-up, then half a cosine to 0 at train_num_steps. */
   @Test
   void cosineScheduleWithWarmUpFollowsItsFormula() {
-    TrainerOptions options = TrainerOptions.builder().trainLr(2e-3).trainNumSteps(1000).lrSchedule("cosine")
+    TrainerOptions options = TrainerOptions.builder().trainLr(2e-3).trainNumSteps(1000).lrSchedule(LearningRateSchedule.Decay.COSINE)
         .lrWarmupSteps(100).build();
     LearningRateSchedule s = options.learningRateSchedule();
     assertEquals(2e-3 / 100, s.lr(2e-3, 0), 1e-15);

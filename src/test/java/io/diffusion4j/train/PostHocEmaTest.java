@@ -16,6 +16,7 @@ import io.diffusion4j.train.posthoc.Snapshots;
 import io.diffusion4j.train.posthoc.Snapshots.Snapshot;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -47,7 +48,7 @@ class PostHocEmaTest {
 
   /** A Unet1D small enough that 60 steps with a save take seconds on two busy cores. */
   private static final ModelConfig CONFIG = new ModelConfig(
-      UnetConfig.builder1d(8).dimMults(1, 2).channels(1).attnHeads(1).attnDimHead(8).build(),
+      UnetConfig.builder1d(8).dimMults(List.of(1, 2)).channels(1).attnHeads(List.of(1)).attnDimHead(List.of(8)).build(),
       GaussianDiffusionConfig.builder1d(ToyTrainingTest.LEN).timesteps(50).samplingTimesteps(2).build());
 
   /** 32 sequences at one of two levels. */
@@ -58,7 +59,7 @@ class PostHocEmaTest {
   private static TrainerOptions options(long steps) {
     return TrainerOptions.builder().trainBatchSize(4).trainLr(1e-3).trainNumSteps(steps).augmentHorizontalFlip(false)
         .saveAndSampleEvery(STEPS).numSamples(1).emaUpdateEvery(1).seed(21).logEvery(10).postHocEma(true)
-        .sigmaRels(SIGMA_RELS).snapshotEvery(4).build();
+        .sigmaRels(Arrays.stream(SIGMA_RELS).boxed().toList()).snapshotEvery(4).build();
   }
 
   private static void train(Path folder, TrainerOptions options) throws IOException {

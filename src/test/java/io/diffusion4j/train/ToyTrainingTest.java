@@ -11,6 +11,7 @@ import io.diffusion4j.pipeline.DiffusionModel;
 import io.diffusion4j.pipeline.ModelConfig;
 import io.diffusion4j.sampling.Settings;
 import io.diffusion4j.sampling.Solvers;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -28,7 +29,7 @@ class ToyTrainingTest {
   @Test
   void gaussian1dLearnsTwoComponentMixture() {
     ModelConfig config = new ModelConfig(
-        UnetConfig.builder1d(16).dimMults(1, 2).channels(1).build(),
+        UnetConfig.builder1d(16).dimMults(List.of(1, 2)).channels(1).build(),
         GaussianDiffusionConfig.builder1d(LEN).timesteps(100).build());
     checkMixture(config, "ddim", 25, 0.5);
   }
@@ -37,7 +38,7 @@ class ToyTrainingTest {
   @Test
   void elucidated1dLearnsTwoComponentMixture() {
     ModelConfig config = new ModelConfig(
-        UnetConfig.builder1d(16).dimMults(1, 2).channels(1).learnedSinusoidalCond(true).build(),
+        UnetConfig.builder1d(16).dimMults(List.of(1, 2)).channels(1).learnedSinusoidalCond(true).build(),
         ElucidatedDiffusionConfig.builder(LEN).channels(1).build());
     checkMixture(config, "heun", 16, 0.7);
   }
@@ -115,7 +116,7 @@ class ToyTrainingTest {
   @Test
   void gaussian2dLearnsRandomBars() {
     checkBars(new ModelConfig(
-        UnetConfig.builder(16).dimMults(1, 2).channels(1).attnHeads(2).attnDimHead(8).build(),
+        UnetConfig.builder(16).dimMults(List.of(1, 2)).channels(1).attnHeads(List.of(2)).attnDimHead(List.of(8)).build(),
         GaussianDiffusionConfig.builder(8, 8).timesteps(100).build()), "ddim", 25);
   }
 
@@ -123,7 +124,7 @@ class ToyTrainingTest {
   @Test
   void elucidated2dLearnsRandomBars() {
     checkBars(new ModelConfig(
-        UnetConfig.builder(16).dimMults(1, 2).channels(1).attnHeads(2).attnDimHead(8).learnedSinusoidalCond(true).build(),
+        UnetConfig.builder(16).dimMults(List.of(1, 2)).channels(1).attnHeads(List.of(2)).attnDimHead(List.of(8)).learnedSinusoidalCond(true).build(),
         ElucidatedDiffusionConfig.builder(8, 8).channels(1).build()), "dpmpp_2m", 16);
   }
 

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** calculate_fid and save_best_and_latest_only on a tiny 28x28 run, scored by the built-in classifier. */
 class TrainerFidTest {
   static final ModelConfig CONFIG = new ModelConfig(
-      UnetConfig.builder(4).dimMults(1, 2).channels(1).attnHeads(1).attnDimHead(4).build(),
+      UnetConfig.builder(4).dimMults(List.of(1, 2)).channels(1).attnHeads(List.of(1)).attnDimHead(List.of(4)).build(),
       GaussianDiffusionConfig.builder(28, 28).timesteps(10).samplingTimesteps(2).build());
 
   static Dataset bars() {

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class TrainerResumeTest {
   static final ModelConfig CONFIG = new ModelConfig(
-      UnetConfig.builder(8).dimMults(1, 2).channels(1).attnHeads(1).attnDimHead(8).selfCondition(true).build(),
+      UnetConfig.builder(8).dimMults(List.of(1, 2)).channels(1).attnHeads(List.of(1)).attnDimHead(List.of(8)).selfCondition(true).build(),
       GaussianDiffusionConfig.builder(8, 8).timesteps(50).samplingTimesteps(5).build());
 
   /** Random bars in memory: 40 examples of 8x8x1. */
