@@ -8,6 +8,7 @@ import io.diffusion4j.pipeline.ModelConfig;
 import io.diffusion4j.sampling.Solver;
 import io.diffusion4j.sampling.Solvers;
 import java.util.List;
+import java.util.Locale;
 import java.util.stream.Collectors;
 
 /**
@@ -28,7 +29,7 @@ public record BenchCase(String name, ModelConfig config, Kind kind, int batch, S
     FORWARD_BACKWARD;
 
     public String jsonName() {
-      return name().toLowerCase(java.util.Locale.ROOT);
+      return name().toLowerCase(Locale.ROOT);
     }
   }
 

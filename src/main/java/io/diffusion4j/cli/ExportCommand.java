@@ -1,17 +1,18 @@
 package io.diffusion4j.cli;
 
+import io.diffusion4j.diffusion.Guidance;
 import io.diffusion4j.export.SavedModelExport;
 import io.diffusion4j.io.OutputSpace;
 import io.diffusion4j.pipeline.DiffusionModel;
+import io.diffusion4j.sampling.Schedule;
+import io.diffusion4j.sampling.Solvers;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import io.diffusion4j.diffusion.Guidance;
-import io.diffusion4j.sampling.Schedule;
-import io.diffusion4j.sampling.Solvers;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -85,7 +86,7 @@ final class ExportCommand implements Callable<Integer> {
   }
 
   /** The SavedModel's variables take at least what the weights it exports do: refused at once when even they cannot fit. */
-  private void checkSpace() throws java.io.IOException {
+  private void checkSpace() throws IOException {
     Path ema = model.resolve(DiffusionModel.EMA_WEIGHTS);
     Path weights = Files.isRegularFile(ema) ? ema : model.resolve(DiffusionModel.MODEL_WEIGHTS);
     if (Files.isRegularFile(weights)) {

@@ -11,6 +11,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Locale;
 import picocli.CommandLine.Option;
 
 /** {@code sample}'s inpainting options: the known images, the mask, and RePaint's resampling. */
@@ -121,7 +122,7 @@ final class InpaintOptions {
         long[] hw1 = {perExample[0], perExample[1], 1};
         return new Mask(perExample, broadcast(file, g, hw1, perExample), null, 0);
       }
-      if (!file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".npy")) {
+      if (!file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npy")) {
         throw new IllegalArgumentException("--mask " + file + " must be an image file or a .npy array");
       }
       long[] s;

@@ -1,6 +1,21 @@
 package io.diffusion4j.cli;
 
+import io.diffusion4j.distribute.Cluster;
+import io.diffusion4j.runtime.Execution;
+import java.io.EOFException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.lang.reflect.InvocationTargetException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.util.Locale;
+import java.util.concurrent.ExecutionException;
+import java.util.regex.Pattern;
+import org.tensorflow.exceptions.TFResourceExhaustedException;
+import org.tensorflow.exceptions.TensorFlowException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -28,7 +43,7 @@ public final class Main implements Runnable {
 
   /** Runs a command line; errors become one sentence on {@code err} and a non-zero exit code. */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
-    io.diffusion4j.runtime.Execution.prepareProcess();
+    Execution.prepareProcess();
     CommandLine cli = new CommandLine(new Main());
     TrainCommand.declareTrainerOptions(cli.getSubcommands().get("train").getCommandSpec());
     cli.setOut(out);
@@ -67,37 +82,37 @@ public final class Main implements Runnable {
    * Never a stack trace, and never a Java or TensorFlow class name.
    */
   static String describe(Throwable e) {
-    while ((e instanceof java.io.UncheckedIOException || e instanceof java.util.concurrent.ExecutionException
-        || e instanceof java.lang.reflect.InvocationTargetException) && e.getCause() != null) {
+    while ((e instanceof UncheckedIOException || e instanceof ExecutionException
+        || e instanceof InvocationTargetException) && e.getCause() != null) {
       e = e.getCause();
     }
     String message = e.getMessage();
-    if (e instanceof java.nio.file.NoSuchFileException n) {
+    if (e instanceof NoSuchFileException n) {
       return "no such file: " + n.getFile() + (n.getReason() == null ? "" : " (" + n.getReason() + ")");
     }
-    if (e instanceof java.nio.file.AccessDeniedException a) {
+    if (e instanceof AccessDeniedException a) {
       return "permission denied: " + a.getFile() + (a.getReason() == null ? "" : " (" + a.getReason() + ")");
     }
-    if (e instanceof java.nio.file.FileAlreadyExistsException a) {
+    if (e instanceof FileAlreadyExistsException a) {
       return a.getFile() + (a.getReason() == null ? " exists already" : ": " + a.getReason());
     }
-    if (e instanceof java.nio.file.NotDirectoryException n) {
+    if (e instanceof NotDirectoryException n) {
       return n.getFile() + " is not a folder";
     }
-    if (e instanceof java.nio.file.FileSystemException f) {
-      return f.getFile() + ": " + (f.getReason() == null ? "cannot be used" : f.getReason().toLowerCase(java.util.Locale.ROOT));
+    if (e instanceof FileSystemException f) {
+      return f.getFile() + ": " + (f.getReason() == null ? "cannot be used" : f.getReason().toLowerCase(Locale.ROOT));
     }
-    if (e instanceof java.io.EOFException) {
+    if (e instanceof EOFException) {
       return "a file ended before its data did" + (message == null ? "" : ": " + oneLine(message));
     }
-    if (e instanceof org.tensorflow.exceptions.TFResourceExhaustedException) {
+    if (e instanceof TFResourceExhaustedException) {
       return "TensorFlow ran out of memory; a smaller --batch-size lowers what a step needs";
     }
     if (e instanceof OutOfMemoryError) {
       return "the JVM ran out of heap memory: lower --batch-size, or give it more with"
           + " DIFFUSION4J_JAVA_OPTS=-Xmx16g";
     }
-    if (e instanceof org.tensorflow.exceptions.TensorFlowException) {
+    if (e instanceof TensorFlowException) {
       return "TensorFlow failed: " + oneLine(message);
     }
     if (message == null || message.isBlank()) {
@@ -111,16 +126,16 @@ public final class Main implements Runnable {
     if (message == null) {
       return "";
     }
-    String text = TF_NODE.matcher(io.diffusion4j.distribute.Cluster.withoutTask(message)).replaceAll("").strip()
+    String text = TF_NODE.matcher(Cluster.withoutTask(message)).replaceAll("").strip()
         .replaceAll("\\s*\\R\\s*", "; ");
     return CLASS_NAME.matcher(text).replaceAll("");
   }
 
   /** TensorFlow's " [[{{node name}}]]" after a kernel's message. */
-  private static final java.util.regex.Pattern TF_NODE = java.util.regex.Pattern.compile("\\s*\\[\\[\\{\\{node [^}]*}}]]");
+  private static final Pattern TF_NODE = Pattern.compile("\\s*\\[\\[\\{\\{node [^}]*}}]]");
 
   /** "java.io.EOFException: ", "com.google.gson.stream.MalformedJsonException: ", "NumberFormatException: " */
-  private static final java.util.regex.Pattern CLASS_NAME = java.util.regex.Pattern.compile(
+  private static final Pattern CLASS_NAME = Pattern.compile(
       "\\b(?:[a-z][a-z0-9_]*\\.)*[A-Z][A-Za-z0-9_]*(?:Exception|Error)\\b:?\\s*");
 
   static final class Version implements CommandLine.IVersionProvider {

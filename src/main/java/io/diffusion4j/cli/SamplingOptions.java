@@ -6,6 +6,8 @@ import io.diffusion4j.sampling.Schedule;
 import io.diffusion4j.sampling.Settings;
 import io.diffusion4j.sampling.Solver;
 import io.diffusion4j.sampling.Solvers;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -93,7 +95,7 @@ final class SamplingOptions {
   }
 
   /** The options whose names start the messages of the values they give. */
-  private static final java.util.regex.Pattern OPTION = java.util.regex.Pattern.compile(
+  private static final Pattern OPTION = Pattern.compile(
       "^(sampler|steps|schedule|eta|s_noise|cond_scale|rescaled_phi|keep_parallel_frac)( = | )");
 
   /**
@@ -101,7 +103,7 @@ final class SamplingOptions {
    * "cond_scale = -1.0 ..." "--cond-scale -1.0 ..."), or null when it names none.
    */
   static String asFlag(String message) {
-    java.util.regex.Matcher m = OPTION.matcher(message);
+    Matcher m = OPTION.matcher(message);
     return m.find() ? "--" + m.group(1).replace('_', '-') + " " + message.substring(m.end()) : null;
   }
 

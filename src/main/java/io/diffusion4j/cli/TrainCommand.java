@@ -5,19 +5,24 @@ import io.diffusion4j.distribute.Cluster;
 import io.diffusion4j.distribute.TfConfig;
 import io.diffusion4j.io.ConfigRecords;
 import io.diffusion4j.io.JsonDifference;
+import io.diffusion4j.pipeline.DiffusionModel;
 import io.diffusion4j.pipeline.ModelConfig;
+import io.diffusion4j.runtime.StopRequest;
 import io.diffusion4j.train.Checkpoints;
 import io.diffusion4j.train.Trainer;
 import io.diffusion4j.train.TrainerOptions;
 import io.diffusion4j.train.TrainingStopped;
-import io.diffusion4j.runtime.StopRequest;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -129,7 +134,7 @@ final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    java.util.Optional<TfConfig> tfConfig = TfConfig.fromEnvironment();
+    Optional<TfConfig> tfConfig = TfConfig.fromEnvironment();
     if (tfConfig.isEmpty()) {
       if (Main.ownsProcess) {
         StopRequest.catchTermAndInt();
@@ -164,7 +169,7 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   /** The data at {@code data}, or the embedded dataset when null. */
-  private static Dataset dataset(Path data, ModelConfig modelConfig, String convertImageTo) throws java.io.IOException {
+  private static Dataset dataset(Path data, ModelConfig modelConfig, String convertImageTo) throws IOException {
     return data == null ? EmbeddedDefault.dataset() : DataArgument.open(data, modelConfig, convertImageTo);
   }
 
@@ -219,7 +224,7 @@ final class TrainCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw underOptionNames(e);
     }
-    Path storedConfig = folder.resolve(io.diffusion4j.pipeline.DiffusionModel.CONFIG);
+    Path storedConfig = folder.resolve(DiffusionModel.CONFIG);
     ModelConfig modelConfig = ModelConfig.read(storedConfig);
     if (config != null) {
       String difference = JsonDifference.first(modelConfig.toJson(), ModelConfig.read(config).toJson());
@@ -251,7 +256,7 @@ final class TrainCommand implements Callable<Integer> {
 
   /** The options check themselves under the reference's names: train_lr = -1.0 ... is --train-lr -1.0 ... */
   private ParameterException underOptionNames(IllegalArgumentException e) {
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("^([a-z0-9_]+) = (.*)$", java.util.regex.Pattern.DOTALL)
+    Matcher m = Pattern.compile("^([a-z0-9_]+) = (.*)$", Pattern.DOTALL)
         .matcher(e.getMessage());
     return new ParameterException(spec.commandLine(), m.matches()
         ? "--" + m.group(1).replace('_', '-') + " " + m.group(2) : e.getMessage());

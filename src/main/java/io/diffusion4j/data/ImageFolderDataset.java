@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -82,7 +83,7 @@ public final class ImageFolderDataset implements Dataset {
 
   /** Whether {@code file} has an image extension this dataset reads. */
   public static boolean isImageFile(Path file) {
-    String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+    String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
     int dot = name.lastIndexOf('.');
     return dot >= 0 && EXTENSIONS.contains(name.substring(dot + 1));
   }

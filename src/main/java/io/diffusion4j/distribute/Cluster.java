@@ -1,13 +1,14 @@
 package io.diffusion4j.distribute;
 
+import io.diffusion4j.runtime.Execution;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
+import java.util.regex.Pattern;
 import org.tensorflow.Graph;
 import org.tensorflow.Server;
-import io.diffusion4j.runtime.Execution;
 import org.tensorflow.Session;
 import org.tensorflow.proto.ClusterDef;
 import org.tensorflow.proto.ConfigProto;
@@ -38,8 +39,8 @@ public final class Cluster implements AutoCloseable {
   private static final int PROBE_MILLIS = 2000;
   private static final String LEADER = "/job:worker/replica:0/task:0";
   /** The "From /job:worker/replica:0/task:1:" that a server puts before the errors of the ops it ran. */
-  private static final java.util.regex.Pattern TASK_PREFIX =
-      java.util.regex.Pattern.compile("From /job:[^/]+/replica:\\d+/task:\\d+:");
+  private static final Pattern TASK_PREFIX =
+      Pattern.compile("From /job:[^/]+/replica:\\d+/task:\\d+:");
 
   private final TfConfig config;
   private final ConfigProto sessionConfig;

@@ -2,6 +2,7 @@ package io.diffusion4j.distribute;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
 import org.tensorflow.op.Ops;
@@ -21,8 +22,8 @@ import org.tensorflow.types.family.TNumber;
 public final class Collectives {
   private static final int GROUP_KEY = 1;
 
-  private static final java.util.concurrent.atomic.AtomicInteger NEXT_INSTANCE =
-      new java.util.concurrent.atomic.AtomicInteger(1);
+  private static final AtomicInteger NEXT_INSTANCE =
+      new AtomicInteger(1);
 
   private final Ops tf;
   private final int workers;

@@ -5,6 +5,7 @@ import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
+import org.tensorflow.exceptions.TensorFlowException;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
@@ -51,7 +52,7 @@ public final class Handshake {
   public static void barrier(Cluster cluster) {
     try {
       share(cluster, cluster.isChief() ? "done" : null);
-    } catch (org.tensorflow.exceptions.TensorFlowException e) {
+    } catch (TensorFlowException e) {
       // a peer that got the result first may exit before the last transfer is acknowledged
     }
   }

@@ -1,5 +1,6 @@
 package io.diffusion4j.export;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -25,7 +26,7 @@ public final class SavedModelInfo {
     }
     try (InputStream in = Files.newInputStream(pb)) {
       return SavedModel.parseFrom(in);
-    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+    } catch (InvalidProtocolBufferException e) {
       throw new IOException(pb + " is not a SavedModel proto: " + e.getMessage(), e);
     }
   }

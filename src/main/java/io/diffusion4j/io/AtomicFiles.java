@@ -6,12 +6,20 @@ import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
 
 /**
  * Whole-file writes that readers see either complete or not at all: a crash or an exception
@@ -25,7 +33,7 @@ public final class AtomicFiles {
    * Temporary files and folders being written. When the JVM ends before they are renamed into
    * place (SIGTERM, Ctrl-C, System.exit), a shutdown hook removes them: nothing partial is left.
    */
-  private static final java.util.Set<Path> PENDING = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private static final Set<Path> PENDING = ConcurrentHashMap.newKeySet();
 
   static {
     Runtime.getRuntime().addShutdownHook(new Thread(AtomicFiles::removePending, "diffusion4j-remove-temporaries"));
@@ -107,16 +115,16 @@ public final class AtomicFiles {
 
   /** What the file system said, without the exception's type or the temporary file's name. */
   private static String reason(IOException e) {
-    if (e instanceof java.nio.file.FileAlreadyExistsException) {
+    if (e instanceof FileAlreadyExistsException) {
       return "a file of that name is in the way";
     }
-    if (e instanceof java.nio.file.AccessDeniedException) {
+    if (e instanceof AccessDeniedException) {
       return "permission denied";
     }
-    if (e instanceof java.nio.file.NoSuchFileException) {
+    if (e instanceof NoSuchFileException) {
       return "it cannot hold new files";
     }
-    if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
+    if (e instanceof FileSystemException f && f.getReason() != null) {
       return f.getReason();
     }
     return e.getMessage() == null ? "refused" : e.getMessage();
@@ -153,8 +161,8 @@ public final class AtomicFiles {
     if (!Files.exists(path)) {
       return;
     }
-    try (java.util.stream.Stream<Path> walk = Files.walk(path)) {
-      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+    try (Stream<Path> walk = Files.walk(path)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(p);
       }
     }

@@ -9,6 +9,7 @@ import io.diffusion4j.nn.mp.Mp;
 import io.diffusion4j.nn.mp.MpAttention;
 import io.diffusion4j.nn.mp.MpConv;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Op;
@@ -122,7 +123,7 @@ final class KarrasBlock {
     x = conv1.apply(tf, Mp.silu(tf, x));
     Operand<TFloat32> scale = tf.math.add(embGain.apply(tf, toEmb.apply(tf, emb)), tf.constant(1f));
     long[] broadcast = new long[x.shape().numDimensions()];
-    java.util.Arrays.fill(broadcast, 1);
+    Arrays.fill(broadcast, 1);
     broadcast[0] = -1;
     broadcast[broadcast.length - 1] = spec.out();
     x = tf.math.mul(x, tf.reshape(scale, tf.constant(broadcast)));

@@ -1,6 +1,7 @@
 package io.diffusion4j.nn;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
@@ -81,7 +82,7 @@ public record BatchWindow(Operand<TInt32> start, Operand<TInt32> size, Operand<T
   public <T extends TType> Operand<T> cut(Ops tf, Operand<T> all, Shape like) {
     int rank = like.numDimensions();
     int[] rest = new int[rank - 1];
-    java.util.Arrays.fill(rest, -1);
+    Arrays.fill(rest, -1);
     Operand<TInt32> extent = tf.concat(List.of(tf.reshape(size, tf.constant(new int[] {1})), tf.constant(rest)),
         tf.constant(0));
     List<Operand<T>> parts = new ArrayList<>();

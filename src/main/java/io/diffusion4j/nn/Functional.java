@@ -2,6 +2,7 @@ package io.diffusion4j.nn;
 
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.ReduceSum;
 import org.tensorflow.types.TFloat32;
 
 /** Stateless functions shared by the layers. */
@@ -45,7 +46,7 @@ public final class Functional {
    */
   public static Operand<TFloat32> l2Normalize(Ops tf, Operand<TFloat32> x) {
     Operand<TFloat32> sumSq = tf.reduceSum(tf.math.square(x), tf.constant(-1),
-        org.tensorflow.op.core.ReduceSum.keepDims(true));
+        ReduceSum.keepDims(true));
     return tf.math.mul(x, tf.math.rsqrt(tf.math.maximum(sumSq, tf.constant(1e-24f))));
   }
 }

@@ -1,5 +1,6 @@
 package io.diffusion4j.nn;
 
+import java.util.Arrays;
 import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
@@ -78,7 +79,7 @@ public final class Heads {
   public static Operand<TFloat32> overBatch(Ops tf, Operand<TFloat32> m, Operand<TFloat32> like) {
     Operand<TInt32> batch = tf.slice(tf.shape(like), tf.constant(new int[] {0}), tf.constant(new int[] {1}));
     int[] ones = new int[m.shape().numDimensions()];
-    java.util.Arrays.fill(ones, 1);
+    Arrays.fill(ones, 1);
     Operand<TInt32> multiples = tf.concat(List.of(batch, tf.constant(ones)), tf.constant(0));
     return tf.tile(tf.expandDims(m, tf.constant(0)), multiples);
   }

@@ -1,5 +1,6 @@
 package io.diffusion4j.nn;
 
+import java.util.Arrays;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
@@ -46,7 +47,7 @@ public interface Init {
       long[] part = shape.clone();
       part[part.length - 1] /= times;
       long[] multiples = new long[shape.length];
-      java.util.Arrays.fill(multiples, 1);
+      Arrays.fill(multiples, 1);
       multiples[multiples.length - 1] = times;
       return tf.tile(base.build(tf, part, seed), tf.constant(multiples));
     };

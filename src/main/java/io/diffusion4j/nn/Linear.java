@@ -1,5 +1,6 @@
 package io.diffusion4j.nn;
 
+import java.util.Arrays;
 import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
@@ -49,7 +50,7 @@ public final class Linear {
     Operand<TFloat32> y = dense(tf, tf.reshape(x, tf.constant(new long[] {-1, shape[shape.length - 1]})));
     shape[0] = -1;
     shape[shape.length - 1] = out;
-    if (java.util.Arrays.stream(shape, 1, shape.length).allMatch(d -> d >= 0)) {
+    if (Arrays.stream(shape, 1, shape.length).allMatch(d -> d >= 0)) {
       return tf.reshape(y, tf.constant(shape));
     }
     // a spatial size known only when the graph runs (a fully convolutional export)

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
 import org.tensorflow.Operand;
@@ -225,7 +226,7 @@ public final class Parameters {
     }
   }
 
-  private void checkNames(java.util.Set<String> given) {
+  private void checkNames(Set<String> given) {
     TreeSet<String> missing = new TreeSet<>(params.keySet());
     missing.removeAll(given);
     TreeSet<String> extra = new TreeSet<>(given);

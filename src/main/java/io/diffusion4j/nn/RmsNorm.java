@@ -1,5 +1,6 @@
 package io.diffusion4j.nn;
 
+import java.util.Arrays;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
@@ -52,7 +53,7 @@ public final class RmsNorm {
 
   private static long[] channelsFirstGain(int spatialRank, int dim) {
     long[] torch = new long[2 + spatialRank];
-    java.util.Arrays.fill(torch, 1);
+    Arrays.fill(torch, 1);
     torch[1] = dim;
     return torch;
   }

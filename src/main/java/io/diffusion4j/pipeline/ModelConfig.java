@@ -10,13 +10,23 @@ import io.diffusion4j.diffusion.DiffusionConfig;
 import io.diffusion4j.diffusion.ElucidatedDiffusionConfig;
 import io.diffusion4j.diffusion.GaussianDiffusionConfig;
 import io.diffusion4j.diffusion.XmWrapper;
+import io.diffusion4j.io.JsonLocations;
 import io.diffusion4j.io.JsonOptions;
 import io.diffusion4j.models.NetworkConfig;
 import io.diffusion4j.sampling.Solvers;
 import java.io.IOException;
+import java.nio.charset.MalformedInputException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * A model folder's config.json: the network and, optionally, the diffusion around it and a
@@ -86,12 +96,12 @@ public record ModelConfig(NetworkConfig network, DiffusionConfig diffusion, XmWr
 
   /** Every diffusion type config.json names, for errors. */
   private static final String DIFFUSION_TYPES = "GaussianDiffusion, GaussianDiffusion1D, "
-      + java.util.stream.Stream.concat(
-          java.util.Arrays.stream(GaussianDiffusionConfig.Module.values()).map(GaussianDiffusionConfig.Module::type)
-              .filter(java.util.Objects::nonNull),
-          java.util.stream.Stream.concat(java.util.stream.Stream.of(ElucidatedDiffusionConfig.TYPE),
-              java.util.Arrays.stream(ContinuousTimeConfig.Kind.values()).map(ContinuousTimeConfig.Kind::type)))
-          .collect(java.util.stream.Collectors.joining(", "));
+      + Stream.concat(
+          Arrays.stream(GaussianDiffusionConfig.Module.values()).map(GaussianDiffusionConfig.Module::type)
+              .filter(Objects::nonNull),
+          Stream.concat(Stream.of(ElucidatedDiffusionConfig.TYPE),
+              Arrays.stream(ContinuousTimeConfig.Kind.values()).map(ContinuousTimeConfig.Kind::type)))
+          .collect(Collectors.joining(", "));
 
   private static DiffusionConfig diffusionFromJson(JsonObject json, NetworkConfig network) {
     JsonOptions o = new JsonOptions("diffusion", json);
@@ -136,7 +146,7 @@ public record ModelConfig(NetworkConfig network, DiffusionConfig diffusion, XmWr
       text = Files.readString(file);
     } catch (NoSuchFileException e) {
       throw new NoSuchFileException(file.toString());
-    } catch (java.nio.charset.MalformedInputException e) {
+    } catch (MalformedInputException e) {
       throw new IOException(file + " is not a UTF-8 text file", e);
     }
     try {
@@ -153,14 +163,14 @@ public record ModelConfig(NetworkConfig network, DiffusionConfig diffusion, XmWr
    * that name.
    */
   private static String place(String text, IllegalArgumentException e) {
-    java.util.Map<String, String> places = io.diffusion4j.io.JsonLocations.of(text);
+    Map<String, String> places = JsonLocations.of(text);
     if (e instanceof JsonOptions.Invalid invalid && places.containsKey(invalid.path())) {
       return places.get(invalid.path());
     }
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(?:[a-z]+[.:] ?)?([A-Za-z_]+) = ")
+    Matcher m = Pattern.compile("^(?:[a-z]+[.:] ?)?([A-Za-z_]+) = ")
         .matcher(e.getMessage() == null ? "" : e.getMessage());
     if (m.find()) {
-      java.util.List<String> hits = places.keySet().stream().filter(k -> k.endsWith("." + m.group(1))).toList();
+      List<String> hits = places.keySet().stream().filter(k -> k.endsWith("." + m.group(1))).toList();
       return hits.size() == 1 ? places.get(hits.get(0)) : null;
     }
     return null;
@@ -199,12 +209,12 @@ public record ModelConfig(NetworkConfig network, DiffusionConfig diffusion, XmWr
       return withChannels(fixed);
     }
     long[] any = new long[network.spatialRank()];
-    java.util.Arrays.fill(any, -1);
+    Arrays.fill(any, -1);
     return withChannels(any);
   }
 
   private long[] withChannels(long[] spatial) {
-    long[] shape = java.util.Arrays.copyOf(spatial, spatial.length + 1);
+    long[] shape = Arrays.copyOf(spatial, spatial.length + 1);
     shape[spatial.length] = network.channels();
     return shape;
   }

@@ -4,6 +4,7 @@ import java.util.Locale;
 import org.tensorflow.DeviceSpec;
 import org.tensorflow.Graph;
 import org.tensorflow.Session;
+import org.tensorflow.op.Ops;
 import org.tensorflow.proto.ConfigProto;
 
 /** The device a model's graph is placed on: the CPU, or GPU number {@code index}. */
@@ -49,7 +50,7 @@ public record Device(Kind kind, int index) {
     }
     try (Graph g = new Graph();
         Session s = new Session(g, ConfigProto.newBuilder().setAllowSoftPlacement(false).build())) {
-      var tf = org.tensorflow.op.Ops.create(g).withDevice(spec());
+      var tf = Ops.create(g).withDevice(spec());
       var probe = tf.identity(tf.constant(1f));
       s.runner().fetch(probe).run().close();
     } catch (RuntimeException e) {

@@ -1,6 +1,7 @@
 package io.diffusion4j.train;
 
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import io.diffusion4j.Version;
 import io.diffusion4j.io.AtomicFiles;
@@ -80,7 +81,7 @@ public final class Checkpoints {
       JsonObject json = JsonParser.parseString(Files.readString(info)).getAsJsonObject();
       return Optional.of(new Best(json.get("step").getAsLong(), json.get("fd").getAsDouble()));
     } catch (IllegalStateException | NullPointerException | UnsupportedOperationException
-        | com.google.gson.JsonParseException e) {
+        | JsonParseException e) {
       throw new IOException(info + " is damaged: " + e.getMessage(), e);
     }
   }
@@ -122,7 +123,7 @@ public final class Checkpoints {
       JsonObject info = JsonParser.parseString(Files.readString(dir.resolve(TRAINER))).getAsJsonObject();
       return new Info(info.get("step").getAsLong(), TrainerOptions.fromJson(info.getAsJsonObject("options")),
           info.get("version").getAsString(), dir);
-    } catch (IllegalStateException | NullPointerException | com.google.gson.JsonParseException e) {
+    } catch (IllegalStateException | NullPointerException | JsonParseException e) {
       throw new IOException(pointer + " or the checkpoint it names is damaged: " + e.getMessage(), e);
     }
   }

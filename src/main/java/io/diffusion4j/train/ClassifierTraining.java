@@ -18,6 +18,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -197,7 +198,7 @@ public final class ClassifierTraining {
 
   private static void check(Dataset data, String what) {
     int s = FashionMnistClassifier.SIZE;
-    if (!java.util.Arrays.equals(data.exampleShape(), new long[] {s, s, 1}) || data.labels() == null) {
+    if (!Arrays.equals(data.exampleShape(), new long[] {s, s, 1}) || data.labels() == null) {
       throw new IllegalArgumentException("the " + what + " set must be labelled 28x28 grey images, got "
           + data.describe());
     }

@@ -19,6 +19,7 @@ import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Gradients;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.types.TFloat32;
@@ -181,7 +182,7 @@ public final class TrainStep {
     params.forEach(p -> vars.add(p.variable()));
     List<Operand<TFloat32>> grads = new ArrayList<>();
     var gradients = lossScale == null ? tf.gradients(localLoss, vars)
-        : tf.gradients(localLoss, vars, org.tensorflow.op.core.Gradients.dx(List.of(lossScale.scale())));
+        : tf.gradients(localLoss, vars, Gradients.dx(List.of(lossScale.scale())));
     for (var g : gradients.dy()) {
       Operand<TFloat32> grad = g.expect(TFloat32.class);
       grads.add(lossScale == null ? grad : lossScale.unscale(tf, grad));

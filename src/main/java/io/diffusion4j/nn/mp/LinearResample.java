@@ -1,5 +1,6 @@
 package io.diffusion4j.nn.mp;
 
+import java.util.Arrays;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.image.ResizeBilinear;
@@ -76,6 +77,6 @@ public final class LinearResample {
 
   private static long[] spatial(Operand<TFloat32> x) {
     long[] shape = x.shape().asArray();
-    return java.util.Arrays.copyOfRange(shape, 1, shape.length - 1);
+    return Arrays.copyOfRange(shape, 1, shape.length - 1);
   }
 }
