@@ -14,6 +14,7 @@ import io.diffusion4j.nn.Tensors;
 import io.diffusion4j.pipeline.DiffusionModel;
 import io.diffusion4j.sampling.DiffusionSampler;
 import io.diffusion4j.sampling.RePaint;
+import io.diffusion4j.sampling.SampleInputs;
 import io.diffusion4j.sampling.SampleRun;
 import io.diffusion4j.sampling.Settings;
 import io.diffusion4j.sampling.Solver;
@@ -217,11 +218,7 @@ final class SampleCommand implements Callable<Integer> {
    */
   private long checkNoise(Npy.Rows rows, long[] perExample) throws IOException {
     long[] shape = rows.shape();
-    if (shape.length != perExample.length + 1 || shape[0] < 1
-        || !Arrays.equals(Arrays.copyOfRange(shape, 1, shape.length), perExample)) {
-      throw new IllegalArgumentException("--noise has shape " + Arrays.toString(shape) + ", expected [N, "
-          + Arrays.toString(perExample).replaceAll("[\\[\\]]", "") + "] (channels-last)");
-    }
+    SampleInputs.checkBatch("--noise", shape, perExample);
     if (num != null && shape[0] != num) {
       throw new IllegalArgumentException("--noise " + noise + " holds " + shape[0] + " samples but --num is " + num);
     }
@@ -250,24 +247,13 @@ final class SampleCommand implements Callable<Integer> {
 
   /** --class-label as the labels of each batch: a single label repeats; none is allowed only for unconditional models. */
   private SampleRun.Labels labels(long count, int classes) {
+    try {
+      SampleInputs.checkLabels("--class-label", classLabels, classes, count, true);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
     if (classLabels == null) {
-      if (classes > 0) {
-        throw new ParameterException(spec.commandLine(), "the model is class-conditional (num_classes = " + classes
-            + "): give --class-label K (0.." + (classes - 1) + ") or one label per sample");
-      }
       return null;
-    }
-    if (classes == 0) {
-      throw new ParameterException(spec.commandLine(), "--class-label given, but the model is not class-conditional");
-    }
-    for (long l : classLabels) {
-      if (l < 0 || l >= classes) {
-        throw new ParameterException(spec.commandLine(), "--class-label " + l + " is outside 0.." + (classes - 1));
-      }
-    }
-    if (classLabels.length != 1 && classLabels.length != count) {
-      throw new ParameterException(spec.commandLine(), "--class-label lists " + classLabels.length
-          + " labels for " + count + " samples: give one, or one per sample");
     }
     return (first, n) -> {
       long[] batch = new long[n];

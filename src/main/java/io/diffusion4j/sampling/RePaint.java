@@ -144,7 +144,8 @@ public final class RePaint implements DiffusionSampler {
 
   @Override
   public FloatArray sample(Settings settings, FloatArray noise, long firstImage, long[] classLabels) {
-    SessionDriver.checkBatch(denoiser, "noise", noise, classLabels);
+    SampleInputs.checkBatch("noise", noise.shape(), denoiser.sampleShape());
+    SampleInputs.checkLabels("class labels", classLabels, denoiser.numClasses(), noise.shape()[0], false);
     int n = Math.toIntExact(noise.shape()[0]);
     Guidance guidance = settings.stepGuidance();
     Operand<TFloat32> stepOut = steppedFor(guidance, settings.clipDenoised());

@@ -5,7 +5,6 @@ import io.diffusion4j.diffusion.Guidance;
 import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.nn.Tensors;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -80,7 +79,8 @@ public final class SessionDriver implements DiffusionSampler {
 
   @Override
   public FloatArray sample(Settings settings, FloatArray noise, long firstImage, long[] classLabels) {
-    checkBatch(denoiser, "noise", noise, classLabels);
+    SampleInputs.checkBatch("noise", noise.shape(), denoiser.sampleShape());
+    SampleInputs.checkLabels("class labels", classLabels, denoiser.numClasses(), noise.shape()[0], false);
     Solver<?, ?> solver = settings.solver();
     double[] sigmas = settings.schedule().sigmas(denoiser, solver.steps(denoiser, settings.steps()));
     List<? extends Record> plan = solver.plan(sigmas, settings);
@@ -215,31 +215,5 @@ public final class SessionDriver implements DiffusionSampler {
       out.add(s.identity(v.operand()));
     }
     return out;
-  }
-
-  /** Fails clearly unless {@code a} is a batch of the denoiser's examples with the labels it needs. */
-  static void checkBatch(Denoiser d, String name, FloatArray a, long[] classLabels) {
-    long[] expected = d.sampleShape();
-    long[] shape = a.shape();
-    if (shape.length != expected.length + 1 || shape[0] < 1
-        || !Arrays.equals(Arrays.copyOfRange(shape, 1, shape.length), expected)) {
-      throw new IllegalArgumentException(name + " has shape " + Arrays.toString(shape) + ", expected [N, "
-          + Arrays.toString(expected).replaceAll("[\\[\\]]", "") + "] (channels-last)");
-    }
-    int classes = d.numClasses();
-    if (classes == 0 && classLabels != null) {
-      throw new IllegalArgumentException("class labels given, but the network is not class-conditional");
-    }
-    if (classes > 0) {
-      if (classLabels == null || classLabels.length != shape[0]) {
-        throw new IllegalArgumentException("the network is class-conditional (num_classes = " + classes
-            + "): give one class label per sample (" + shape[0] + ")");
-      }
-      for (long l : classLabels) {
-        if (l < 0 || l >= classes) {
-          throw new IllegalArgumentException("class label " + l + " is outside [0, " + (classes - 1) + "]");
-        }
-      }
-    }
   }
 }
