@@ -6,6 +6,7 @@ import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.nn.Tensors;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.tensorflow.Operand;
@@ -23,11 +24,16 @@ import org.tensorflow.types.TInt64;
  * evaluations), its coefficients fed as scalars, what it carries kept as native tensors from one
  * run to the next and copied to the JVM only at the end. Each solver's step graph is built once
  * (and once more for its final step), the first time it runs, and serves every run after.
+ *
+ * <p>It takes the schedule's levels along a {@link Walk}: plain sampling goes down them once, as
+ * the {@link LoopDriver} does in the graph; RePaint's walk jumps back up and merges the known
+ * pixels in before every step.
  */
 public final class SessionDriver implements DiffusionSampler {
   private final Ops tf;
   private final Session session;
   private final Denoiser denoiser;
+  private final Walk walk;
   private final Shape batchShape;
   private final NoiseSource noiseSource;
   private final Placeholder<TInt64> seed;
@@ -39,22 +45,33 @@ public final class SessionDriver implements DiffusionSampler {
   private final Operand<TFloat32> readout;
   private final Map<String, StepGraph> steps = new HashMap<>();
   private final Map<String, StartGraph> starts = new HashMap<>();
+  /** Built at the first jump: plain sampling never adds it to the graph. */
+  private JumpGraph jump;
 
-  /** A step's graph: the placeholders it is fed and what it returns. */
-  private record StepGraph(List<Placeholder<TFloat32>> coefficients, List<Placeholder<TFloat32>> stateIn,
-      Operand<TFloat32> estimateIn, List<Operand<TFloat32>> out) {}
+  /** A step's graph: the placeholders it is fed (its level for the walk's change) and what it returns. */
+  private record StepGraph(Placeholder<TFloat32> level, List<Placeholder<TFloat32>> coefficients,
+      List<Placeholder<TFloat32>> stateIn, Operand<TFloat32> estimateIn, List<Operand<TFloat32>> out) {}
 
   /** What a solver carries into its first step, from the start sample. */
   private record StartGraph(Placeholder<TFloat32> x, List<Operand<TFloat32>> state) {}
+
+  /** A jump back up: x + std n, from the run's own noise. */
+  private record JumpGraph(Placeholder<TFloat32> x, Placeholder<TFloat32> std, Operand<TFloat32> out) {}
 
   /**
    * Adds the sampling graph for {@code denoiser} to the graph of {@code root}; {@code session}
    * runs that graph with the network's weights loaded.
    */
   public SessionDriver(Ops root, Session session, Denoiser denoiser) {
+    this(root, session, denoiser, Walk.DOWN);
+  }
+
+  /** As above, every run taking the levels along {@code walk}. */
+  public SessionDriver(Ops root, Session session, Denoiser denoiser, Walk walk) {
     this.tf = root.withSubScope("sampler");
     this.session = session;
     this.denoiser = denoiser;
+    this.walk = walk;
     long[] perExample = denoiser.sampleShape();
     this.batchShape = Shape.of(Tensors.batchShape(-1, perExample));
     this.noiseSource = new NoiseSource(tf, session, perExample);
@@ -64,7 +81,7 @@ public final class SessionDriver implements DiffusionSampler {
     this.labels = denoiser.numClasses() > 0 ? tf.placeholder(TInt64.class, Placeholder.shape(Shape.of(-1))) : null;
     this.condScale = tf.withName("cond_scale").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
     this.readoutIn = tf.placeholder(TFloat32.class, Placeholder.shape(batchShape));
-    this.readout = denoiser.images(tf, readoutIn);
+    this.readout = walk.finish(tf, denoiser.images(tf, readoutIn));
   }
 
   @Override
@@ -84,51 +101,50 @@ public final class SessionDriver implements DiffusionSampler {
     Solver<?, ?> solver = settings.solver();
     double[] sigmas = settings.schedule().sigmas(denoiser, solver.steps(denoiser, settings.steps()));
     List<? extends Record> plan = solver.plan(sigmas, settings);
+    int[] positions = walk.positions(plan.size());
+    checkWalk(positions, plan.size(), solver);
     Guidance guidance = settings.stepGuidance();
     String graphKey = solver.name() + (settings.clipDenoised() ? "" : "/unclamped")
         + (guidance == null ? "" : "/guided/" + guidance.graphKey());
     List<Tensor> owned = new ArrayList<>();
     Result carried = null;
     try {
-      TInt64 seedTensor = own(owned, TInt64.scalarOf(settings.seed()));
-      TInt64 firstTensor = own(owned, TInt64.scalarOf(firstImage));
-      TInt64 labelTensor = classLabels == null ? null : own(owned, TInt64.vectorOf(classLabels));
-      TFloat32 scaleTensor = guidance == null ? null : own(owned, TFloat32.scalarOf((float) guidance.condScale()));
-      List<Tensor> state;
+      // what every run of the batch is fed
+      Map<Operand<?>, Tensor> batch = new LinkedHashMap<>();
+      batch.put(seed, own(owned, TInt64.scalarOf(settings.seed())));
+      batch.put(first, own(owned, TInt64.scalarOf(firstImage)));
+      if (labels != null) {
+        batch.put(labels, own(owned, TInt64.vectorOf(classLabels)));
+      }
+      if (guidance != null) {
+        batch.put(condScale, own(owned, TFloat32.scalarOf((float) guidance.condScale())));
+      }
+      walk.inputs(firstImage, Math.toIntExact(noise.shape()[0]))
+          .forEach((p, v) -> batch.put(p, own(owned, Tensors.of(v))));
       StartGraph start = starts.computeIfAbsent(solver.name(), k -> buildStart(solver));
       TFloat32 x0 = own(owned, Tensors.of(scaled(noise, denoiser.startScale(sigmas[0]))));
       Session.Runner init = session.runner().feed(start.x(), x0);
       start.state().forEach(init::fetch);
       carried = init.run();
-      state = values(carried, start.state().size());
+      List<Tensor> state = values(carried, start.state().size());
       Tensor estimate = null;
-      for (int i = 0; i < plan.size(); i++) {
-        boolean last = i == plan.size() - 1;
-        StepGraph g = steps.computeIfAbsent(graphKey + (last ? "/last" : ""), k -> buildStep(solver, last, guidance,
-            settings.clipDenoised()));
+      for (int k = 1; k < positions.length; k++) {
+        int from = positions[k - 1];
+        boolean last = positions[k] == plan.size();
+        StepGraph g = positions[k] < from ? null : steps.computeIfAbsent(graphKey + (last ? "/last" : ""),
+            key -> buildStep(solver, last, guidance, settings.clipDenoised()));
         List<Tensor> scalars = new ArrayList<>();
-        try (TInt64 step = TInt64.scalarOf(i)) {
-          StepRun run = StepRun.of(session, denoiser.network()).feed(seed, seedTensor).feed(index, step)
-              .feed(first, firstTensor);
-          List<Value> coefficients = Records.values(plan.get(i));
-          for (int j = 0; j < coefficients.size(); j++) {
-            TFloat32 c = TFloat32.scalarOf((float) coefficients.get(j).number());
-            scalars.add(c);
-            run.feed(g.coefficients().get(j), c);
+        try {
+          // every move draws from a stream of its own
+          StepRun run = StepRun.of(session, denoiser.network()).feed(index, own(scalars, TInt64.scalarOf(k - 1)));
+          batch.forEach(run::feed);
+          if (g == null) {
+            JumpGraph j = jumpGraph();
+            double up = Math.sqrt(sigmas[positions[k]] * sigmas[positions[k]] - sigmas[from] * sigmas[from]);
+            run.feed(j.x(), state.get(0)).feed(j.std(), own(scalars, TFloat32.scalarOf((float) up))).fetch(j.out());
+          } else {
+            feedStep(run, g, sigmas[from], plan.get(from), state, estimate, scalars);
           }
-          for (int j = 0; j < state.size(); j++) {
-            run.feed(g.stateIn().get(j), state.get(j));
-          }
-          if (g.estimateIn() != null && estimate != null) {
-            run.feed(g.estimateIn(), estimate);
-          }
-          if (labels != null) {
-            run.feed(labels, labelTensor);
-          }
-          if (guidance != null) {
-            run.feed(condScale, scaleTensor);
-          }
-          g.out().forEach(run::fetch);
           Result next = run.run();
           carried.close();
           carried = next;
@@ -136,9 +152,12 @@ public final class SessionDriver implements DiffusionSampler {
           scalars.forEach(Tensor::close);
         }
         state = values(carried, state.size());
-        estimate = g.estimateIn() != null ? carried.get(state.size()) : null;
+        // a jump leaves the estimate behind with the sample it replaced
+        estimate = g != null && g.estimateIn() != null ? carried.get(state.size()) : null;
       }
-      try (Result images = session.runner().feed(readoutIn, state.get(0)).fetch(readout).run()) {
+      Session.Runner out = session.runner().feed(readoutIn, state.get(0));
+      batch.forEach(out::feed);
+      try (Result images = out.fetch(readout).run()) {
         return Tensors.toArray((TFloat32) images.get(0));
       }
     } finally {
@@ -146,6 +165,42 @@ public final class SessionDriver implements DiffusionSampler {
         carried.close();
       }
       owned.forEach(Tensor::close);
+    }
+  }
+
+  /** Feeds a step its level, coefficients and what it carries; its scalars go to {@code scalars}, closed after the run. */
+  private static void feedStep(StepRun run, StepGraph g, double level, Record c, List<Tensor> state, Tensor estimate,
+      List<Tensor> scalars) {
+    run.feed(g.level(), own(scalars, TFloat32.scalarOf((float) level)));
+    List<Value> coefficients = Records.values(c);
+    for (int j = 0; j < coefficients.size(); j++) {
+      run.feed(g.coefficients().get(j), own(scalars, TFloat32.scalarOf((float) coefficients.get(j).number())));
+    }
+    for (int j = 0; j < state.size(); j++) {
+      run.feed(g.stateIn().get(j), state.get(j));
+    }
+    if (g.estimateIn() != null && estimate != null) {
+      run.feed(g.estimateIn(), estimate);
+    }
+    g.out().forEach(run::fetch);
+  }
+
+  /** Fails unless the walk goes from level 0 to level {@code steps}, one level down or back up at a time. */
+  private static void checkWalk(int[] positions, int steps, Solver<?, ?> solver) {
+    boolean ok = positions[0] == 0 && positions[positions.length - 1] == steps;
+    boolean jumps = false;
+    for (int k = 1; k < positions.length; k++) {
+      ok &= positions[k] == positions[k - 1] + 1 || (positions[k] >= 0 && positions[k] < positions[k - 1]);
+      jumps |= positions[k] < positions[k - 1];
+    }
+    if (!ok) {
+      throw new IllegalArgumentException("a walk goes from level 0 to level " + steps + ", one level down or back up"
+          + " at a time");
+    }
+    // what else a solver carries belongs to the sample before the jump
+    if (jumps && Records.names(solver.state()).size() > 1) {
+      throw new IllegalArgumentException("a walk that jumps back up takes a solver that carries x alone, not "
+          + solver.name());
     }
   }
 
@@ -181,6 +236,7 @@ public final class SessionDriver implements DiffusionSampler {
       boolean clamp) {
     Ops s = tf.withSubScope(solver.name() + (clamp ? "" : "_unclamped") + (guidance == null ? "" : "_guided")
         + (last ? "_last" : "_step"));
+    Placeholder<TFloat32> level = s.withName("level").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
     List<Placeholder<TFloat32>> coefficients = new ArrayList<>();
     List<Value> c = new ArrayList<>();
     for (String name : Records.names(solver.coefficients())) {
@@ -196,16 +252,29 @@ public final class SessionDriver implements DiffusionSampler {
       state.add(Value.of(s, p));
     }
     Operand<TFloat32> x = stateIn.get(0);
-    Operand<TFloat32> estimateIn = denoiser.selfConditioned()
+    Operand<TFloat32> estimateIn = denoiser.selfConditioned() && walk.selfConditions()
         ? s.placeholderWithDefault(s.zerosLike(x), batchShape) : null;
     Step step = new Step(s, denoiser, labels, guidance, guidance == null ? null : condScale, clamp, estimateIn, seed,
         index, first, x);
+    state.set(0, walk.beforeStep(step, state.get(0), Value.of(s, level)));
     S next = solver.step(step, Records.of(solver.state(), state), Records.of(solver.coefficients(), c), last);
     List<Value> out = new ArrayList<>(Records.values(next));
     if (estimateIn != null) {
       out.add(Value.of(s, step.estimate()));
     }
-    return new StepGraph(coefficients, stateIn, estimateIn, outputs(s, out));
+    return new StepGraph(level, coefficients, stateIn, estimateIn, outputs(s, out));
+  }
+
+  private JumpGraph jumpGraph() {
+    if (jump == null) {
+      Ops s = tf.withSubScope("jump");
+      Placeholder<TFloat32> x = s.placeholder(TFloat32.class, Placeholder.shape(batchShape));
+      Placeholder<TFloat32> std = s.withName("std").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+      // the jump draws noise and evaluates nothing
+      Step draw = new Step(s, denoiser, null, null, null, true, null, seed, index, first, x);
+      jump = new JumpGraph(x, std, Value.of(s, x).plus(draw.noise().times(Value.of(s, std))).operand());
+    }
+    return jump;
   }
 
   /** The values as outputs a run can fetch: TensorFlow refuses to fetch a tensor it is fed, so each is an identity. */
