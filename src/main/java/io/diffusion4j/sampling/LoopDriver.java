@@ -5,6 +5,7 @@ import io.diffusion4j.diffusion.Guidance;
 import io.diffusion4j.models.Network;
 import io.diffusion4j.nn.Parameters;
 import io.diffusion4j.nn.Tensors;
+import io.diffusion4j.nn.Value;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;

@@ -4,6 +4,7 @@ import io.diffusion4j.diffusion.Denoiser;
 import io.diffusion4j.io.Check;
 import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.nn.Tensors;
+import io.diffusion4j.nn.Value;
 import io.diffusion4j.sampling.solvers.Ddpm;
 import java.util.Map;
 import java.util.stream.IntStream;

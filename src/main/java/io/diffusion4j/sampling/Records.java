@@ -1,5 +1,6 @@
 package io.diffusion4j.sampling;
 
+import io.diffusion4j.nn.Value;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.RecordComponent;

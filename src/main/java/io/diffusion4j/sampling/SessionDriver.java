@@ -4,6 +4,7 @@ import io.diffusion4j.diffusion.Denoiser;
 import io.diffusion4j.diffusion.Guidance;
 import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.nn.Tensors;
+import io.diffusion4j.nn.Value;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;

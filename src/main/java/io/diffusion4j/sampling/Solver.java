@@ -1,6 +1,7 @@
 package io.diffusion4j.sampling;
 
 import io.diffusion4j.diffusion.Denoiser;
+import io.diffusion4j.nn.Value;
 import java.util.List;
 
 /**

@@ -3,6 +3,7 @@ package io.diffusion4j.sampling;
 import io.diffusion4j.diffusion.Conditioning;
 import io.diffusion4j.diffusion.Denoiser;
 import io.diffusion4j.diffusion.Guidance;
+import io.diffusion4j.nn.Value;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;

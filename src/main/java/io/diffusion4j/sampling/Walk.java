@@ -1,6 +1,7 @@
 package io.diffusion4j.sampling;
 
 import io.diffusion4j.io.FloatArray;
+import io.diffusion4j.nn.Value;
 import java.util.Map;
 import java.util.stream.IntStream;
 import org.tensorflow.Operand;

@@ -1,10 +1,10 @@
 package io.diffusion4j.sampling.solvers;
 
 import io.diffusion4j.diffusion.Denoiser;
+import io.diffusion4j.nn.Value;
 import io.diffusion4j.sampling.Settings;
 import io.diffusion4j.sampling.Solver;
 import io.diffusion4j.sampling.Step;
-import io.diffusion4j.sampling.Value;
 import java.util.ArrayList;
 import java.util.List;
 

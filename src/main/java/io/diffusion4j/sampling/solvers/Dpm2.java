@@ -1,7 +1,7 @@
 package io.diffusion4j.sampling.solvers;
 
+import io.diffusion4j.nn.Value;
 import io.diffusion4j.sampling.Step;
-import io.diffusion4j.sampling.Value;
 
 /**
  * A second-order sampler after DPM-Solver-2 (Lu et al. 2022) with Karras et al.'s churn

@@ -1,7 +1,7 @@
 package io.diffusion4j.sampling.solvers;
 
+import io.diffusion4j.nn.Value;
 import io.diffusion4j.sampling.Step;
-import io.diffusion4j.sampling.Value;
 
 /**
  * Euler's method on the probability-flow ODE dx/dsigma = (x - D(x; sigma)) / sigma, with the

@@ -1,7 +1,7 @@
 package io.diffusion4j.sampling.solvers;
 
+import io.diffusion4j.nn.Value;
 import io.diffusion4j.sampling.Step;
-import io.diffusion4j.sampling.Value;
 
 /**
  * Heun's second-order method with churn, Karras et al. 2022, Algorithm 2 (k-diffusion's

@@ -1,14 +1,14 @@
-package io.diffusion4j.sampling;
+package io.diffusion4j.nn;
 
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
 
 /**
- * A value a solver works with: in its plan a number, computed in Java in double precision (a
- * per-step coefficient); in its step a float tensor in the graph (the sample, a denoised
- * estimate, a coefficient fed or looked up for the step), with the arithmetic that lets a step
- * read like its formula. Scalars broadcast against samples.
+ * A value of graph arithmetic written as its formula: a float tensor in the graph (a sample, a
+ * denoised estimate, a noise level), or, in a solver's plan, a number computed in Java in double
+ * precision (a per-step coefficient) that its step later sees as a tensor. Scalars broadcast
+ * against samples. It lives here, below diffusion and sampling, so that both write formulas so.
  */
 public final class Value {
   private final double number;
