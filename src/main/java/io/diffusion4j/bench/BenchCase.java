@@ -2,6 +2,7 @@ package io.diffusion4j.bench;
 
 import io.diffusion4j.diffusion.ElucidatedDiffusionConfig;
 import io.diffusion4j.diffusion.GaussianDiffusionConfig;
+import io.diffusion4j.diffusion.SamplingDefaults.Procedure;
 import io.diffusion4j.models.KarrasUnetConfig;
 import io.diffusion4j.models.UnetConfig;
 import io.diffusion4j.pipeline.ModelConfig;
@@ -51,10 +52,10 @@ public record BenchCase(String name, ModelConfig config, Kind kind, int batch, S
   public static final List<BenchCase> BUILT_IN = List.of(
       new BenchCase("unet2d_train", UNET2D, Kind.TRAIN, 16, null, 0),
       new BenchCase("unet2d_eval", UNET2D, Kind.EVAL, 16, null, 0),
-      new BenchCase("unet2d_ddim50", UNET2D, Kind.SAMPLE, 16, Solvers.named("ddim"), 50),
+      new BenchCase("unet2d_ddim50", UNET2D, Kind.SAMPLE, 16, Solvers.of(Procedure.DDIM), 50),
       new BenchCase("unet1d_train", UNET1D, Kind.TRAIN, 32, null, 0),
       new BenchCase("edm_train", EDM, Kind.TRAIN, 16, null, 0),
-      new BenchCase("edm_heun32", EDM, Kind.SAMPLE, 16, Solvers.named("heun"), 32),
+      new BenchCase("edm_heun32", EDM, Kind.SAMPLE, 16, Solvers.of(Procedure.HEUN), 32),
       new BenchCase("karras_fwd_bwd", KARRAS, Kind.FORWARD_BACKWARD, 16, null, 0));
 
   /** The built-in case named {@code name}. */

@@ -1,5 +1,6 @@
 package io.diffusion4j.cli;
 
+import io.diffusion4j.diffusion.SamplingDefaults.Procedure;
 import io.diffusion4j.distribute.Cluster;
 import io.diffusion4j.distribute.Gather;
 import io.diffusion4j.distribute.Handshake;
@@ -129,7 +130,7 @@ final class SampleCommand implements Callable<Integer> {
           throw new IllegalArgumentException("--inpaint takes images; this model makes examples of shape "
               + Arrays.toString(perExample));
         }
-        if (sampling.sampler != null && !sampling.solver().name().equals("ddpm")) {
+        if (sampling.sampler != null && sampling.solver() != Solvers.of(Procedure.DDPM)) {
           throw new IllegalArgumentException("--inpaint samples with RePaint's DDPM steps: leave --sampler out or give ddpm");
         }
         known = inpaint.open(perExample);
@@ -150,7 +151,7 @@ final class SampleCommand implements Callable<Integer> {
       // every worker draws the chief's images
       long runSeed = cluster == null ? drawn : Long.parseLong(Handshake.share(cluster, Long.toString(drawn)));
       Settings settings = sampling.settings(s.denoiser(), runSeed,
-          known != null ? Solvers.named("ddpm") : sampling.solver());
+          known != null ? Solvers.of(Procedure.DDPM) : sampling.solver());
       if (seed == null && noise == null && (cluster == null || cluster.isChief())) {
         spec.commandLine().getErr().println("diffusion4j: using --seed " + runSeed);
       }

@@ -1,9 +1,11 @@
 package io.diffusion4j.diffusion;
 
+import io.diffusion4j.diffusion.SamplingDefaults.Procedure;
 import io.diffusion4j.models.Network;
 import io.diffusion4j.nn.BatchWindow;
 import io.diffusion4j.nn.Forward;
 import java.util.Arrays;
+import java.util.Set;
 import org.tensorflow.Operand;
 import org.tensorflow.Session;
 import org.tensorflow.op.Ops;
@@ -157,15 +159,11 @@ public final class ContinuousTimeDiffusion implements Diffusion {
     return Math.sqrt(1 + sigma * sigma);
   }
 
-  /** The reference samples ancestrally (its p_sample), num_sample_steps steps. */
+  /** The reference samples ancestrally (its p_sample), num_sample_steps steps, clamping as clip_sample_denoised says. */
   @Override
-  public String referenceSampler() {
-    return "ddpm";
-  }
-
-  @Override
-  public int defaultSteps() {
-    return config.numSampleSteps();
+  public SamplingDefaults samplingDefaults() {
+    return new SamplingDefaults(Procedure.DDPM, config.sampler(), config.numSampleSteps(), 0, null,
+        config.clipSampleDenoised(), Set.of(), false);
   }
 
   /**

@@ -47,19 +47,6 @@ public interface Denoiser {
     return new Estimate(d, tf.math.div(tf.math.sub(x, d), sigma));
   }
 
-  /** Whether its DDIM-type steps re-noise with the unconditional noise estimate (CFG++, Chung et al. 2024). */
-  default boolean cfgPlusPlus() {
-    return false;
-  }
-
-  /**
-   * Fails unless classifier-free guidance can apply: it needs a network with an unconditional
-   * path (a null class).
-   */
-  default void requireGuidable() {
-    Guidance.require(network());
-  }
-
   /** The smallest positive noise level the model knows. */
   double sigmaMin();
 
@@ -69,19 +56,9 @@ public interface Denoiser {
   /** The model's own schedule of {@code steps} levels, descending from sigmaMax, then 0. */
   double[] ownSigmas(int steps);
 
-  /** The catalogue name of the solver its config implies. */
-  default String defaultSampler() {
-    return "euler";
-  }
-
-  /** The step count its config asks for (sampling_timesteps, num_sample_steps). */
-  default int defaultSteps() {
-    return 32;
-  }
-
-  /** The eta its config gives DDIM-type steps (the reference's ddim_sampling_eta), 0 where it gives none. */
-  default double ddimEta() {
-    return 0;
+  /** How it samples when a run says nothing: as its config implies. */
+  default SamplingDefaults samplingDefaults() {
+    return SamplingDefaults.NONE;
   }
 
   /** The number of discrete timesteps the model was trained on, or 0 for continuous noise levels. */

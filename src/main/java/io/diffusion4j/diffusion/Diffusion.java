@@ -17,14 +17,9 @@ public interface Diffusion extends Denoiser {
 
   DiffusionConfig config();
 
-  /** The solver the reference samples this type with. */
-  String referenceSampler();
-
-  /** The solver the config names, else the reference's. */
+  /** Every diffusion says how its config samples. */
   @Override
-  default String defaultSampler() {
-    return config().sampler() != null ? config().sampler() : referenceSampler();
-  }
+  SamplingDefaults samplingDefaults();
 
   /** Shape of one example, channels-last. */
   @Override

@@ -1,9 +1,11 @@
 package io.diffusion4j.diffusion;
 
+import io.diffusion4j.diffusion.SamplingDefaults.Procedure;
 import io.diffusion4j.models.Network;
 import io.diffusion4j.nn.BatchWindow;
 import io.diffusion4j.nn.Forward;
 import java.util.Arrays;
+import java.util.Set;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
@@ -184,15 +186,15 @@ public final class ElucidatedDiffusion implements Diffusion {
     return sigma;
   }
 
-  /** The reference samples with Heun's method (Algorithm 2). */
+  /**
+   * The reference samples with Heun's method (Algorithm 2), with its churn, x0 clamped; its
+   * sample_using_dpmpp calls preconditioned_network_forward with clamp False.
+   */
   @Override
-  public String referenceSampler() {
-    return "heun";
-  }
-
-  @Override
-  public int defaultSteps() {
-    return config.numSampleSteps();
+  public SamplingDefaults samplingDefaults() {
+    return new SamplingDefaults(Procedure.HEUN, config.sampler(), config.numSampleSteps(), 0,
+        new SamplingDefaults.Churn(config.sChurn(), config.sTmin(), config.sTmax(), config.sNoise()), true,
+        Set.of(Procedure.DPMPP_2M), false);
   }
 
   /** D(x; sigma) of Eq. 7 for a scalar sigma, optionally clamped to [-1, 1]. */

@@ -1,9 +1,11 @@
 package io.diffusion4j.diffusion;
 
+import io.diffusion4j.diffusion.SamplingDefaults.Procedure;
 import io.diffusion4j.models.Network;
 import io.diffusion4j.nn.BatchWindow;
 import io.diffusion4j.nn.Forward;
 import java.util.Arrays;
+import java.util.Set;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
@@ -292,20 +294,14 @@ public final class GaussianDiffusion implements Diffusion {
     return config.timesteps();
   }
 
-  /** DDIM when it samples fewer steps than it has timesteps, else DDPM, as the reference's sample(). */
+  /**
+   * DDIM when it samples fewer steps than it has timesteps, else DDPM, as the reference's sample();
+   * both clamp x0.
+   */
   @Override
-  public String referenceSampler() {
-    return config.isDdimSampling() ? "ddim" : "ddpm";
-  }
-
-  @Override
-  public int defaultSteps() {
-    return config.samplingTimesteps();
-  }
-
-  @Override
-  public double ddimEta() {
-    return config.ddimSamplingEta();
+  public SamplingDefaults samplingDefaults() {
+    return new SamplingDefaults(config.isDdimSampling() ? Procedure.DDIM : Procedure.DDPM, config.sampler(),
+        config.samplingTimesteps(), config.ddimSamplingEta(), null, true, Set.of(), config.useCfgPlusPlus());
   }
 
   /**
@@ -380,11 +376,6 @@ public final class GaussianDiffusion implements Diffusion {
       // x0 = sqrt(abar) x_t - sqrt(1 - abar) v, with sqrt(abar) = cIn and sqrt(1 - abar) = sigma cIn
       case PRED_V -> tf.math.mul(cIn, tf.math.sub(xt, tf.math.mul(sigma, out)));
     };
-  }
-
-  @Override
-  public boolean cfgPlusPlus() {
-    return config.useCfgPlusPlus();
   }
 
   /** The (fractional) timestep of a scalar noise level: k-diffusion's sigma_to_t, exact on the schedule. */

@@ -35,7 +35,7 @@ public record Guidance(double condScale, double rescaledPhi, boolean removeParal
   }
 
   /** Fails unless {@code network} has an unconditional path (a null class) to guide from. */
-  static void require(Network network) {
+  public static void require(Network network) {
     if (network == null || network.numClasses() == 0) {
       throw new IllegalArgumentException("classifier-free guidance (cond_scale, rescaled_phi) needs a class-conditional"
           + " model; this one takes no class labels");

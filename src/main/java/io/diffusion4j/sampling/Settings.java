@@ -1,9 +1,8 @@
 package io.diffusion4j.sampling;
 
 import io.diffusion4j.diffusion.Denoiser;
-import io.diffusion4j.diffusion.ElucidatedDiffusion;
-import io.diffusion4j.diffusion.ElucidatedDiffusionConfig;
 import io.diffusion4j.diffusion.Guidance;
+import io.diffusion4j.diffusion.SamplingDefaults;
 import io.diffusion4j.io.Check;
 
 /**
@@ -42,10 +41,11 @@ public record Settings(Solver<?, ?> solver, int steps, Schedule schedule, double
   public static Settings of(Denoiser d, Solver<?, ?> solver, Integer steps, Schedule schedule, Double eta,
       Double sNoise, long seed) {
     Solver<?, ?> s = solver != null ? solver : Solvers.defaultFor(d);
-    ElucidatedDiffusionConfig edm = d instanceof ElucidatedDiffusion e ? e.config() : null;
-    Churn churn = edm != null && s.churns() ? new Churn(edm.sChurn(), edm.sTmin(), edm.sTmax()) : Churn.NONE;
-    double noise = sNoise != null ? sNoise : edm != null && s.churns() ? edm.sNoise() : 1;
-    Settings settings = new Settings(s, steps != null ? steps : d.defaultSteps(), schedule != null ? schedule : Schedule.OWN,
+    SamplingDefaults defaults = d.samplingDefaults();
+    SamplingDefaults.Churn edm = s.churns() ? defaults.churn() : null;
+    Churn churn = edm != null ? new Churn(edm.sChurn(), edm.sTmin(), edm.sTmax()) : Churn.NONE;
+    double noise = sNoise != null ? sNoise : edm != null ? edm.sNoise() : 1;
+    Settings settings = new Settings(s, steps != null ? steps : defaults.steps(), schedule != null ? schedule : Schedule.OWN,
         eta != null ? eta : s.defaultEta(d), noise, churn, ClipDenoised.byDefault(d, s), null, seed);
     return d.network() != null && d.network().nullClass() ? settings.withGuidance(d, Guidance.DEFAULT) : settings;
   }
@@ -57,8 +57,8 @@ public record Settings(Solver<?, ?> solver, int steps, Schedule schedule, double
    */
   public Settings withGuidance(Denoiser d, Guidance g) {
     if (g != null && !g.conditionalOnly()) {
-      d.requireGuidable();
-      if (d.cfgPlusPlus() && !solver.renoises()) {
+      Guidance.require(d.network());
+      if (d.samplingDefaults().cfgPlusPlus() && !solver.renoises()) {
         throw new IllegalArgumentException("use_cfg_plus_plus is defined for the DDIM-type steps (ddim, ddpm), which"
             + " re-noise with the unconditional noise estimate; sampler " + solver.name() + " has no such step:"
             + " sample it with ddim or ddpm, or set use_cfg_plus_plus false");

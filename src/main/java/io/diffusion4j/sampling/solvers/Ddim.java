@@ -26,7 +26,7 @@ public final class Ddim extends Solver<Ddim.Coefficients, Ddim.State> {
   /** The config's ddim_sampling_eta. */
   @Override
   public double defaultEta(Denoiser d) {
-    return d == null ? 0 : d.ddimEta();
+    return d == null ? 0 : d.samplingDefaults().ddimEta();
   }
 
   /**
