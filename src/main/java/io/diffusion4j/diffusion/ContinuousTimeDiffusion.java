@@ -4,13 +4,13 @@ import io.diffusion4j.diffusion.SamplingDefaults.Procedure;
 import io.diffusion4j.models.Network;
 import io.diffusion4j.nn.BatchWindow;
 import io.diffusion4j.nn.Forward;
+import io.diffusion4j.nn.Value;
 import java.util.Arrays;
 import java.util.Set;
 import org.tensorflow.Operand;
 import org.tensorflow.Session;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
-import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 
 /**
@@ -21,15 +21,16 @@ import org.tensorflow.types.TInt64;
  * GaussianDiffusion are this with the objective, schedule and loss weight of
  * {@link ContinuousTimeConfig}.
  *
- * <p>In the sigma view, sigma = exp(-log_snr / 2) and the network sees x / sqrt(1 + sigma^2), as
- * for discrete Gaussian diffusion; the reference's ancestral step is DDPM's posterior step
+ * <p>In the sigma view it is the {@link VariancePreserving} denoiser at sigma = exp(-log_snr / 2),
+ * its network fed log-SNR -2 log(sigma); the reference's ancestral step is DDPM's posterior step
  * between two such levels, so its own sampler is the catalogue's {@code ddpm} on its own levels
  * (which ends at sigma 0 where the reference stops at t = 0, a level whose sigma is 1e-2 for the
  * linear schedule).
  */
-public final class ContinuousTimeDiffusion implements Diffusion {
+public final class ContinuousTimeDiffusion extends VariancePreserving {
   private final Network network;
   private final ContinuousTimeConfig config;
+  private final Objective objective;
   private final LogSnrSchedule schedule;
 
   public ContinuousTimeDiffusion(Network network, ContinuousTimeConfig config) {
@@ -53,6 +54,7 @@ public final class ContinuousTimeDiffusion implements Diffusion {
     network.checkSpatialSize(Arrays.stream(config.size()).asLongStream().toArray());
     this.network = network;
     this.config = config;
+    this.objective = config.objective() == ContinuousTimeConfig.PredObjective.V ? Objective.PRED_V : Objective.PRED_NOISE;
     this.schedule = config.schedule(network.parameters().scope().child("log_snr"));
   }
 
@@ -81,16 +83,17 @@ public final class ContinuousTimeDiffusion implements Diffusion {
   public Operand<TFloat32> pLosses(Ops tf, Operand<TFloat32> x0, Operand<TFloat32> times, Operand<TFloat32> noise,
       Operand<TInt64> classLabels, Forward fwd) {
     Operand<TFloat32> logSnr = schedule.apply(tf, times);
-    Operand<TFloat32> padded = Diffusion.perExample(tf, logSnr, config.spatialRank());
-    Operand<TFloat32> alpha = tf.math.sqrt(tf.math.sigmoid(padded));
-    Operand<TFloat32> sigma = tf.math.sqrt(tf.math.sigmoid(tf.math.neg(padded)));
-    Operand<TFloat32> x = tf.math.add(tf.math.mul(x0, alpha), tf.math.mul(noise, sigma));
-    Operand<TFloat32> out = network.apply(tf, x, logSnr, null, classLabels, fwd);
-    boolean v = config.objective() == ContinuousTimeConfig.PredObjective.V;
-    Operand<TFloat32> target = v ? tf.math.sub(tf.math.mul(alpha, noise), tf.math.mul(sigma, x0)) : noise;
-    Operand<TFloat32> losses = Losses.meanPerExample(tf, tf.math.squaredDifference(out, target));
-    Operand<TFloat32> weight = lossWeight(tf, logSnr, v);
-    return weight == null ? losses : tf.math.mul(losses, weight);
+    Value padded = Value.of(tf, Diffusion.perExample(tf, logSnr, config.spatialRank()));
+    // alpha^2 = sigmoid(log_snr), s^2 = sigmoid(-log_snr)
+    Value alpha = padded.sigmoid().sqrt();
+    Value s = padded.neg().sigmoid().sqrt();
+    Value start = Value.of(tf, x0);
+    Value eps = Value.of(tf, noise);
+    Value xt = start.times(alpha).plus(eps.times(s));
+    Value out = Value.of(tf, network.apply(tf, xt.operand(), logSnr, null, classLabels, fwd));
+    Value losses = Losses.meanSquaredError(out, objective.target(start, eps, alpha, s));
+    Value weight = lossWeight(Value.of(tf, logSnr));
+    return weight == null ? losses.operand() : losses.times(weight).operand();
   }
 
   /**
@@ -98,13 +101,14 @@ public final class ContinuousTimeDiffusion implements Diffusion {
    * (snr + 1) for v, and without it 1 for eps; for v, simple diffusion weights by snr / (snr + 1)
    * where VParamContinuousTimeGaussianDiffusion leaves the loss unweighted (null: unweighted).
    */
-  private Operand<TFloat32> lossWeight(Ops tf, Operand<TFloat32> logSnr, boolean v) {
+  private Value lossWeight(Value logSnr) {
+    boolean v = objective == Objective.PRED_V;
     if (config.kind() == ContinuousTimeConfig.Kind.V_PARAM || (!v && !config.minSnrLossWeight())) {
       return null;
     }
-    Operand<TFloat32> snr = tf.math.exp(logSnr);
-    Operand<TFloat32> clipped = config.minSnrLossWeight() ? tf.math.minimum(snr, tf.constant((float) config.minSnrGamma())) : snr;
-    return tf.math.div(clipped, v ? tf.math.add(snr, tf.constant(1f)) : snr);
+    Value snr = logSnr.exp();
+    Value clipped = config.minSnrLossWeight() ? snr.min(config.minSnrGamma()) : snr;
+    return clipped.div(v ? snr.plus(1) : snr);
   }
 
   @Override
@@ -154,11 +158,6 @@ public final class ContinuousTimeDiffusion implements Diffusion {
     return sigmas;
   }
 
-  @Override
-  public double startScale(double sigma) {
-    return Math.sqrt(1 + sigma * sigma);
-  }
-
   /** The reference samples ancestrally (its p_sample), num_sample_steps steps, clamping as clip_sample_denoised says. */
   @Override
   public SamplingDefaults samplingDefaults() {
@@ -166,22 +165,14 @@ public final class ContinuousTimeDiffusion implements Diffusion {
         config.clipSampleDenoised(), Set.of(), false);
   }
 
-  /**
-   * x0 from the network's output at x / sqrt(1 + sigma^2) and log-SNR -2 log(sigma), with
-   * {@code clamp} clamped to [-1, 1] (the run's setting, which clip_sample_denoised defaults).
-   */
   @Override
-  public Operand<TFloat32> denoise(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning c,
-      boolean clamp) {
-    Operand<TFloat32> cIn = tf.math.rsqrt(tf.math.add(tf.constant(1f), tf.math.square(sigma)));
-    Operand<TFloat32> xt = tf.math.mul(x, cIn);
-    Operand<TInt32> batch = tf.slice(tf.shape(x), tf.constant(new int[] {0}), tf.constant(new int[] {1}));
-    Operand<TFloat32> logSnr = tf.math.mul(tf.constant(-2f), tf.math.log(sigma));
-    Operand<TFloat32> out = Guidance.evaluate(tf, network, xt, tf.fill(batch, logSnr), c, Forward.inference()).out();
-    Operand<TFloat32> x0 = config.objective() == ContinuousTimeConfig.PredObjective.V
-        // x0 = alpha x_t - sigma_t v, with alpha = cIn and sigma_t = sigma cIn
-        ? tf.math.mul(cIn, tf.math.sub(xt, tf.math.mul(sigma, out)))
-        : tf.math.sub(x, tf.math.mul(sigma, out));
-    return clamp ? tf.clipByValue(x0, tf.constant(-1f), tf.constant(1f)) : x0;
+  Reading reading() {
+    return objective;
+  }
+
+  /** Log-SNR -2 log(sigma). */
+  @Override
+  Operand<TFloat32> networkTime(Ops tf, Operand<TFloat32> sigma) {
+    return Value.of(tf, sigma).log().times(-2).operand();
   }
 }

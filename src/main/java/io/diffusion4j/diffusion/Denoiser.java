@@ -9,8 +9,9 @@ import org.tensorflow.types.TFloat32;
  * A diffusion seen as a denoiser in the sigma view of Karras et al. 2022 (k-diffusion's): a
  * noisy sample is x = x0 + sigma n, and D(x; sigma) estimates x0. Every solver works in this
  * view, so every solver runs on every model. An EDM network is such a denoiser already; a
- * Gaussian-diffusion network becomes one through sigma_t = sqrt((1 - abar_t) / abar_t), its input
- * x / sqrt(1 + sigma^2) and the timestep its own schedule gives that sigma.
+ * Gaussian-diffusion network becomes one as a {@link VariancePreserving} diffusion. Besides D and
+ * its noise levels it tells the samplers only what they cannot do without: the example's shape,
+ * the start's scale, the data's space, the network's conditioning and how its config samples.
  */
 public interface Denoiser {
 

@@ -4,6 +4,7 @@ import io.diffusion4j.diffusion.SamplingDefaults.Procedure;
 import io.diffusion4j.models.Network;
 import io.diffusion4j.nn.BatchWindow;
 import io.diffusion4j.nn.Forward;
+import io.diffusion4j.nn.Value;
 import java.util.Arrays;
 import java.util.Set;
 import org.tensorflow.Operand;
@@ -123,17 +124,17 @@ public final class ElucidatedDiffusion implements Diffusion {
   /** As above, guided where {@code c} asks (the network's raw output is guided, as in the reference's Unet). */
   private Operand<TFloat32> denoise(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning c,
       boolean clamp, Forward fwd) {
-    Operand<TFloat32> s = Diffusion.perExample(tf, sigma, config.spatialRank());
-    Operand<TFloat32> sd2 = tf.constant((float) (config.sigmaData() * config.sigmaData()));
-    Operand<TFloat32> s2 = tf.math.square(s);
-    Operand<TFloat32> total = tf.math.add(s2, sd2);
-    Operand<TFloat32> cSkip = tf.math.div(sd2, total);
-    Operand<TFloat32> cOut = tf.math.mul(tf.math.mul(s, tf.constant((float) config.sigmaData())), tf.math.rsqrt(total));
-    Operand<TFloat32> cIn = tf.math.rsqrt(total);
-    Operand<TFloat32> cNoise = tf.math.mul(tf.math.log(tf.math.maximum(sigma, tf.constant(1e-20f))), tf.constant(0.25f));
-    Operand<TFloat32> out = Guidance.evaluate(tf, network, tf.math.mul(cIn, x), cNoise, c, fwd).out();
-    Operand<TFloat32> d = tf.math.add(tf.math.mul(cSkip, x), tf.math.mul(cOut, out));
-    return clamp ? tf.clipByValue(d, tf.constant(-1f), tf.constant(1f)) : d;
+    double sd = config.sigmaData();
+    Value s = Value.of(tf, Diffusion.perExample(tf, sigma, config.spatialRank()));
+    Value noisy = Value.of(tf, x);
+    Value total = s.square().plus(sd * sd);
+    Value cSkip = Value.of(tf, sd * sd).div(total);
+    Value cOut = s.times(sd).times(total.rsqrt());
+    Value cIn = total.rsqrt();
+    Value cNoise = Value.of(tf, sigma).max(1e-20).log().times(0.25);
+    Value out = Value.of(tf, Guidance.evaluate(tf, network, cIn.times(noisy).operand(), cNoise.operand(), c, fwd).out());
+    Value d = cSkip.times(noisy).plus(cOut.times(out));
+    return (clamp ? d.clamp(-1, 1) : d).operand();
   }
 
   /**
@@ -144,24 +145,22 @@ public final class ElucidatedDiffusion implements Diffusion {
   public Operand<TFloat32> losses(Ops tf, Operand<TFloat32> images, Operand<TInt64> classLabels, Operand<TInt64> seed,
       BatchWindow window, boolean selfConditionStep, Forward fwd) {
     TrainingDraws draws = new TrainingDraws(tf, seed, window, sampleShape());
-    Operand<TFloat32> sigma = tf.math.exp(tf.math.add(tf.constant((float) config.pMean()),
-        tf.math.mul(draws.normal(1), tf.constant((float) config.pStd()))));
-    Operand<TFloat32> x0 = normalize(tf, images);
-    Operand<TFloat32> noised = tf.math.add(x0,
-        tf.math.mul(Diffusion.perExample(tf, sigma, config.spatialRank()), draws.noiseLikeExamples(2)));
+    Value sigma = Value.of(tf, draws.normal(1)).times(config.pStd()).plus(config.pMean()).exp();
+    Value x0 = Value.of(tf, normalize(tf, images));
+    Operand<TFloat32> noised = x0.plus(Value.of(tf, Diffusion.perExample(tf, sigma.operand(), config.spatialRank()))
+        .times(Value.of(tf, draws.noiseLikeExamples(2)))).operand();
     Operand<TFloat32> selfCond = null;
     if (selfConditionStep) {
       if (!network.selfCondition()) {
         throw new IllegalArgumentException("self-conditioning step asked of a network built with self_condition=False");
       }
-      selfCond = tf.stopGradient(denoise(tf, noised, sigma, null, classLabels, false, fwd));
+      selfCond = tf.stopGradient(denoise(tf, noised, sigma.operand(), null, classLabels, false, fwd));
     }
-    Operand<TFloat32> denoised = denoise(tf, noised, sigma, selfCond, classLabels, false, fwd);
-    Operand<TFloat32> perEx = Losses.meanPerExample(tf, tf.math.squaredDifference(denoised, x0));
-    Operand<TFloat32> sd2 = tf.constant((float) (config.sigmaData() * config.sigmaData()));
-    Operand<TFloat32> weight = tf.math.div(tf.math.add(tf.math.square(sigma), sd2),
-        tf.math.mul(tf.math.square(sigma), sd2));
-    return tf.math.mul(perEx, weight);
+    Value denoised = Value.of(tf, denoise(tf, noised, sigma.operand(), selfCond, classLabels, false, fwd));
+    double sd2 = config.sigmaData() * config.sigmaData();
+    // lambda(sigma) of Table 1
+    Value weight = sigma.square().plus(sd2).div(sigma.square().times(sd2));
+    return Losses.meanSquaredError(denoised, x0).times(weight).operand();
   }
 
   // the sigma view

@@ -4,6 +4,7 @@ import io.diffusion4j.diffusion.SamplingDefaults.Procedure;
 import io.diffusion4j.models.Network;
 import io.diffusion4j.nn.BatchWindow;
 import io.diffusion4j.nn.Forward;
+import io.diffusion4j.nn.Value;
 import java.util.Arrays;
 import java.util.Set;
 import org.tensorflow.Operand;
@@ -14,16 +15,18 @@ import org.tensorflow.types.TInt64;
 
 /**
  * Gaussian diffusion (Ho et al. 2020) over a denoising network, for sequences and images alike:
- * the forward process, the conversions between what the network predicts and the clean data, and
- * the training loss as one graph. The reverse steps live in {@code io.diffusion4j.sampling}.
+ * the forward process, the reading of what the network predicts (its {@link GaussianVariant}),
+ * and the training loss as one graph. The reverse steps live in {@code io.diffusion4j.sampling},
+ * which sees it as a {@link VariancePreserving} denoiser at sigma_t = sqrt((1 - abar_t) / abar_t).
  */
-public final class GaussianDiffusion implements Diffusion {
+public final class GaussianDiffusion extends VariancePreserving {
 
   /** The network's output expressed both ways. */
   public record Prediction(Operand<TFloat32> noise, Operand<TFloat32> xStart) {}
 
   private final Network network;
   private final GaussianDiffusionConfig config;
+  private final GaussianVariant variant;
   private final NoiseSchedule schedule;
   private final double[] lossWeight;
   /** sigma_t = sqrt((1 - abar_t) / abar_t), rising with t. */
@@ -34,23 +37,8 @@ public final class GaussianDiffusion implements Diffusion {
       throw new IllegalArgumentException(config.type() + " needs a network of spatial rank "
           + config.spatialRank() + ", got one of rank " + network.spatialRank());
     }
-    int channels = network.channels();
-    GaussianDiffusionConfig.Module module = config.module();
-    if (network.outDim() != module.outDim(channels)) {
-      throw new IllegalArgumentException(switch (module) {
-        case LEARNED -> config.type() + " needs out_dim = 2 x channels (" + 2 * channels + ": the noise and the"
-            + " variance; the Unet's learned_variance true), got out_dim " + network.outDim();
-        case WEIGHTED -> config.type() + " needs out_dim = 2 x channels + 2 (" + (2 * channels + 2) + ": the noise,"
-            + " x0 and their two weights), got out_dim " + network.outDim();
-        default -> config.type() + " needs out_dim == channels (" + channels + "), got out_dim " + network.outDim()
-            + ": learned_variance needs LearnedGaussianDiffusion";
-      });
-    }
-    if (network.selfCondition() && (module == GaussianDiffusionConfig.Module.LEARNED
-        || module == GaussianDiffusionConfig.Module.WEIGHTED)) {
-      throw new IllegalArgumentException(config.type() + " does not take a self-conditioned network (nor does the"
-          + " reference): set self_condition false");
-    }
+    this.variant = GaussianVariant.of(config, network.channels());
+    variant.check(network, config.type());
     if (network.timeInput() == Network.TimeInput.CONTINUOUS) {
       throw new IllegalArgumentException(config.type() + " feeds integer timesteps 0.." + (config.timesteps() - 1)
           + ", but the network embeds time with learned_sinusoidal_cond/random_fourier_features, made for"
@@ -92,42 +80,45 @@ public final class GaussianDiffusion implements Diffusion {
         config.spatialRank());
   }
 
+  /** {@link #extract} as a value of a formula. */
+  Value table(Ops tf, double[] table, Operand<TInt32> t) {
+    return Value.of(tf, extract(tf, table, t));
+  }
+
   /** [0, 1] to [-1, 1] when auto_normalize is on. */
   @Override
   public Operand<TFloat32> normalize(Ops tf, Operand<TFloat32> x) {
-    return config.autoNormalize() ? tf.math.sub(tf.math.mul(x, tf.constant(2f)), tf.constant(1f)) : x;
+    return config.autoNormalize() ? super.normalize(tf, x) : x;
   }
 
   @Override
   public Operand<TFloat32> unnormalize(Ops tf, Operand<TFloat32> x) {
-    return config.autoNormalize() ? tf.math.mul(tf.math.add(x, tf.constant(1f)), tf.constant(0.5f)) : x;
+    return config.autoNormalize() ? super.unnormalize(tf, x) : x;
   }
 
-  /** x_t = sqrt(a_t) x0 + sqrt(1 - a_t) noise. */
+  /** x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) noise. */
   public Operand<TFloat32> qSample(Ops tf, Operand<TFloat32> x0, Operand<TInt32> t, Operand<TFloat32> noise) {
-    return tf.math.add(tf.math.mul(extract(tf, schedule.sqrtAlphasCumprod, t), x0),
-        tf.math.mul(extract(tf, schedule.sqrtOneMinusAlphasCumprod, t), noise));
+    return table(tf, schedule.sqrtAlphasCumprod, t).times(Value.of(tf, x0))
+        .plus(table(tf, schedule.sqrtOneMinusAlphasCumprod, t).times(Value.of(tf, noise))).operand();
   }
 
-  public Operand<TFloat32> predictStartFromNoise(Ops tf, Operand<TFloat32> xt, Operand<TInt32> t, Operand<TFloat32> noise) {
-    return tf.math.sub(tf.math.mul(extract(tf, schedule.sqrtRecipAlphasCumprod, t), xt),
-        tf.math.mul(extract(tf, schedule.sqrtRecipm1AlphasCumprod, t), noise));
+  /** What {@code objective} regresses at x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) noise. */
+  public Operand<TFloat32> target(Ops tf, Objective objective, Operand<TFloat32> x0, Operand<TInt32> t,
+      Operand<TFloat32> noise) {
+    return objective.target(Value.of(tf, x0), Value.of(tf, noise), table(tf, schedule.sqrtAlphasCumprod, t),
+        table(tf, schedule.sqrtOneMinusAlphasCumprod, t)).operand();
   }
 
-  public Operand<TFloat32> predictNoiseFromStart(Ops tf, Operand<TFloat32> xt, Operand<TInt32> t, Operand<TFloat32> x0) {
-    return tf.math.div(tf.math.sub(tf.math.mul(extract(tf, schedule.sqrtRecipAlphasCumprod, t), xt), x0),
-        extract(tf, schedule.sqrtRecipm1AlphasCumprod, t));
+  /** x_t at timesteps t as a level: alpha = sqrt(abar_t), sigma_t = sqrt(1 / abar_t - 1), x = x_t / sqrt(abar_t). */
+  Level level(Ops tf, Operand<TInt32> t, Value xt) {
+    return new Level(table(tf, schedule.sqrtRecipAlphasCumprod, t).times(xt), xt,
+        table(tf, schedule.sqrtAlphasCumprod, t), table(tf, schedule.sqrtRecipm1AlphasCumprod, t));
   }
 
-  /** v = sqrt(a_t) noise - sqrt(1 - a_t) x0. */
-  public Operand<TFloat32> predictV(Ops tf, Operand<TFloat32> x0, Operand<TInt32> t, Operand<TFloat32> noise) {
-    return tf.math.sub(tf.math.mul(extract(tf, schedule.sqrtAlphasCumprod, t), noise),
-        tf.math.mul(extract(tf, schedule.sqrtOneMinusAlphasCumprod, t), x0));
-  }
-
-  public Operand<TFloat32> predictStartFromV(Ops tf, Operand<TFloat32> xt, Operand<TInt32> t, Operand<TFloat32> v) {
-    return tf.math.sub(tf.math.mul(extract(tf, schedule.sqrtAlphasCumprod, t), xt),
-        tf.math.mul(extract(tf, schedule.sqrtOneMinusAlphasCumprod, t), v));
+  /** The network's raw output at x_t and timesteps t. */
+  Operand<TFloat32> output(Ops tf, Operand<TFloat32> xt, Operand<TInt32> t, Operand<TFloat32> selfCond,
+      Operand<TInt64> classLabels, Forward fwd) {
+    return network.apply(tf, xt, tf.dtypes.cast(t, TFloat32.class), selfCond, classLabels, fwd);
   }
 
   /** The network's output at x_t, as noise and as clean data. */
@@ -139,61 +130,25 @@ public final class GaussianDiffusion implements Diffusion {
   /** As above, for a class-conditional network. */
   public Prediction predictions(Ops tf, Operand<TFloat32> x, Operand<TInt32> t, Operand<TFloat32> selfCond,
       Operand<TInt64> classLabels, boolean clipXStart, boolean rederiveNoise, Forward fwd) {
-    Operand<TFloat32> out = network.apply(tf, x, tf.dtypes.cast(t, TFloat32.class), selfCond, classLabels, fwd);
-    return fromOutput(tf, x, t, out, clipXStart, rederiveNoise);
+    return fromOutput(tf, x, t, output(tf, x, t, selfCond, classLabels, fwd), clipXStart, rederiveNoise);
   }
 
-  /** Converts a raw network output; with clipping, x0 is clamped to [-1, 1] (and noise re-derived). */
+  /**
+   * Converts a raw network output at x_t and timesteps t, as the reference's model_predictions:
+   * with clipping, x0 is clamped to [-1, 1]; a noise the output states itself is passed on unless
+   * it is re-derived from the clamped x0, and any other noise is derived from x0.
+   */
   public Prediction fromOutput(Ops tf, Operand<TFloat32> x, Operand<TInt32> t, Operand<TFloat32> out,
       boolean clipXStart, boolean rederiveNoise) {
-    switch (config.module()) {
-      case LEARNED -> out = LearnedVariance.prediction(tf, out, network.channels());
-      case WEIGHTED -> {
-        WeightedObjective.Parts p = WeightedObjective.parts(tf, out, network.channels());
-        Operand<TFloat32> xStart = p.mix(tf, predictStartFromNoise(tf, x, t, p.noise()));
-        xStart = maybeClip(tf, xStart, clipXStart);
-        return new Prediction(predictNoiseFromStart(tf, x, t, xStart), xStart);
-      }
-      default -> { }
+    Level at = level(tf, t, Value.of(tf, x));
+    Value output = Value.of(tf, out);
+    Value xStart = variant.x0(at, output);
+    if (clipXStart) {
+      xStart = xStart.clamp(-1, 1);
     }
-    switch (config.objective()) {
-      case PRED_NOISE -> {
-        Operand<TFloat32> xStart = predictStartFromNoise(tf, x, t, out);
-        if (!clipXStart) {
-          return new Prediction(out, xStart);
-        }
-        xStart = clip(tf, xStart);
-        return new Prediction(rederiveNoise ? predictNoiseFromStart(tf, x, t, xStart) : out, xStart);
-      }
-      case PRED_X0 -> {
-        Operand<TFloat32> xStart = maybeClip(tf, out, clipXStart);
-        return new Prediction(predictNoiseFromStart(tf, x, t, xStart), xStart);
-      }
-      default -> {
-        Operand<TFloat32> xStart = predictStartFromV(tf, x, t, out);
-        xStart = maybeClip(tf, xStart, clipXStart);
-        return new Prediction(predictNoiseFromStart(tf, x, t, xStart), xStart);
-      }
-    }
-  }
-
-  /** Channels {@code from .. from + count - 1} of a channels-last tensor. */
-  static Operand<TFloat32> channels(Ops tf, Operand<TFloat32> x, int from, int count) {
-    int rank = x.shape().numDimensions();
-    int[] begin = new int[rank];
-    int[] size = new int[rank];
-    java.util.Arrays.fill(size, -1);
-    begin[rank - 1] = from;
-    size[rank - 1] = count;
-    return tf.slice(x, tf.constant(begin), tf.constant(size));
-  }
-
-  private static Operand<TFloat32> clip(Ops tf, Operand<TFloat32> x) {
-    return tf.clipByValue(x, tf.constant(-1f), tf.constant(1f));
-  }
-
-  private static Operand<TFloat32> maybeClip(Ops tf, Operand<TFloat32> x, boolean clamp) {
-    return clamp ? clip(tf, x) : x;
+    Value stated = variant.statedNoise(output);
+    Value noise = stated != null && !(clipXStart && rederiveNoise) ? stated : at.noise(xStart);
+    return new Prediction(noise.operand(), xStart.operand());
   }
 
   /**
@@ -214,34 +169,10 @@ public final class GaussianDiffusion implements Diffusion {
     return tf.math.mean(pLossesPerExample(tf, x0, t, noise, classLabels, selfConditionStep, fwd), tf.constant(0));
   }
 
-  /** The loss of each example, [N] (the reference's loss_reduction='none'), as the module defines it. */
+  /** The loss of each example, [N] (the reference's loss_reduction='none'), as the variant defines it. */
   public Operand<TFloat32> pLossesPerExample(Ops tf, Operand<TFloat32> x0, Operand<TInt32> t, Operand<TFloat32> noise,
       Operand<TInt64> classLabels, boolean selfConditionStep, Forward fwd) {
-    switch (config.module()) {
-      case LEARNED -> {
-        return LearnedVariance.losses(this, tf, x0, t, noise, classLabels, fwd);
-      }
-      case WEIGHTED -> {
-        return WeightedObjective.losses(this, tf, x0, t, noise, classLabels, fwd);
-      }
-      default -> { }
-    }
-    Operand<TFloat32> x = qSample(tf, x0, t, noise);
-    Operand<TFloat32> selfCond = null;
-    if (selfConditionStep) {
-      if (!network.selfCondition()) {
-        throw new IllegalArgumentException("self-conditioning step asked of a network built with self_condition=False");
-      }
-      selfCond = tf.stopGradient(predictions(tf, x, t, null, classLabels, false, false, fwd).xStart());
-    }
-    Operand<TFloat32> out = network.apply(tf, x, tf.dtypes.cast(t, TFloat32.class), selfCond, classLabels, fwd);
-    Operand<TFloat32> target = switch (config.objective()) {
-      case PRED_NOISE -> noise;
-      case PRED_X0 -> x0;
-      case PRED_V -> predictV(tf, x0, t, noise);
-    };
-    Operand<TFloat32> perExample = Losses.meanPerExample(tf, tf.math.squaredDifference(out, target));
-    return tf.math.mul(perExample, tf.gather(tf.constant(NoiseSchedule.toFloat(lossWeight)), t, tf.constant(0)));
+    return variant.losses(this, tf, x0, t, noise, classLabels, selfConditionStep, fwd);
   }
 
   /**
@@ -260,16 +191,16 @@ public final class GaussianDiffusion implements Diffusion {
       BatchWindow window, boolean selfConditionStep, Forward fwd) {
     TrainingDraws draws = new TrainingDraws(tf, seed, window, sampleShape());
     Operand<TInt32> t = draws.uniformInt(1, config.timesteps());
-    Operand<TFloat32> noise = draws.noiseLikeExamples(2);
+    Value noise = Value.of(tf, draws.noiseLikeExamples(2));
 
     if (config.offsetNoiseStrength() > 0) {
       // [N, 1, ..., 1, C]: one offset per example and channel
       long[] offsetShape = new long[config.spatialRank() + 1];
       Arrays.fill(offsetShape, 1);
       offsetShape[config.spatialRank()] = network.channels();
-      noise = tf.math.add(noise, tf.math.mul(draws.normal(3, offsetShape), tf.constant((float) config.offsetNoiseStrength())));
+      noise = noise.plus(Value.of(tf, draws.normal(3, offsetShape)).times(config.offsetNoiseStrength()));
     }
-    return pLossesPerExample(tf, normalize(tf, images), t, noise, classLabels, selfConditionStep, fwd);
+    return pLossesPerExample(tf, normalize(tf, images), t, noise.operand(), classLabels, selfConditionStep, fwd);
   }
 
   // the sigma view
@@ -321,61 +252,15 @@ public final class GaussianDiffusion implements Diffusion {
     return Arrays.copyOf(out, n + 1);
   }
 
-  /** x_T is the standard-normal draw: in the sigma view, x = x_T sqrt(1 + sigma^2). */
   @Override
-  public double startScale(double sigma) {
-    return Math.sqrt(1 + sigma * sigma);
+  Reading reading() {
+    return variant;
   }
 
-  /**
-   * The network's estimate of x0 at noise level sigma: it sees x / sqrt(1 + sigma^2) (the
-   * x_t of that sigma) and the timestep of sigma, interpolated in log sigma between the
-   * schedule's timesteps (exact at a schedule's own sigma), and its output is converted as
-   * the objective says, then with {@code clamp} clamped to [-1, 1], as the reference's samplers
-   * clamp it.
-   */
+  /** The timestep of sigma, interpolated in log sigma between the schedule's timesteps (exact on them). */
   @Override
-  public Operand<TFloat32> denoise(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning c,
-      boolean clamp) {
-    return estimate(tf, x, sigma, c, clamp).denoised();
-  }
-
-  /**
-   * The denoised estimate, and the noise to re-noise with: the one the (clamped) estimate implies
-   * (as the reference's 2-D DDIM re-derives it; its classifier_free_guidance module does not, see
-   * the README), under CFG++ the (clamped) unconditional estimate's.
-   */
-  @Override
-  public Estimate estimate(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning c, boolean clamp) {
-    Operand<TFloat32> cIn = tf.math.rsqrt(tf.math.add(tf.constant(1f), tf.math.square(sigma)));
-    Operand<TFloat32> xt = tf.math.mul(x, cIn);
-    Operand<TInt32> batch = tf.slice(tf.shape(x), tf.constant(new int[] {0}), tf.constant(new int[] {1}));
-    Guidance.Outputs out = Guidance.evaluate(tf, network, xt, tf.fill(batch, timeOf(tf, sigma)), c,
-        Forward.inference());
-    Operand<TFloat32> denoised = maybeClip(tf, toX0(tf, x, xt, cIn, sigma, out.out()), clamp);
-    Operand<TFloat32> renoised = config.useCfgPlusPlus() && out.uncond() != null
-        ? maybeClip(tf, toX0(tf, x, xt, cIn, sigma, out.uncond()), clamp) : denoised;
-    Operand<TFloat32> varianceFrac = config.module() == GaussianDiffusionConfig.Module.LEARNED
-        ? LearnedVariance.fraction(tf, out.out(), network.channels()) : null;
-    return new Estimate(denoised, tf.math.div(tf.math.sub(x, renoised), sigma), varianceFrac);
-  }
-
-  private Operand<TFloat32> toX0(Ops tf, Operand<TFloat32> x, Operand<TFloat32> xt, Operand<TFloat32> cIn,
-      Operand<TFloat32> sigma, Operand<TFloat32> out) {
-    switch (config.module()) {
-      case LEARNED -> out = LearnedVariance.prediction(tf, out, network.channels());
-      case WEIGHTED -> {
-        WeightedObjective.Parts p = WeightedObjective.parts(tf, out, network.channels());
-        return p.mix(tf, tf.math.sub(x, tf.math.mul(sigma, p.noise())));
-      }
-      default -> { }
-    }
-    return switch (config.objective()) {
-      case PRED_NOISE -> tf.math.sub(x, tf.math.mul(sigma, out));
-      case PRED_X0 -> out;
-      // x0 = sqrt(abar) x_t - sqrt(1 - abar) v, with sqrt(abar) = cIn and sqrt(1 - abar) = sigma cIn
-      case PRED_V -> tf.math.mul(cIn, tf.math.sub(xt, tf.math.mul(sigma, out)));
-    };
+  Operand<TFloat32> networkTime(Ops tf, Operand<TFloat32> sigma) {
+    return timeOf(tf, sigma);
   }
 
   /** The (fractional) timestep of a scalar noise level: k-diffusion's sigma_to_t, exact on the schedule. */

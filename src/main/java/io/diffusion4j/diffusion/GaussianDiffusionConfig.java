@@ -96,15 +96,6 @@ public interface GaussianDiffusionConfig extends DiffusionConfig {
       }
       return List.copyOf(out);
     }
-
-    /** The network's output channels it reads for data of {@code channels}. */
-    public int outDim(int channels) {
-      return switch (this) {
-        case LEARNED -> 2 * channels;
-        case WEIGHTED -> 2 * channels + 2;
-        default -> channels;
-      };
-    }
   }
 
   String GUIDED_TYPE = Module.GUIDED.type();

@@ -1,6 +1,9 @@
 package io.diffusion4j.diffusion;
 
+import io.diffusion4j.diffusion.VariancePreserving.Level;
+import io.diffusion4j.models.Network;
 import io.diffusion4j.nn.Forward;
+import io.diffusion4j.nn.Value;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
@@ -15,62 +18,73 @@ import org.tensorflow.types.TInt64;
  * true posterior (the model's mean detached, so the bound trains the variance only) and at
  * t = 0 the discretised Gaussian decoder's NLL, in bits.
  */
-final class LearnedVariance {
+record LearnedVariance(int channels, double vbLossWeight) implements GaussianVariant {
   private static final double NAT = 1 / Math.log(2);
 
-  private LearnedVariance() {}
-
-  /** The first half of the channels: what the objective reads. */
-  static Operand<TFloat32> prediction(Ops tf, Operand<TFloat32> out, int channels) {
-    return GaussianDiffusion.channels(tf, out, 0, channels);
+  @Override
+  public void check(Network network, String type) {
+    if (network.outDim() != 2 * channels) {
+      throw new IllegalArgumentException(type + " needs out_dim = 2 x channels (" + 2 * channels + ": the noise and the"
+          + " variance; the Unet's learned_variance true), got out_dim " + network.outDim());
+    }
+    GaussianVariant.refuseSelfCondition(network, type);
   }
 
-  /** The interpolation fraction (v + 1) / 2 of the second half. */
-  static Operand<TFloat32> fraction(Ops tf, Operand<TFloat32> out, int channels) {
-    return tf.math.mul(tf.math.add(GaussianDiffusion.channels(tf, out, channels, channels), tf.constant(1f)),
-        tf.constant(0.5f));
+  /** The first half of the channels, read as noise (the config allows no other objective). */
+  @Override
+  public Value statedNoise(Value out) {
+    return out.channels(0, channels);
   }
 
-  /** The reference's p_losses, per example. */
-  static Operand<TFloat32> losses(GaussianDiffusion d, Ops tf, Operand<TFloat32> x0, Operand<TInt32> t,
-      Operand<TFloat32> noise, Operand<TInt64> classLabels, Forward fwd) {
+  @Override
+  public Value x0(Level at, Value out) {
+    return Objective.PRED_NOISE.x0(at, statedNoise(out));
+  }
+
+  /** Eq. 15's fraction (v + 1) / 2, of the second half. */
+  @Override
+  public Value varianceFrac(Value out) {
+    return out.channels(channels, channels).plus(1).times(0.5);
+  }
+
+  /** The reference's p_losses, per example; it takes no self-conditioning step (it takes no self-conditioned network). */
+  @Override
+  public Operand<TFloat32> losses(GaussianDiffusion d, Ops tf, Operand<TFloat32> x0, Operand<TInt32> t,
+      Operand<TFloat32> noise, Operand<TInt64> classLabels, boolean selfConditionStep, Forward fwd) {
     NoiseSchedule s = d.schedule();
-    int channels = d.network().channels();
     Operand<TFloat32> xt = d.qSample(tf, x0, t, noise);
-    Operand<TFloat32> out = d.network().apply(tf, xt, tf.dtypes.cast(t, TFloat32.class), null, classLabels, fwd);
-    Operand<TFloat32> predNoise = prediction(tf, out, channels);
-    Operand<TFloat32> trueMean = posteriorMean(d, tf, x0, xt, t);
-    Operand<TFloat32> minLog = d.extract(tf, s.posteriorLogVarianceClipped, t);
+    Value out = Value.of(tf, d.output(tf, xt, t, null, classLabels, fwd));
+    Value start = Value.of(tf, x0);
+    Value noisy = Value.of(tf, xt);
+    Value trueMean = posteriorMean(d, tf, start, noisy, t);
+    Value minLog = d.table(tf, s.posteriorLogVarianceClipped, t);
     double[] logBetas = new double[s.timesteps];
     for (int i = 0; i < logBetas.length; i++) {
       logBetas[i] = Math.log(s.betas[i]);
     }
-    Operand<TFloat32> frac = fraction(tf, out, channels);
-    Operand<TFloat32> modelLogVariance = tf.math.add(tf.math.mul(frac, d.extract(tf, logBetas, t)),
-        tf.math.mul(tf.math.sub(tf.constant(1f), frac), minLog));
-    Operand<TFloat32> modelMean = tf.stopGradient(
-        posteriorMean(d, tf, d.predictStartFromNoise(tf, xt, t, predNoise), xt, t));
-    Operand<TFloat32> kl = Losses.meanPerExample(tf, normalKl(tf, trueMean, minLog, modelMean, modelLogVariance));
-    Operand<TFloat32> nll = Losses.meanPerExample(tf, tf.math.neg(discretizedGaussianLogLikelihood(tf, x0, modelMean,
-        tf.math.mul(modelLogVariance, tf.constant(0.5f)))));
-    Operand<TFloat32> vb = tf.math.mul(tf.select(tf.math.equal(t, tf.constant(0)), nll, kl), tf.constant((float) NAT));
-    Operand<TFloat32> simple = Losses.meanPerExample(tf, tf.math.squaredDifference(predNoise, noise));
-    return tf.math.add(simple, tf.math.mul(vb, tf.constant((float) d.config().vbLossWeight())));
+    Value frac = varianceFrac(out);
+    // Eq. 15: v log beta_t + (1 - v) log beta~_t
+    Value modelLogVariance = frac.times(d.table(tf, logBetas, t)).plus(frac.neg().plus(1).times(minLog));
+    Value modelMean = posteriorMean(d, tf, x0(d.level(tf, t, noisy), out), noisy, t).apply((g, o) -> g.stopGradient(o));
+    Value kl = normalKl(trueMean, minLog, modelMean, modelLogVariance).apply(Losses::meanPerExample);
+    Value nll = discretizedGaussianLogLikelihood(start, modelMean, modelLogVariance.times(0.5)).neg()
+        .apply(Losses::meanPerExample);
+    Value vb = Value.of(tf, tf.select(tf.math.equal(t, tf.constant(0)), nll.operand(), kl.operand())).times(NAT);
+    Value simple = Losses.meanSquaredError(statedNoise(out), Value.of(tf, noise));
+    return simple.plus(vb.times(vbLossWeight)).operand();
   }
 
-  private static Operand<TFloat32> posteriorMean(GaussianDiffusion d, Ops tf, Operand<TFloat32> x0,
-      Operand<TFloat32> xt, Operand<TInt32> t) {
-    return tf.math.add(tf.math.mul(d.extract(tf, d.schedule().posteriorMeanCoef1, t), x0),
-        tf.math.mul(d.extract(tf, d.schedule().posteriorMeanCoef2, t), xt));
+  /** Ho et al. 2020, Eq. 7: the mean of q(x_{t-1} | x_t, x0). */
+  private static Value posteriorMean(GaussianDiffusion d, Ops tf, Value x0, Value xt, Operand<TInt32> t) {
+    return d.table(tf, d.schedule().posteriorMeanCoef1, t).times(x0)
+        .plus(d.table(tf, d.schedule().posteriorMeanCoef2, t).times(xt));
   }
 
   /** KL(N(mean1, e^logvar1) || N(mean2, e^logvar2)), elementwise. */
-  static Operand<TFloat32> normalKl(Ops tf, Operand<TFloat32> mean1, Operand<TFloat32> logvar1, Operand<TFloat32> mean2,
-      Operand<TFloat32> logvar2) {
-    Operand<TFloat32> sum = tf.math.add(tf.math.sub(tf.math.sub(logvar2, logvar1), tf.constant(1f)),
-        tf.math.exp(tf.math.sub(logvar1, logvar2)));
-    sum = tf.math.add(sum, tf.math.mul(tf.math.squaredDifference(mean1, mean2), tf.math.exp(tf.math.neg(logvar2))));
-    return tf.math.mul(sum, tf.constant(0.5f));
+  static Value normalKl(Value mean1, Value logvar1, Value mean2, Value logvar2) {
+    return logvar2.minus(logvar1).minus(1).plus(logvar1.minus(logvar2).exp())
+        .plus(mean1.squaredDifference(mean2).times(logvar2.neg().exp()))
+        .times(0.5);
   }
 
   /**
@@ -78,29 +92,21 @@ final class LearnedVariance {
    * with the ends taking the tails (Ho et al. 2020, Eq. 13), through the tanh approximation of the
    * normal CDF; logs clamped at 1e-15.
    */
-  static Operand<TFloat32> discretizedGaussianLogLikelihood(Ops tf, Operand<TFloat32> x, Operand<TFloat32> means,
-      Operand<TFloat32> logScales) {
-    Operand<TFloat32> centered = tf.math.sub(x, means);
-    Operand<TFloat32> invStdv = tf.math.exp(tf.math.neg(logScales));
-    Operand<TFloat32> cdfPlus = approxStandardNormalCdf(tf, tf.math.mul(invStdv,
-        tf.math.add(centered, tf.constant(1f / 255))));
-    Operand<TFloat32> cdfMin = approxStandardNormalCdf(tf, tf.math.mul(invStdv,
-        tf.math.sub(centered, tf.constant(1f / 255))));
-    Operand<TFloat32> logCdfPlus = log(tf, cdfPlus);
-    Operand<TFloat32> logOneMinusCdfMin = log(tf, tf.math.sub(tf.constant(1f), cdfMin));
-    Operand<TFloat32> logCdfDelta = log(tf, tf.math.sub(cdfPlus, cdfMin));
+  static Value discretizedGaussianLogLikelihood(Value x, Value means, Value logScales) {
+    Value centered = x.minus(means);
+    Value invStdv = logScales.neg().exp();
+    Value cdfPlus = approxStandardNormalCdf(invStdv.times(centered.plus(1f / 255)));
+    Value cdfMin = approxStandardNormalCdf(invStdv.times(centered.minus(1f / 255)));
+    Value logCdfPlus = cdfPlus.max(1e-15).log();
+    Value logOneMinusCdfMin = cdfMin.neg().plus(1).max(1e-15).log();
+    Value logCdfDelta = cdfPlus.minus(cdfMin).max(1e-15).log();
     float thres = 0.999f;
-    return tf.select(tf.math.less(x, tf.constant(-thres)), logCdfPlus,
-        tf.select(tf.math.greater(x, tf.constant(thres)), logOneMinusCdfMin, logCdfDelta));
+    return x.apply((tf, o) -> tf.select(tf.math.less(o, tf.constant(-thres)), logCdfPlus.operand(),
+        tf.select(tf.math.greater(o, tf.constant(thres)), logOneMinusCdfMin.operand(), logCdfDelta.operand())));
   }
 
-  private static Operand<TFloat32> approxStandardNormalCdf(Ops tf, Operand<TFloat32> x) {
-    Operand<TFloat32> inner = tf.math.mul(tf.constant((float) Math.sqrt(2 / Math.PI)),
-        tf.math.add(x, tf.math.mul(tf.constant(0.044715f), tf.math.pow(x, tf.constant(3f)))));
-    return tf.math.mul(tf.math.add(tf.constant(1f), tf.math.tanh(inner)), tf.constant(0.5f));
-  }
-
-  private static Operand<TFloat32> log(Ops tf, Operand<TFloat32> x) {
-    return tf.math.log(tf.math.maximum(x, tf.constant(1e-15f)));
+  /** 0.5 (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))). */
+  private static Value approxStandardNormalCdf(Value x) {
+    return x.plus(x.pow(3).times(0.044715)).times(Math.sqrt(2 / Math.PI)).tanh().plus(1).times(0.5);
   }
 }

@@ -1,5 +1,6 @@
 package io.diffusion4j.diffusion;
 
+import io.diffusion4j.nn.Value;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
@@ -19,5 +20,10 @@ final class Losses {
       axes[i] = i + 1;
     }
     return tf.math.mean(x, tf.constant(axes));
+  }
+
+  /** The mean squared error of each example: [N, ...] to [N]. */
+  static Value meanSquaredError(Value a, Value b) {
+    return a.squaredDifference(b).apply(Losses::meanPerExample);
   }
 }

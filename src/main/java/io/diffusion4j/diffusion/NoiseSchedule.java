@@ -62,12 +62,7 @@ public final class NoiseSchedule {
   public double[] lossWeight(Objective objective, Double minSnrGamma) {
     double[] w = new double[timesteps];
     for (int t = 0; t < timesteps; t++) {
-      double clipped = minSnrGamma == null ? snr[t] : Math.min(snr[t], minSnrGamma);
-      w[t] = switch (objective) {
-        case PRED_NOISE -> clipped / snr[t];
-        case PRED_X0 -> clipped;
-        case PRED_V -> clipped / (snr[t] + 1);
-      };
+      w[t] = objective.lossWeight(minSnrGamma == null ? snr[t] : Math.min(snr[t], minSnrGamma), snr[t]);
     }
     return w;
   }

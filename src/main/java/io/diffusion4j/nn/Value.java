@@ -1,5 +1,7 @@
 package io.diffusion4j.nn;
 
+import java.util.Arrays;
+import java.util.function.BiFunction;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
@@ -31,6 +33,11 @@ public final class Value {
     return new Value(Double.NaN, tf, operand);
   }
 
+  /** A float32 scalar of {@code tf}'s graph. */
+  public static Value of(Ops tf, double scalar) {
+    return of(tf, tf.constant((float) scalar));
+  }
+
   /** The number of a plan's value. */
   public double number() {
     if (operand != null) {
@@ -51,8 +58,16 @@ public final class Value {
     return of(tf, tf.math.add(operand(), other.operand()));
   }
 
+  public Value plus(double term) {
+    return of(tf, tf.math.add(operand(), tf.constant((float) term)));
+  }
+
   public Value minus(Value other) {
     return of(tf, tf.math.sub(operand(), other.operand()));
+  }
+
+  public Value minus(double term) {
+    return of(tf, tf.math.sub(operand(), tf.constant((float) term)));
   }
 
   public Value times(Value other) {
@@ -69,6 +84,73 @@ public final class Value {
 
   public Value exp() {
     return of(tf, tf.math.exp(operand()));
+  }
+
+  public Value log() {
+    return of(tf, tf.math.log(operand()));
+  }
+
+  public Value neg() {
+    return of(tf, tf.math.neg(operand()));
+  }
+
+  public Value square() {
+    return of(tf, tf.math.square(operand()));
+  }
+
+  /** (this - other)^2, as one op. */
+  public Value squaredDifference(Value other) {
+    return of(tf, tf.math.squaredDifference(operand(), other.operand()));
+  }
+
+  public Value pow(double exponent) {
+    return of(tf, tf.math.pow(operand(), tf.constant((float) exponent)));
+  }
+
+  public Value sqrt() {
+    return of(tf, tf.math.sqrt(operand()));
+  }
+
+  /** 1 / sqrt(this), as one op. */
+  public Value rsqrt() {
+    return of(tf, tf.math.rsqrt(operand()));
+  }
+
+  public Value tanh() {
+    return of(tf, tf.math.tanh(operand()));
+  }
+
+  public Value sigmoid() {
+    return of(tf, tf.math.sigmoid(operand()));
+  }
+
+  public Value min(double bound) {
+    return of(tf, tf.math.minimum(operand(), tf.constant((float) bound)));
+  }
+
+  public Value max(double bound) {
+    return of(tf, tf.math.maximum(operand(), tf.constant((float) bound)));
+  }
+
+  /** Clamped to [lo, hi]. */
+  public Value clamp(double lo, double hi) {
+    return of(tf, tf.clipByValue(operand(), tf.constant((float) lo), tf.constant((float) hi)));
+  }
+
+  /** Channels {@code from} .. {@code from + count - 1} of a channels-last value. */
+  public Value channels(int from, int count) {
+    int rank = operand().shape().numDimensions();
+    int[] begin = new int[rank];
+    int[] size = new int[rank];
+    Arrays.fill(size, -1);
+    begin[rank - 1] = from;
+    size[rank - 1] = count;
+    return of(tf, tf.slice(operand(), tf.constant(begin), tf.constant(size)));
+  }
+
+  /** An op that has no formula of its own here (a slice, a reduction), applied to this value. */
+  public Value apply(BiFunction<Ops, Operand<TFloat32>, Operand<TFloat32>> op) {
+    return of(tf, op.apply(tf, operand()));
   }
 
   public Value zerosLike() {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import io.diffusion4j.io.FloatArray;
 import io.diffusion4j.models.Unet;
+import io.diffusion4j.nn.Value;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -55,13 +56,15 @@ class ObjectiveConversionTest {
       Operand<TFloat32> noise = constant(tf, noisea);
       Operand<TInt32> t = tf.constant(TIMES);
       Operand<TFloat32> xt = d.qSample(tf, x0, t, noise);
-      Operand<TFloat32> v = d.predictV(tf, x0, t, noise);
+      Operand<TFloat32> v = d.target(tf, Objective.PRED_V, x0, t, noise);
+      VariancePreserving.Level level = d.level(tf, t, Value.of(tf, xt));
+      Value x0FromV = Objective.PRED_V.x0(level, Value.of(tf, v));
       FloatArray[] r = run(session, xt, v,
-          d.predictStartFromV(tf, xt, t, v),
-          d.predictNoiseFromStart(tf, xt, t, x0),
-          d.predictStartFromNoise(tf, xt, t, noise),
+          x0FromV.operand(),
+          level.noise(Value.of(tf, x0)).operand(),
+          Objective.PRED_NOISE.x0(level, Value.of(tf, noise)).operand(),
           // v and (x_t, x0) determine the noise too: x_t = sqrt(a) x0 + sqrt(1-a) eps, v = sqrt(a) eps - sqrt(1-a) x0
-          d.predictNoiseFromStart(tf, xt, t, d.predictStartFromV(tf, xt, t, v)));
+          level.noise(x0FromV).operand());
       int per = TinyModels.perExample(x0a);
       for (int n = 0; n < TIMES.length; n++) {
         int tn = TIMES[n];
@@ -69,12 +72,12 @@ class ObjectiveConversionTest {
         float[] x0n = slice(x0a, n, per);
         float[] noisen = slice(noisea, n, per);
         String at = schedule + " t=" + tn;
-        assertAllClose(x0n, slice(r[2], n, per), 4e-6, "predictStartFromV(x_t, v) == x0 at " + at);
+        assertAllClose(x0n, slice(r[2], n, per), 4e-6, "x0 from (x_t, v) == x0 at " + at);
         // recovering the noise divides by sqrt(1/a - 1), which is small at t = 0 (0.1 for linear):
         // the error of x_t (~1e-7 |x_t| sqrt(1/a)) is amplified by 1/sqrt(1/a - 1)
         double noiseTol = tol / s.sqrtRecipm1AlphasCumprod[tn];
-        assertAllClose(noisen, slice(r[3], n, per), noiseTol, "predictNoiseFromStart(x_t, x0) == noise at " + at);
-        assertAllClose(x0n, slice(r[4], n, per), tol, "predictStartFromNoise(x_t, noise) == x0 at " + at);
+        assertAllClose(noisen, slice(r[3], n, per), noiseTol, "noise from (x_t, x0) == noise at " + at);
+        assertAllClose(x0n, slice(r[4], n, per), tol, "x0 from (x_t, noise) == x0 at " + at);
         assertAllClose(noisen, slice(r[5], n, per), noiseTol + 4e-6 / s.sqrtRecipm1AlphasCumprod[tn] * s.sqrtRecipAlphasCumprod[tn],
             "noise from (x_t, x0 from v) at " + at);
         // the values themselves, from the float32 tables, computed here in double
@@ -87,7 +90,7 @@ class ObjectiveConversionTest {
           vExpected[i] = (float) ((double) sa * noisen[i] - (double) s1a * x0n[i]);
         }
         assertAllClose(xtExpected, slice(r[0], n, per), 1e-6, "qSample at " + at);
-        assertAllClose(vExpected, slice(r[1], n, per), 1e-6, "predictV at " + at);
+        assertAllClose(vExpected, slice(r[1], n, per), 1e-6, "v target at " + at);
       }
     }
   }
@@ -111,7 +114,7 @@ class ObjectiveConversionTest {
       Operand<TFloat32> out = switch (objective) {
         case PRED_NOISE -> noise;
         case PRED_X0 -> x0;
-        case PRED_V -> d.predictV(tf, x0, t, noise);
+        case PRED_V -> d.target(tf, Objective.PRED_V, x0, t, noise);
       };
       GaussianDiffusion.Prediction plain = d.fromOutput(tf, xt, t, out, false, false);
       GaussianDiffusion.Prediction clipped = d.fromOutput(tf, xt, t, out, true, true);
@@ -154,7 +157,7 @@ class ObjectiveConversionTest {
       Operand<TFloat32> out = switch (objective) {
         case PRED_NOISE -> noise;
         case PRED_X0 -> x0;
-        case PRED_V -> d.predictV(tf, x0, t, noise);
+        case PRED_V -> d.target(tf, Objective.PRED_V, x0, t, noise);
       };
       GaussianDiffusion.Prediction keep = d.fromOutput(tf, xt, t, out, true, false);
       GaussianDiffusion.Prediction rederive = d.fromOutput(tf, xt, t, out, true, true);
