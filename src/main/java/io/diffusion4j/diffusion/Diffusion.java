@@ -3,7 +3,9 @@ package io.diffusion4j.diffusion;
 import io.diffusion4j.models.Network;
 import io.diffusion4j.nn.BatchWindow;
 import io.diffusion4j.nn.Forward;
+import java.util.Arrays;
 import org.tensorflow.Operand;
+import org.tensorflow.Session;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
@@ -49,7 +51,7 @@ public interface Diffusion extends Denoiser {
    * The session holding the variables: a diffusion with weights of its own (a learned noise
    * schedule) reads its sampling levels from it.
    */
-  default void attach(org.tensorflow.Session session) {}
+  default void attach(Session session) {}
 
   /** Data space to the diffusion's space: [0, 1] to [-1, 1], as the reference always does (but where auto_normalize is off). */
   @Override
@@ -64,7 +66,7 @@ public interface Diffusion extends Denoiser {
   /** One value per example [N] shaped [N, 1, ..., 1] to broadcast against a batch of {@code spatialRank} dimensions. */
   static Operand<TFloat32> perExample(Ops tf, Operand<TFloat32> v, int spatialRank) {
     long[] shape = new long[spatialRank + 2];
-    java.util.Arrays.fill(shape, 1);
+    Arrays.fill(shape, 1);
     shape[0] = -1;
     return tf.reshape(v, tf.constant(shape));
   }

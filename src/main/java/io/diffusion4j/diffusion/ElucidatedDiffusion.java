@@ -10,6 +10,7 @@ import java.util.Set;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 
 /**
@@ -200,7 +201,7 @@ public final class ElucidatedDiffusion implements Diffusion {
   @Override
   public Operand<TFloat32> denoise(Ops tf, Operand<TFloat32> x, Operand<TFloat32> sigma, Conditioning c,
       boolean clamp) {
-    Operand<org.tensorflow.types.TInt32> batch = tf.slice(tf.shape(x), tf.constant(new int[] {0}),
+    Operand<TInt32> batch = tf.slice(tf.shape(x), tf.constant(new int[] {0}),
         tf.constant(new int[] {1}));
     return denoise(tf, x, tf.fill(batch, sigma), c, clamp, Forward.inference());
   }

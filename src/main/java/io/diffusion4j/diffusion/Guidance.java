@@ -9,6 +9,7 @@ import org.tensorflow.Output;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.ReduceSum;
+import org.tensorflow.op.math.Mean;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TFloat64;
 import org.tensorflow.types.TInt32;
@@ -141,8 +142,8 @@ public record Guidance(double condScale, double rescaledPhi, boolean removeParal
   private static Operand<TFloat32> std(Ops tf, Operand<TFloat32> x) {
     // every axis but the batch's, whether or not the graph knows the rank (a loop body may not)
     Operand<TInt32> axes = tf.range(tf.constant(1), tf.rank(x), tf.constant(1));
-    Operand<TFloat32> mean = tf.math.mean(x, axes, org.tensorflow.op.math.Mean.keepDims(true));
+    Operand<TFloat32> mean = tf.math.mean(x, axes, Mean.keepDims(true));
     return tf.math.sqrt(tf.math.mean(tf.math.squaredDifference(x, mean), axes,
-        org.tensorflow.op.math.Mean.keepDims(true)));
+        Mean.keepDims(true)));
   }
 }

@@ -9,6 +9,7 @@ import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Squeeze;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -61,7 +62,7 @@ final class LearnedNoiseSchedule implements LogSnrSchedule {
   private Operand<TFloat32> net(Ops tf, Operand<TFloat32> t) {
     Operand<TFloat32> x = m1.apply(tf, tf.expandDims(t, tf.constant(-1)));
     Operand<TFloat32> residual = m3.apply(tf, tf.math.sigmoid(m2.apply(tf, x)));
-    return tf.squeeze(tf.math.add(x, residual), org.tensorflow.op.core.Squeeze.axis(List.of(-1L)));
+    return tf.squeeze(tf.math.add(x, residual), Squeeze.axis(List.of(-1L)));
   }
 
   /** Fixed by the rescaling, whatever the weights. */

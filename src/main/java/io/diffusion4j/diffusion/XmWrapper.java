@@ -6,6 +6,7 @@ import io.diffusion4j.io.JsonOptions;
 import io.diffusion4j.nn.BatchWindow;
 import io.diffusion4j.nn.Forward;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
@@ -94,7 +95,7 @@ public record XmWrapper(int candidates, Integer maxBatchSize) {
       return batch;
     }
     int[] multiples = new int[batch.shape().numDimensions()];
-    java.util.Arrays.fill(multiples, 1);
+    Arrays.fill(multiples, 1);
     multiples[0] = count;
     return tf.tile(batch, tf.constant(multiples));
   }

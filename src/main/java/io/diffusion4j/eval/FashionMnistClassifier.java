@@ -2,17 +2,18 @@ package io.diffusion4j.eval;
 
 import io.diffusion4j.io.AtomicFiles;
 import io.diffusion4j.io.FloatArray;
-import io.diffusion4j.nn.Tensors;
 import io.diffusion4j.nn.Conv;
 import io.diffusion4j.nn.Forward;
 import io.diffusion4j.nn.Functional;
 import io.diffusion4j.nn.Linear;
 import io.diffusion4j.nn.ParamScope;
 import io.diffusion4j.nn.Parameters;
+import io.diffusion4j.nn.Tensors;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
@@ -20,6 +21,7 @@ import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Signature;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
 
 /**
  * The offline feature network for 28x28 grey images: a small CNN trained by the project on the
@@ -80,7 +82,7 @@ public final class FashionMnistClassifier {
   }
 
   private static Operand<TFloat32> pool(Ops tf, Operand<TFloat32> x) {
-    Operand<org.tensorflow.types.TInt32> two = tf.constant(new int[] {1, 2, 2, 1});
+    Operand<TInt32> two = tf.constant(new int[] {1, 2, 2, 1});
     return tf.nn.maxPool(x, two, two, "VALID");
   }
 
@@ -127,7 +129,7 @@ public final class FashionMnistClassifier {
       long[] shape = images.shape();
       if (shape.length != 4 || shape[1] != SIZE || shape[2] != SIZE || shape[3] != 1) {
         throw new IllegalArgumentException(NAME + " recognises 28x28 grey images [N, 28, 28, 1], not "
-            + java.util.Arrays.toString(shape));
+            + Arrays.toString(shape));
       }
       int n = (int) shape[0];
       int per = SIZE * SIZE;
@@ -135,7 +137,7 @@ public final class FashionMnistClassifier {
       for (int first = 0; first < n; first += BATCH) {
         int b = Math.min(BATCH, n - first);
         FloatArray batch = new FloatArray(new long[] {b, SIZE, SIZE, 1},
-            java.util.Arrays.copyOfRange(images.data(), first * per, (first + b) * per));
+            Arrays.copyOfRange(images.data(), first * per, (first + b) * per));
         try (TFloat32 x = Tensors.of(batch); Result r = bundle.session().runner().feed(input.name, x)
             .fetch(logits.name).run()) {
           float[] l = Tensors.toArray((TFloat32) r.get(0)).data();

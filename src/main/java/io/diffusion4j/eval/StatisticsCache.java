@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * A dataset's feature statistics, kept in one safetensors file next to the results so that the
@@ -70,7 +71,7 @@ public final class StatisticsCache {
   }
 
   private static FeatureStatistics dataStatistics(FeatureNetwork net, Dataset data, int count,
-      java.util.function.Function<String, Path> fileForKey, Consumer<String> log) throws IOException {
+      Function<String, Path> fileForKey, Consumer<String> log) throws IOException {
     net.checkImages(data.exampleShape());
     int[] indices = spread(data.size(), count);
     String key = key(net, data, indices);

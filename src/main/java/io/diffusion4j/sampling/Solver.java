@@ -2,6 +2,7 @@ package io.diffusion4j.sampling;
 
 import io.diffusion4j.diffusion.Denoiser;
 import io.diffusion4j.nn.Value;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -103,7 +104,7 @@ public abstract class Solver<C extends Record, S extends Record> {
 
   /** What is carried into the first step: the start sample, and zeros for every estimate a step keeps. */
   public S start(Value x) {
-    java.util.List<Value> values = new java.util.ArrayList<>(java.util.List.of(x));
+    List<Value> values = new ArrayList<>(List.of(x));
     while (values.size() < Records.names(state).size()) {
       values.add(x.zerosLike());
     }

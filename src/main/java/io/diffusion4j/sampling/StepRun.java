@@ -3,6 +3,7 @@ package io.diffusion4j.sampling;
 import io.diffusion4j.models.DeferredNetwork;
 import io.diffusion4j.models.Network;
 import io.diffusion4j.nn.Upstream;
+import io.diffusion4j.runtime.Tracing;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -70,7 +71,7 @@ public final class StepRun {
       }
       Session.Runner main = runner(evaluated);
       fetches.forEach(main::fetch);
-      return io.diffusion4j.runtime.Tracing.run(main);
+      return Tracing.run(main);
     } finally {
       held.forEach(Result::close);
     }
