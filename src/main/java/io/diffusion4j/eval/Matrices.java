@@ -23,18 +23,6 @@ final class Matrices {
     return (s0 + s1) + (s2 + s3);
   }
 
-  static double[][] transpose(double[][] a) {
-    int rows = a.length;
-    int cols = rows == 0 ? 0 : a[0].length;
-    double[][] t = new double[cols][rows];
-    for (int i = 0; i < rows; i++) {
-      for (int j = 0; j < cols; j++) {
-        t[j][i] = a[i][j];
-      }
-    }
-    return t;
-  }
-
   /** The rows of a [n, d] float array as doubles. */
   static double[][] rows(float[] data, int n, int d) {
     double[][] out = new double[n][d];

