@@ -51,6 +51,11 @@ public final class DeferredNetwork implements Network {
     this.parameters = new Parameters(tf);
   }
 
+  @Override
+  public NetworkConfig config() {
+    return described.config();
+  }
+
   public List<Call> calls() {
     return List.copyOf(calls);
   }
@@ -87,36 +92,6 @@ public final class DeferredNetwork implements Network {
     Placeholder<TFloat32> out = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(shape)));
     calls.add(new Call(inputs, selfCondition(), numClasses() > 0, out));
     return out;
-  }
-
-  @Override
-  public int channels() {
-    return described.channels();
-  }
-
-  @Override
-  public int outDim() {
-    return described.outDim();
-  }
-
-  @Override
-  public int spatialRank() {
-    return described.spatialRank();
-  }
-
-  @Override
-  public boolean selfCondition() {
-    return described.selfCondition();
-  }
-
-  @Override
-  public int numClasses() {
-    return described.numClasses();
-  }
-
-  @Override
-  public TimeInput timeInput() {
-    return described.timeInput();
   }
 
   /** None: the weights live with the evaluator. */

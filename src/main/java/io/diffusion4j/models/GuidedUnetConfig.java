@@ -59,8 +59,18 @@ public interface GuidedUnetConfig extends NetworkConfig {
   }
 
   @Override
-  default int spatialRank() {
-    return 2;
+  default int outputChannels() {
+    return outDim();
+  }
+
+  @Override
+  default boolean nullClass() {
+    return true;
+  }
+
+  @Override
+  default Network.TimeInput timeInput() {
+    return unet().timeInput();
   }
 
   /** The network without its class conditioning, as a Unet's options (the mid attention's heads from attn_*). */

@@ -146,38 +146,9 @@ public final class KarrasUnet implements Network {
     return new Layout(downs, new ArrayList<>(ups), mids);
   }
 
+  @Override
   public KarrasUnetConfig config() {
     return config;
-  }
-
-  @Override
-  public int channels() {
-    return config.channels();
-  }
-
-  @Override
-  public int outDim() {
-    return config.channels();
-  }
-
-  @Override
-  public int spatialRank() {
-    return config.spatialRank();
-  }
-
-  @Override
-  public boolean selfCondition() {
-    return config.selfCondition();
-  }
-
-  @Override
-  public int numClasses() {
-    return config.numClasses();
-  }
-
-  @Override
-  public TimeInput timeInput() {
-    return TimeInput.ANY;
   }
 
   @Override

@@ -165,6 +165,16 @@ public interface KarrasUnetConfig extends NetworkConfig {
     return attnRes().contains(resolution);
   }
 
+  @Override
+  default int outputChannels() {
+    return channels();
+  }
+
+  @Override
+  default Network.TimeInput timeInput() {
+    return Network.TimeInput.ANY;
+  }
+
   static KarrasUnetConfig fromJson(JsonOptions o, int spatialRank) {
     String sizeKey = sizeKey(spatialRank);
     if (!o.has(sizeKey)) {

@@ -16,20 +16,31 @@ import org.tensorflow.types.TInt64;
  */
 public interface Network {
 
+  /** The options it was built from, which decide what it takes and gives (below). */
+  NetworkConfig config();
+
   /** Channels of the data it denoises. */
-  int channels();
+  default int channels() {
+    return config().channels();
+  }
 
   /** Channels of its output. */
-  int outDim();
+  default int outDim() {
+    return config().outputChannels();
+  }
 
   /** 1 for sequences [N, L, C], 2 for images [N, H, W, C], 3 for volumes [N, D, H, W, C]. */
-  int spatialRank();
+  default int spatialRank() {
+    return config().spatialRank();
+  }
 
-  boolean selfCondition();
+  default boolean selfCondition() {
+    return config().selfCondition();
+  }
 
   /** Number of classes of a class-conditional network, 0 for an unconditional one. */
   default int numClasses() {
-    return 0;
+    return config().numClasses();
   }
 
   /**
@@ -37,7 +48,7 @@ public interface Network {
    * class embedding).
    */
   default boolean nullClass() {
-    return false;
+    return config().nullClass();
   }
 
   /** What the time input embeds, which decides the diffusions a network can serve. */
@@ -50,7 +61,9 @@ public interface Network {
     ANY
   }
 
-  TimeInput timeInput();
+  default TimeInput timeInput() {
+    return config().timeInput();
+  }
 
   Parameters parameters();
 

@@ -12,15 +12,34 @@ public interface NetworkConfig {
   /** The config.json type name, as the reference's class name. */
   String type();
 
-  int spatialRank();
+  /** 1, 2 or 3; images (2) unless the type says otherwise. */
+  default int spatialRank() {
+    return 2;
+  }
 
   /** Channels of the data the network denoises. */
   int channels();
+
+  /** Channels of the network's output. */
+  int outputChannels();
+
+  /** Whether the network also takes its previous estimate of x0 (self-conditioning). */
+  default boolean selfCondition() {
+    return false;
+  }
 
   /** Number of classes of a class-conditional network, 0 for an unconditional one. */
   default int numClasses() {
     return 0;
   }
+
+  /** Whether class label -1 selects an unconditional evaluation (a learned null class). */
+  default boolean nullClass() {
+    return false;
+  }
+
+  /** What the network's time input embeds. */
+  Network.TimeInput timeInput();
 
   /**
    * The spatial size the network is built for, or null for a fully convolutional network that

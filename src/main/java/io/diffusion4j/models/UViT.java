@@ -117,34 +117,9 @@ public final class UViT implements Network {
     return new ResnetBlock(s, 2, dim, dimOut, timeDim, 0, RmsNorm::vector);
   }
 
+  @Override
   public UViTConfig config() {
     return config;
-  }
-
-  @Override
-  public int channels() {
-    return config.channels();
-  }
-
-  /** With patches, the transposed conv's channels: the image's. */
-  @Override
-  public int outDim() {
-    return config.patchSize() > 1 ? config.channels() : config.outDim();
-  }
-
-  @Override
-  public int spatialRank() {
-    return 2;
-  }
-
-  @Override
-  public boolean selfCondition() {
-    return false;
-  }
-
-  @Override
-  public TimeInput timeInput() {
-    return TimeInput.CONTINUOUS;
   }
 
   @Override

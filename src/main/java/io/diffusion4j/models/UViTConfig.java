@@ -87,9 +87,15 @@ public interface UViTConfig extends NetworkConfig {
     return TYPE;
   }
 
+  /** With patches, the transposed conv's channels: the image's. */
   @Override
-  default int spatialRank() {
-    return 2;
+  default int outputChannels() {
+    return patchSize() > 1 ? channels() : outDim();
+  }
+
+  @Override
+  default Network.TimeInput timeInput() {
+    return Network.TimeInput.CONTINUOUS;
   }
 
   @Override

@@ -183,48 +183,14 @@ public final class Unet implements Network {
     return new PreNormAttention(norm, attn);
   }
 
-  public UnetConfig config() {
-    return config;
+  @Override
+  public NetworkConfig config() {
+    return guided != null ? guided : config;
   }
 
   /** The config.json type, for messages. */
   private String type() {
     return guided != null ? GuidedUnetConfig.TYPE : config.type();
-  }
-
-  @Override
-  public int numClasses() {
-    return guided == null ? 0 : guided.numClasses();
-  }
-
-  @Override
-  public boolean nullClass() {
-    return guided != null;
-  }
-
-  @Override
-  public int channels() {
-    return config.channels();
-  }
-
-  @Override
-  public int outDim() {
-    return config.outDim();
-  }
-
-  @Override
-  public int spatialRank() {
-    return config.spatialRank();
-  }
-
-  @Override
-  public boolean selfCondition() {
-    return config.selfCondition();
-  }
-
-  @Override
-  public TimeInput timeInput() {
-    return config.randomOrLearnedSinusoidalCond() ? TimeInput.CONTINUOUS : TimeInput.DISCRETE;
   }
 
   @Override

@@ -122,6 +122,16 @@ public interface UnetConfig extends NetworkConfig {
     return learnedSinusoidalCond() || randomFourierFeatures();
   }
 
+  @Override
+  default int outputChannels() {
+    return outDim();
+  }
+
+  @Override
+  default Network.TimeInput timeInput() {
+    return randomOrLearnedSinusoidalCond() ? Network.TimeInput.CONTINUOUS : Network.TimeInput.DISCRETE;
+  }
+
   static UnetConfig fromJson(JsonOptions o, int spatialRank) {
     if (!o.has("dim")) {
       throw new IllegalArgumentException("model.dim is required (the base channel count)");

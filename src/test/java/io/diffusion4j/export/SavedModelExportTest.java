@@ -9,6 +9,7 @@ import io.diffusion4j.Close;
 import io.diffusion4j.diffusion.ElucidatedDiffusionConfig;
 import io.diffusion4j.diffusion.GaussianDiffusionConfig;
 import io.diffusion4j.io.FloatArray;
+import io.diffusion4j.models.GuidedUnetConfig;
 import io.diffusion4j.models.KarrasUnetConfig;
 import io.diffusion4j.models.NetworkConfig;
 import io.diffusion4j.models.UnetConfig;
@@ -117,7 +118,8 @@ class SavedModelExportTest {
 
   /**
    * A SavedModel samples through its denoise signature with every Java sampler as the model folder
-   * it came from does, with self-conditioning and class labels.
+   * it came from does, with self-conditioning, class labels and a guided model's default
+   * classifier-free guidance (its denoise signature takes the null class -1).
    */
   @Test
   void savedModelSamplesThroughDenoiseLikeItsModelFolder() throws IOException {
@@ -127,6 +129,8 @@ class SavedModelExportTest {
     ModelConfig classes = new ModelConfig(KarrasUnetConfig.builder(8).dim(8).dimMax(16).channels(1).numClasses(3)
         .numDownsamples(1).numBlocksPerStage(List.of(1)).attnRes(List.of(4)).build(),
         ElucidatedDiffusionConfig.builder(8, 8).channels(1).numSampleSteps(3).build());
+    ModelConfig guided = new ModelConfig(GuidedUnetConfig.builder(8, 3).dimMults(List.of(1, 2)).channels(1)
+        .attnHeads(1).attnDimHead(8).build(), GaussianDiffusionConfig.guidedBuilder(8, 8).timesteps(20).build());
     record Case(String name, ModelConfig config, String sampler, long[] labels) {}
     List<Case> cases = List.of(new Case("unet", UNET, "ddpm", null),
         new Case("unet", UNET, "ddim", null),
@@ -134,7 +138,8 @@ class SavedModelExportTest {
         new Case("selfcond", selfCond, "dpmpp_2m", null),
         new Case("selfcond", selfCond, "unipc", null),
         new Case("classes", classes, "euler", new long[] {2, 1}),
-        new Case("classes", classes, "dpmpp_2s_ancestral", new long[] {0, 2}));
+        new Case("classes", classes, "dpmpp_2s_ancestral", new long[] {0, 2}),
+        new Case("guided", guided, "ddim", new long[] {1, 2}));
     Map<String, Path> folders = new java.util.HashMap<>();
     for (Case c : cases) {
       Path folder = folders.computeIfAbsent(c.name(), k -> {
