@@ -12,8 +12,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.tensorflow.Session;
+import org.tensorflow.exceptions.TensorFlowException;
 
 /**
  * Training checkpoints in a results folder: {@code checkpoint-<step>/} holds every variable of
@@ -128,8 +131,26 @@ public final class Checkpoints {
     }
   }
 
-  public static void restore(Info info, Session session) {
-    session.restore(info.directory().resolve(STATE).toString());
+  /** TensorFlow's words for a variable the graph has and the checkpoint lacks. */
+  private static final Pattern MISSING = Pattern.compile("Key (\\S+) not found in checkpoint");
+
+  /**
+   * Restores the checkpoint's variables into {@code session}. One written before this version's
+   * training graph gained a variable lacks it and cannot go on: it is refused naming the variable
+   * and both versions, not with TensorFlow's error.
+   */
+  public static void restore(Info info, Session session) throws IOException {
+    try {
+      session.restore(info.directory().resolve(STATE).toString());
+    } catch (TensorFlowException e) {
+      Matcher m = MISSING.matcher(String.valueOf(e.getMessage()));
+      if (!m.find()) {
+        throw e;
+      }
+      throw new IOException(info.directory() + " was written by diffusion4j " + info.version() + " and has no "
+          + m.group(1) + ", which this version (" + Version.current() + ") trains with: it cannot be resumed;"
+          + " start a new run, or sample from its model folder", e);
+    }
   }
 
 }
