@@ -49,7 +49,7 @@ public final class SessionDriver implements DiffusionSampler {
   /** Built at the first jump: plain sampling never adds it to the graph. */
   private JumpGraph jump;
 
-  /** A step's graph: the placeholders it is fed (its level for the walk's change) and what it returns. */
+  /** A step's graph: the placeholders it is fed (its level where the walk's change reads it) and what it returns. */
   private record StepGraph(Placeholder<TFloat32> level, List<Placeholder<TFloat32>> coefficients,
       List<Placeholder<TFloat32>> stateIn, Operand<TFloat32> estimateIn, List<Operand<TFloat32>> out) {}
 
@@ -172,7 +172,9 @@ public final class SessionDriver implements DiffusionSampler {
   /** Feeds a step its level, coefficients and what it carries; its scalars go to {@code scalars}, closed after the run. */
   private static void feedStep(StepRun run, StepGraph g, double level, Record c, List<Tensor> state, Tensor estimate,
       List<Tensor> scalars) {
-    run.feed(g.level(), own(scalars, TFloat32.scalarOf((float) level)));
+    if (g.level() != null) {
+      run.feed(g.level(), own(scalars, TFloat32.scalarOf((float) level)));
+    }
     List<Value> coefficients = Records.values(c);
     for (int j = 0; j < coefficients.size(); j++) {
       run.feed(g.coefficients().get(j), own(scalars, TFloat32.scalarOf((float) coefficients.get(j).number())));
@@ -257,13 +259,16 @@ public final class SessionDriver implements DiffusionSampler {
         ? s.placeholderWithDefault(s.zerosLike(x), batchShape) : null;
     Step step = new Step(s, denoiser, labels, guidance, guidance == null ? null : condScale, clamp, estimateIn, seed,
         index, first, x);
-    state.set(0, walk.beforeStep(step, state.get(0), Value.of(s, level)));
+    Value given = state.get(0);
+    state.set(0, walk.beforeStep(step, given, Value.of(s, level)));
+    // plain sampling changes nothing before a step and never reads its level: it is not fed
+    Placeholder<TFloat32> fed = state.get(0) == given ? null : level;
     S next = solver.step(step, Records.of(solver.state(), state), Records.of(solver.coefficients(), c), last);
     List<Value> out = new ArrayList<>(Records.values(next));
     if (estimateIn != null) {
       out.add(Value.of(s, step.estimate()));
     }
-    return new StepGraph(level, coefficients, stateIn, estimateIn, outputs(s, out));
+    return new StepGraph(fed, coefficients, stateIn, estimateIn, outputs(s, out));
   }
 
   private JumpGraph jumpGraph() {
